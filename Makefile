@@ -1,0 +1,40 @@
+# One task runner for developers and CI alike: nothing runs in CI that is not here.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# Re-install whenever the dependency list changes.
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install run test lint fmt bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+## make run: start smsgate with its embedded defaults (SQLite, console carrier, demo creditor)
+run: $(STAMP)
+	$(BIN)/smsgate demo
+
+## make test: install what the tests need into .venv, then run the whole suite
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check smsgate tests benchmarks
+	$(BIN)/ruff format --check smsgate tests benchmarks
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff format smsgate tests benchmarks
+	$(BIN)/ruff check --fix smsgate tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/scan_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,92 @@
+"""What a scan reports: findings with spans into the original text, and a verdict.
+
+These values cross every layer (API responses, held-message review, audit
+entries, the scan CLI), so their field names follow the scan CLI contract in
+DESIGN.md: ``term, category, severity, start, end, matched_text``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class Severity(StrEnum):
+    """How bad a term is: ``block`` refuses a message, ``review`` holds it for a person."""
+
+    BLOCK = "block"
+    REVIEW = "review"
+
+
+class Verdict(StrEnum):
+    """The outcome of a scan: the worst severity found, or ``pass``."""
+
+    BLOCK = "block"
+    REVIEW = "review"
+    PASS = "pass"
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> Verdict:
+        """``block`` if any block finding, else ``review`` if any finding, else ``pass``."""
+        verdict = cls.PASS
+        for finding in findings:
+            if finding.severity is Severity.BLOCK:
+                return cls.BLOCK
+            verdict = cls.REVIEW
+        return verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One sensitive term found in a text.
+
+    ``start``/``end`` are code-point offsets into the ORIGINAL text (end
+    exclusive) covering the whole spelling as written, evasions included, so
+    ``text[start:end] == matched_text`` always holds.
+    """
+
+    term: str
+    category: str
+    severity: Severity
+    start: int
+    end: int
+    matched_text: str
+
+    def to_dict(self) -> dict[str, str | int]:
+        """The finding as the JSON object of the scan CLI and HTTP contracts."""
+        return {
+            "term": self.term,
+            "category": self.category,
+            "severity": self.severity.value,
+            "start": self.start,
+            "end": self.end,
+            "matched_text": self.matched_text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """All findings of one text, in order of position, and the wordlist version used."""
+
+    verdict: Verdict
+    findings: tuple[Finding, ...]
+    wordlist_version: str
+
+    def to_dict(self) -> dict[str, object]:
+        """The result as one line of ``smsgate scan --jsonl`` output."""
+        return {"verdict": self.verdict.value, "matches": [f.to_dict() for f in self.findings]}
+
+
+class TextScanner(Protocol):
+    """Anything that scans a text; the template linter depends only on this."""
+
+    @property
+    def version(self) -> str:
+        """The wordlist version whose terms this scanner matches."""
+        ...
+
+    def scan(self, text: str) -> ScanResult:
+        """Scan ``text`` and report every finding with spans into ``text``."""
+        ...
