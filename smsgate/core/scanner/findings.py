@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from smsgate.core.audience import Audience
+
 
 class Severity(StrEnum):
     """How bad a term is: ``block`` refuses a message, ``review`` holds it for a person."""
@@ -87,6 +89,6 @@ class TextScanner(Protocol):
         """The wordlist version whose terms this scanner matches."""
         ...
 
-    def scan(self, text: str) -> ScanResult:
-        """Scan ``text`` and report every finding with spans into ``text``."""
+    def scan(self, text: str, audience: Audience = Audience.DEBTOR) -> ScanResult:
+        """Scan ``text`` with the lists that apply to ``audience``; spans index ``text``."""
         ...
