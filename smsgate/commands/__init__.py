@@ -1,0 +1,1 @@
+"""Subcommands of the ``smsgate`` command line, one module each."""

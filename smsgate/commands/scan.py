@@ -1,0 +1,107 @@
+"""``smsgate scan``: the sensitive-term scanner on the command line (a DESIGN.md contract).
+
+``smsgate scan --jsonl`` reads ``{"text": "..."}`` lines on stdin and writes
+one result line per input line, in order, so it can be zipped with its input
+or used as a co-process (each line is flushed). A line that is not a JSON
+object with a string ``text`` yields ``{"error": ..., "detail": ...}`` in its
+place rather than stopping the stream. ``smsgate scan TEXT`` prints a report
+for a person, with the findings marked in the text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from smsgate.core.audience import Audience
+from smsgate.core.scanner import ScanResult
+from smsgate.core.scanner.scanner import Scanner
+from smsgate.core.scanner.wordlist import WordlistError
+from smsgate.wordlists import load_scanner
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``scan`` command."""
+    parser = subparsers.add_parser(
+        "scan",
+        help="scan text for sensitive terms",
+        description="Scan text with the shipped wordlists (or --wordlists DIR).",
+    )
+    parser.add_argument("text", nargs="?", help="text to scan; omit with --jsonl")
+    parser.add_argument("--jsonl", action="store_true", help='read {"text": ...} lines on stdin')
+    parser.add_argument("--wordlists", type=Path, metavar="DIR", help="wordlist directory")
+    parser.add_argument(
+        "--audience",
+        choices=[a.value for a in Audience],
+        default=Audience.DEBTOR.value,
+        help="whose lists apply (default: debtor); a JSON line may set its own",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Scan the argument or stdin; returns the exit status."""
+    if args.jsonl == (args.text is not None):
+        print("smsgate scan: give either TEXT or --jsonl", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        scanner = load_scanner(args.wordlists)
+    except (WordlistError, FileNotFoundError) as error:
+        print(f"smsgate scan: cannot load wordlists: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    audience = Audience(args.audience)
+    if args.jsonl:
+        scan_lines(scanner, sys.stdin, sys.stdout, audience)
+    else:
+        print(report(scanner.scan(args.text, audience), args.text))
+    return EXIT_OK
+
+
+def scan_lines(scanner: Scanner, lines: TextIO, out: TextIO, audience: Audience) -> None:
+    """Write one JSON result line to ``out`` for every line of ``lines``."""
+    for line in lines:
+        out.write(json.dumps(_scan_line(scanner, line, audience), ensure_ascii=False) + "\n")
+        out.flush()
+
+
+def _scan_line(scanner: Scanner, line: str, default: Audience) -> dict[str, object]:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as error:
+        return {"error": "invalid_json", "detail": str(error)}
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+        return {"error": "invalid_request", "detail": 'expected {"text": "<string>"}'}
+    try:
+        audience = Audience(item.get("audience", default))
+    except ValueError:
+        return {"error": "invalid_request", "detail": "audience must be debtor or third_party"}
+    return scanner.scan(item["text"], audience).to_dict()
+
+
+def report(result: ScanResult, text: str) -> str:
+    """A person's report: the verdict, the text with findings in ⟦⟧, one line per finding."""
+    lines = [f"verdict: {result.verdict.value}  (wordlist {result.wordlist_version})"]
+    if result.findings:
+        lines.append(_marked(text, result))
+    for f in result.findings:
+        lines.append(
+            f"  [{f.start}:{f.end}] {f.matched_text!r} -> {f.term} ({f.category}, {f.severity})"
+        )
+    return "\n".join(lines)
+
+
+def _marked(text: str, result: ScanResult) -> str:
+    pieces, cursor = [], 0
+    for finding in result.findings:
+        if finding.start < cursor:  # overlapping findings: mark the first only
+            continue
+        pieces += [text[cursor : finding.start], "⟦", finding.matched_text, "⟧"]
+        cursor = finding.end
+    pieces.append(text[cursor:])
+    return "  " + "".join(pieces)

@@ -1,0 +1,244 @@
+"""Fold text to the canonical form terms are matched in, remembering where each char came from.
+
+Evaders write 派 出 所, 派*出*所, ＧＯＮＧＡＮ, 傳票 or 公\u200b安. Folding maps every
+character independently to its canonical spelling: NFKC (full-width letters,
+compatibility ideographs), case folding, traditional -> simplified Chinese, and
+separators (spaces, U+3000, zero-width and format characters, punctuation,
+symbols, emoji, combining marks, line breaks) to nothing. Because the mapping is
+per character, each folded character knows its original index, so a finding
+maps back to the exact span of the original text.
+
+Speed matters (every message is scanned) and a per-character Python loop, or
+even ``str.translate`` with a dict, is too slow for the common case. Most
+messages hold nothing that needs the table except ASCII capitals and ASCII
+separators (``1,234.50``, ``9:00``, spaces). For those, :meth:`CharacterFolding.quick_fold`
+folds the UTF-8 bytes with one ``bytes.translate`` call, and the scanner
+matches a bytes automaton on the result. Everything else takes
+:meth:`CharacterFolding.fold`, the whole table. Both give the same findings;
+a property test holds them to it.
+
+Clause punctuation (，。、；：！？) gets special care: it usually separates two
+clauses (合同法，院方 must not be read as 法院), so a match may bridge it only
+when it is at least three characters long and *every* gap inside it holds
+clause punctuation, a deliberate spacing pattern (派，出，所) rather than the
+end of one clause and the start of the next; see :meth:`FoldedText.gaps_allowed`. The quick fold
+keeps clause breaks in place, so no match crosses them there, and any text in
+which a match could legitimately bridge one takes the full fold.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+
+#: Characters that normally end a clause in Chinese text.
+CLAUSE_BREAKS = frozenset("\u3001\u3002\uff0c\uff1b\uff1a\uff01\uff1f")
+
+#: Unicode general categories whose characters are ignored inside terms.
+_SEPARATOR_CATEGORIES = frozenset(
+    {"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Mn", "Mc", "Me", "Pc", "Pd", "Ps", "Pe"}
+    | {"Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So"}
+)
+
+#: Code point ranges worth examining when building the table; the rest of the
+#: code space is unassigned, or ideographs that only the traditional table maps.
+_SCANNED_RANGES = ((0x0000, 0x3400), (0xA000, 0x20000), (0x2F800, 0x2FA20), (0xE0000, 0xE01F0))
+
+_CLAUSE_BRIDGE_MIN_LENGTH = 3
+
+
+def _is_separator(char: str) -> bool:
+    return unicodedata.category(char) in _SEPARATOR_CATEGORIES
+
+
+class FoldedText:
+    """A text in canonical form, able to map folded positions back to the original.
+
+    ``trace()`` lists the original index of every folded character; it runs
+    the first time a match needs it. It is ``None`` when folding kept every
+    character in place (folded index ``i`` is original index ``i``).
+    """
+
+    __slots__ = ("_origins", "_trace", "folded", "original")
+
+    def __init__(self, original: str, folded: str, trace: Callable[[], list[int]] | None) -> None:
+        self.original = original
+        self.folded = folded
+        self._trace = trace
+        self._origins: list[int] | None = None
+
+    @property
+    def origins(self) -> list[int] | None:
+        """Original index of each folded character, or ``None`` if the fold kept positions."""
+        if self._trace is None:
+            return None
+        if self._origins is None:
+            self._origins = self._trace()
+        return self._origins
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span covering folded characters ``[start, end)``."""
+        origins = self.origins
+        if origins is None:
+            return start, end
+        return origins[start], origins[end - 1] + 1
+
+    def gaps(self, start: int, end: int) -> list[str]:
+        """The original text between each pair of neighbouring folded characters.
+
+        Two folded characters from one original character (an expansion such as
+        ß -> ss) have an empty gap.
+        """
+        origins = self.origins
+        if origins is None:
+            return [""] * (end - start - 1)
+        original = self.original
+        return [original[origins[i] + 1 : origins[i + 1]] for i in range(start, end - 1)]
+
+    def gaps_allowed(self, start: int, end: int, *, spaced_out: bool) -> bool:
+        """Whether the separators inside the match ``[start, end)`` may be bridged.
+
+        ``spaced_out`` demands a separator in every gap (initials such as g.a.).
+        A gap holding clause punctuation is bridged only when every gap holds
+        clause punctuation and the match is at least three characters long.
+        """
+        gaps = self.gaps(start, end)
+        if spaced_out and not all(gaps):
+            return False
+        breaks = [bool(CLAUSE_BREAKS.intersection(gap)) for gap in gaps]
+        if any(breaks):
+            return end - start >= _CLAUSE_BRIDGE_MIN_LENGTH and all(breaks)
+        return True
+
+
+class CharacterFolding:
+    """The per-character folding table and the quick path for common texts.
+
+    Build it once per process (it examines some 200k code points, well under a
+    second) and share it; it is immutable.
+    """
+
+    def __init__(self, traditional_to_simplified: Mapping[str, str]) -> None:
+        self._hant = dict(traditional_to_simplified)
+        table: dict[int, str] = {}
+        for code in _candidate_code_points(self._hant):
+            folded = self.fold_char(chr(code))
+            if folded != chr(code):
+                table[code] = folded
+        self._table = table
+        ascii_dropped = [c for c in range(0x80) if table.get(c) == ""]
+        self._ascii_dropped = bytes(ascii_dropped)
+        # Lower-case ASCII capitals; mark the lead byte of every 4-byte UTF-8
+        # sequence (an astral code point, e.g. an emoji) with 0xFF, a byte that
+        # never occurs in UTF-8, so one memchr afterwards finds them.
+        self._ascii_lower = bytes.maketrans(
+            bytes(range(0x41, 0x5B)) + bytes(range(0xF0, 0xF5)),
+            bytes(range(0x61, 0x7B)) + b"\xff" * 5,
+        )
+        self._dropped_by_quick_fold = frozenset(map(chr, ascii_dropped))
+        needs_table, bridge = self._full_fold_patterns(table)
+        self._needs_table = re.compile(needs_table).search
+        self._bridges_breaks = re.compile(bridge).search
+
+    def fold_char(self, char: str) -> str:
+        """The canonical spelling of one character; empty for a separator."""
+        if char in CLAUSE_BREAKS:
+            return ""
+        out = []
+        for part in unicodedata.normalize("NFKC", char).casefold():
+            for piece in unicodedata.normalize("NFKC", self._hant.get(part, part)):
+                if not _is_separator(piece):
+                    out.append(piece)
+        return "".join(out)
+
+    def fold_term(self, term: str) -> str:
+        """A wordlist term in the form it is matched in (the same folding as text)."""
+        return term.translate(self._table)
+
+    def canonical(self, char: str) -> str:
+        """The folded form of one character (empty for a separator)."""
+        return self._table.get(ord(char), char)
+
+    def quick_fold(self, text: str) -> bytes | None:
+        """The folded UTF-8 of ``text`` if it needs nothing but ASCII folding, else ``None``.
+
+        The result drops ASCII separators and lower-cases ASCII capitals; every
+        other character, clause breaks included, is kept as it is.
+        """
+        # Two searches beat one alternation: sre tests each branch at every position.
+        if self._needs_table(text) is not None or self._bridges_breaks(text) is not None:
+            return None
+        folded = text.encode().translate(self._ascii_lower, self._ascii_dropped)
+        return None if b"\xff" in folded else folded
+
+    def quick_folded_text(self, text: str) -> FoldedText:
+        """The :class:`FoldedText` of a text for which :meth:`quick_fold` succeeded."""
+        dropped = self._dropped_by_quick_fold
+        folded = text.encode().translate(self._ascii_lower, self._ascii_dropped).decode()
+        if len(folded) == len(text):
+            return FoldedText(text, folded, None)
+        return FoldedText(
+            text, folded, lambda: [i for i, char in enumerate(text) if char not in dropped]
+        )
+
+    def fold(self, text: str) -> FoldedText:
+        """Fold ``text`` through the whole table: the reference every path must equal."""
+        table = self._table
+
+        def trace() -> list[int]:
+            return [
+                i for i, char in enumerate(text) for _ in range(len(table.get(ord(char), char)))
+            ]
+
+        return FoldedText(text, text.translate(table), trace)
+
+    def _full_fold_patterns(self, table: Mapping[int, str]) -> tuple[str, str]:
+        """Regexes matching wherever a text needs more than :meth:`quick_fold` does.
+
+        That is a non-ASCII character that folds to something else (other than a
+        clause break, which the quick fold keeps in place), a non-ASCII
+        character whose ``lower()`` differs, or a single character between two
+        clause breaks (separators aside): the only place a match may bridge
+        them (派，出，所). Astral characters (emoji) are found in the UTF-8
+        bytes, because one astral code point would turn a compiled class from a
+        bitmap (an O(1) test per character) into a list of ranges.
+        """
+        needs: list[int] = []
+        separators: list[int] = []
+        for code in range(0x80, 0x10000):
+            char = chr(code)
+            folded = table.get(code, char)
+            if folded == "":
+                separators.append(code)
+            if char in CLAUSE_BREAKS:
+                continue
+            if folded != char or char.lower() != char:
+                needs.append(code)
+        separators += [c for c in range(0x80) if table.get(c) == ""]
+        sep = _char_class(sorted(separators))
+        brk = _char_class(sorted(map(ord, CLAUSE_BREAKS)))
+        return f"[{_char_class(needs)}]", f"[{brk}][{sep}]*[^{sep}][{sep}]*[{brk}]"
+
+
+def _candidate_code_points(hant: Mapping[str, str]) -> Iterable[int]:
+    for low, high in _SCANNED_RANGES:
+        yield from range(low, high)
+    for char in hant:
+        code = ord(char)
+        if not any(low <= code < high for low, high in _SCANNED_RANGES):
+            yield code
+
+
+def _char_class(codes: list[int]) -> str:
+    """A regex character-class body for sorted code points, written as ranges."""
+    parts: list[str] = []
+    i = 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        first, last = re.escape(chr(codes[i])), re.escape(chr(codes[j]))
+        parts.append(first if i == j else f"{first}-{last}")
+        i = j + 1
+    return "".join(parts)

@@ -1,0 +1,78 @@
+"""The spellings a term is matched in: as written, in pinyin, and as spaced-out initials.
+
+Collectors who know a carrier filters 公安 write ``gongan`` or ``g.a.``; both are
+findings. Latin spellings are where false alarms lurk (``ga`` is in many
+words), so they carry rules a plain Chinese term does not:
+
+- a pinyin spelling is produced only for all-Chinese terms and only when it
+  has at least :data:`MIN_PINYIN_LETTERS` letters, and it must stand as a
+  word of its own (no ASCII letter or digit directly before or after);
+- initials are produced only for lists that opt in, must be spaced out with a
+  separator between every letter (``g.a.``, ``G A``, never plain ``ga``), and
+  are reported with ``review`` severity: a reviewer decides, nothing is
+  blocked on two letters alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pypinyin import Style, lazy_pinyin
+
+from smsgate.core.audience import Audience
+from smsgate.core.scanner.findings import Severity
+from smsgate.core.scanner.wordlist import TermList
+
+MIN_PINYIN_LETTERS = 5
+MIN_INITIALS = 2
+
+
+class SpellingKind(StrEnum):
+    """How a pattern spells its term."""
+
+    AS_WRITTEN = "as_written"
+    PINYIN = "pinyin"
+    INITIALS = "initials"
+
+
+@dataclass(frozen=True, slots=True)
+class Spelling:
+    """One way of writing a term, with what a match of it means."""
+
+    term: str
+    category: str
+    severity: Severity
+    audiences: frozenset[Audience]
+    kind: SpellingKind
+
+
+def spellings_of(term_list: TermList) -> Iterator[tuple[str, Spelling]]:
+    """Every ``(pattern, spelling)`` of every term of ``term_list``; patterns not yet folded."""
+    for term in term_list.terms:
+        yield term, _spelling(term_list, term, SpellingKind.AS_WRITTEN, term_list.severity)
+        if not _all_chinese(term):
+            continue
+        if term_list.pinyin:
+            pinyin_spelling = _spelling(term_list, term, SpellingKind.PINYIN, term_list.severity)
+            for pinyin in _pinyin_variants(term):
+                if len(pinyin) >= MIN_PINYIN_LETTERS:
+                    yield pinyin, pinyin_spelling
+        if term_list.initials and len(term) >= MIN_INITIALS:
+            initials = "".join(lazy_pinyin(term, style=Style.FIRST_LETTER))
+            yield initials, _spelling(term_list, term, SpellingKind.INITIALS, Severity.REVIEW)
+
+
+def _spelling(term_list: TermList, term: str, kind: SpellingKind, severity: Severity) -> Spelling:
+    return Spelling(term, term_list.category, severity, term_list.audiences, kind)
+
+
+def _pinyin_variants(term: str) -> set[str]:
+    # pypinyin writes ü as "v" (lv); people also type "u" or "ü" itself.
+    plain = "".join(lazy_pinyin(term, style=Style.NORMAL))
+    return {plain, plain.replace("v", "u"), plain.replace("v", "ü")}
+
+
+def _all_chinese(term: str) -> bool:
+    return all("\u3400" <= char <= "\u9fff" or char >= "\U00020000" for char in term)

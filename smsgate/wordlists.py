@@ -1,0 +1,130 @@
+"""Loading wordlists from disk and swapping in new versions without a restart.
+
+The pure scanner (:mod:`smsgate.core.scanner`) parses text; this shell reads
+the files. :class:`WordlistSource` watches a directory and rebuilds the
+scanner when its files change, so compliance staff can publish terms while
+the gateway runs. A broken edit never replaces a working scanner: the error
+is logged and the last good version keeps serving.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+import structlog
+
+from smsgate.core.scanner.folding import CharacterFolding
+from smsgate.core.scanner.scanner import Scanner
+from smsgate.core.scanner.wordlist import Wordlist, WordlistError, parse_wordlist
+from smsgate.resources import shipped_dir
+
+MANIFEST = "manifest.toml"
+
+log = structlog.get_logger(__name__)
+
+
+def shipped_wordlists() -> Path:
+    """The directory of the wordlists shipped with smsgate."""
+    return shipped_dir("wordlists")
+
+
+def load_wordlist(directory: Path) -> Wordlist:
+    """Read and parse the wordlist in ``directory``.
+
+    Raises :class:`WordlistError` (also for unreadable or non-UTF-8 files).
+    """
+    try:
+        manifest = (directory / MANIFEST).read_text(encoding="utf-8")
+        texts = {
+            path.relative_to(directory).as_posix(): path.read_text(encoding="utf-8")
+            for path in sorted(directory.rglob("*.txt"))
+        }
+    except (OSError, UnicodeDecodeError) as error:
+        raise WordlistError(f"{directory}: {error}") from error
+    return parse_wordlist(manifest, texts)
+
+
+@cache
+def default_folding() -> CharacterFolding:
+    """The process-wide character folding, built once (it takes a fraction of a second)."""
+    return CharacterFolding(traditional_to_simplified())
+
+
+def traditional_to_simplified() -> dict[str, str]:
+    """OpenCC's character table, first candidate of each traditional character."""
+    table = files("opencc") / "dictionary" / "TSCharacters.txt"
+    mapping: dict[str, str] = {}
+    for line in table.read_text(encoding="utf-8").splitlines():
+        traditional, _, simplified = line.partition("\t")
+        if traditional and simplified:
+            mapping[traditional] = simplified.split()[0]
+    return mapping
+
+
+def load_scanner(directory: Path | None = None) -> Scanner:
+    """A scanner for the wordlist in ``directory`` (default: the shipped one)."""
+    return Scanner(load_wordlist(directory or shipped_wordlists()), default_folding())
+
+
+class WordlistSource:
+    """The current scanner for a wordlist directory, rebuilt when the files change.
+
+    ``current()`` is cheap: it looks at the files' sizes and modification times
+    at most every ``check_interval`` seconds, and rebuilds only when they differ.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        check_interval: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[str | None, str], None] | None = None,
+    ) -> None:
+        self._directory = directory
+        self._interval = check_interval
+        self._clock = clock
+        self._on_change = on_change
+        self._fingerprint = self._stat()
+        self._scanner = load_scanner(directory)
+        self._checked_at = clock()
+
+    def current(self) -> Scanner:
+        """The scanner of the newest valid version of the wordlist."""
+        now = self._clock()
+        if now - self._checked_at >= self._interval:
+            self._checked_at = now
+            self.reload_if_changed()
+        return self._scanner
+
+    def reload_if_changed(self) -> bool:
+        """Rebuild the scanner if the files changed; True if a new version is live."""
+        fingerprint = self._stat()
+        if fingerprint == self._fingerprint:
+            return False
+        self._fingerprint = fingerprint
+        try:
+            scanner = load_scanner(self._directory)
+        except WordlistError as error:
+            log.error("wordlist_reload_failed", directory=str(self._directory), error=str(error))
+            return False
+        old = self._scanner.version
+        if scanner.version == old:
+            return False
+        self._scanner = scanner
+        log.info("wordlist_version_changed", old_version=old, new_version=scanner.version)
+        if self._on_change is not None:
+            self._on_change(old, scanner.version)
+        return True
+
+    def _stat(self) -> tuple[tuple[str, int, int], ...]:
+        paths = sorted([*self._directory.rglob("*.txt"), self._directory / MANIFEST])
+        return tuple(
+            (str(p), stat.st_size, stat.st_mtime_ns)
+            for p in paths
+            if (stat := p.stat(follow_symlinks=True)) is not None
+        )

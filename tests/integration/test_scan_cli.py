@@ -1,0 +1,87 @@
+"""``smsgate scan`` as a user runs it: a real process, stdin and stdout (the DESIGN.md contract)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+SMSGATE = [sys.executable, "-m", "smsgate.cli"]
+
+
+def scan_jsonl(*texts: str, extra: list[str] | None = None) -> list[dict]:
+    stdin = "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts)
+    done = subprocess.run(
+        [*SMSGATE, "scan", "--jsonl", *(extra or [])],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+class TestJsonl:
+    """One result line per input line, in order, spans into the original text."""
+
+    @pytest.mark.parametrize(
+        ("text", "start", "end"),
+        [
+            pytest.param("请到派出所说明情况", 2, 5, id="plain"),
+            pytest.param("请到派 出 所说明情况", 2, 7, id="spaces"),
+            pytest.param("请到派*出*所说明情况", 2, 7, id="asterisks"),
+            pytest.param("请到派\u3000出\u3000所说明情况", 2, 7, id="full-width-space"),
+            pytest.param("請到派出所說明情況", 2, 5, id="traditional"),
+        ],
+    )
+    def test_acceptance_examples(self, text: str, start: int, end: int) -> None:
+        (line,) = scan_jsonl(text)
+        assert line["verdict"] == "block"
+        match = next(m for m in line["matches"] if m["term"] == "派出所")
+        assert (match["start"], match["end"]) == (start, end)
+        assert match["matched_text"] == text[start:end]
+        assert set(match) == {"term", "category", "severity", "start", "end", "matched_text"}
+
+    def test_harmless_phrase_passes_and_order_is_kept(self) -> None:
+        results = scan_jsonl("办公安全培训", "请到派出所", "您好")
+        assert [r["verdict"] for r in results] == ["pass", "block", "pass"]
+        assert results[0]["matches"] == []
+
+    def test_bad_line_yields_an_error_line_in_place(self) -> None:
+        done = subprocess.run(
+            [*SMSGATE, "scan", "--jsonl"],
+            input='not json\n{"text": 5}\n{"text": "公安"}\n',
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        lines = [json.loads(line) for line in done.stdout.splitlines()]
+        assert [line.get("error") for line in lines] == ["invalid_json", "invalid_request", None]
+        assert lines[2]["verdict"] == "block"
+
+
+class TestHumanReport:
+    """``smsgate scan TEXT`` prints a readable report."""
+
+    def test_report_marks_the_finding(self) -> None:
+        done = subprocess.run(
+            [*SMSGATE, "scan", "请到派 出 所"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        assert done.stdout.startswith("verdict: block")
+        assert "⟦派 出 所⟧" in done.stdout
+
+    def test_missing_wordlists_is_a_clear_error(self, tmp_path) -> None:
+        done = subprocess.run(
+            [*SMSGATE, "scan", "x", "--wordlists", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2
+        assert "cannot load wordlists" in done.stderr
