@@ -1,0 +1,59 @@
+"""Contact policy: may this recipient be contacted now, later, or not at all?
+
+A pure decision over plain values. The HTTP layer builds a ``ContactRequest``;
+storage fetches the contacts inside ``history_window``; ``decide`` returns
+``Allow``, ``Defer`` or ``Refuse`` with a stable ``RefusalCode`` and a reason a
+compliance reviewer can read. Profiles (``cn-shenzhen``, ``us-reg-f``) are data,
+adjustable per creditor with ``profile_from_config``. All local-time reasoning
+is in the recipient's time zone and DST-correct; see ``local_time``.
+"""
+
+from smsgate.core.policy.caps import ContactCap, ContactLedger
+from smsgate.core.policy.config import profile_from_config
+from smsgate.core.policy.contacts import Channel, Contact, ContactRequest, ContactStatus, Recipient
+from smsgate.core.policy.decisions import Allow, Decision, Defer, OnQuietHours, RefusalCode, Refuse
+from smsgate.core.policy.errors import PolicyError, ProfileError, UnknownTimeZone
+from smsgate.core.policy.hours import ContactHours, LocalWindow, TagBlackout
+from smsgate.core.policy.profiles import (
+    BUILTIN_PROFILES,
+    CN_SHENZHEN,
+    DEFAULT_PROFILE_NAME,
+    US_REG_F,
+    PolicyProfile,
+    builtin_profile,
+)
+from smsgate.core.policy.rules import RULES, Rule
+from smsgate.core.policy.vetting import decide, history_window
+
+__all__ = [
+    "BUILTIN_PROFILES",
+    "CN_SHENZHEN",
+    "DEFAULT_PROFILE_NAME",
+    "RULES",
+    "US_REG_F",
+    "Allow",
+    "Channel",
+    "Contact",
+    "ContactCap",
+    "ContactHours",
+    "ContactLedger",
+    "ContactRequest",
+    "ContactStatus",
+    "Decision",
+    "Defer",
+    "LocalWindow",
+    "OnQuietHours",
+    "PolicyError",
+    "PolicyProfile",
+    "ProfileError",
+    "Recipient",
+    "RefusalCode",
+    "Refuse",
+    "Rule",
+    "TagBlackout",
+    "UnknownTimeZone",
+    "builtin_profile",
+    "decide",
+    "history_window",
+    "profile_from_config",
+]

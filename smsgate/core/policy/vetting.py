@@ -1,0 +1,84 @@
+"""The contact decision, and the slice of contact history it needs.
+
+Storage and the decision must agree on which history matters, or a cap could
+be judged on a partial count. So the same module answers both questions:
+``history_window`` says which contacts to fetch for a send time, and
+``decide`` looks at no day outside it. The window covers the recipient's
+local send day, the ``lookahead_days`` days a message may be deferred into
+(a message deferred to tomorrow 08:00 competes with what is already booked
+for tomorrow), and, for caps over several days, the days before and after
+that share a period with any of those days.
+
+Nothing here reads the clock: ``now`` is an argument, so every decision can
+be replayed exactly for an audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
+from typing import Literal
+
+from smsgate.core.policy.caps import ContactLedger
+from smsgate.core.policy.contacts import Contact, ContactRequest, Recipient
+from smsgate.core.policy.decisions import Allow, Decision, OnQuietHours
+from smsgate.core.policy.hours import ContactHours
+from smsgate.core.policy.local_time import earliest_instant, latest_instant, local_date
+from smsgate.core.policy.profiles import PolicyProfile
+from smsgate.core.policy.rules import RULES, Situation
+
+_MIDNIGHT = time(0)
+
+
+def history_window(
+    profile: PolicyProfile, recipient: Recipient, when: datetime
+) -> tuple[datetime, datetime]:
+    """The span ``[start, end)`` in UTC of the contacts a decision at ``when`` needs.
+
+    ``when`` is the request's ``send_time(now)``. Storage should return every
+    contact with ``start <= at < end`` that counts for the recipient: for a
+    debtor, debtor contacts with the same ``debtor_id`` on any phone; for a
+    third party, every contact to that phone. Fetching more does no harm.
+    Raises ``UnknownTimeZone`` for a recipient's unknown time zone.
+    """
+    zone = profile.zone_for(recipient.timezone)
+    period = profile.cap_for(recipient.role).days
+    send_day = local_date(when, zone)
+    first = send_day - timedelta(days=period - 1)
+    after_last = send_day + timedelta(days=profile.lookahead_days + period)
+    # The latest midnight: on a zone that repeats midnight, contacts dated the
+    # day before can lie after its first occurrence.
+    return earliest_instant(first, _MIDNIGHT, zone), latest_instant(after_last, _MIDNIGHT, zone)
+
+
+def decide(
+    request: ContactRequest,
+    profile: PolicyProfile,
+    history: Iterable[Contact],
+    now: datetime,
+    on_quiet_hours: OnQuietHours | Literal["defer", "reject"],
+) -> Decision:
+    """Whether, and when, ``request`` may be sent under ``profile``.
+
+    ``history`` holds the contacts inside ``history_window`` (already made or
+    already scheduled). Returns ``Allow`` at the send time, ``Defer`` to the
+    first allowed instant when the send time is in quiet hours and the sender
+    asked to defer, or ``Refuse`` with the code of the first rule that objects
+    (see ``rules.RULES``). Raises ``UnknownTimeZone`` for a recipient's unknown
+    time zone and ``ValueError`` for naive datetimes.
+    """
+    recipient = request.recipient
+    zone = profile.zone_for(recipient.timezone)
+    situation = Situation(
+        request=request,
+        hours=ContactHours(profile.contact_hours, profile.blackouts_for(recipient.tags), zone),
+        ledger=ContactLedger.of(recipient, profile.cap_for(recipient.role), history, zone),
+        send_time=request.send_time(now),
+        lookahead_days=profile.lookahead_days,
+        on_quiet_hours=OnQuietHours(on_quiet_hours),
+    )
+    for rule in RULES:
+        decision = rule(situation)
+        if decision is not None:
+            return decision
+    return Allow(situation.send_time)

@@ -1,0 +1,1 @@
+"""Unit tests of the contact policy (a package so the tests can share ``policy_support``)."""
