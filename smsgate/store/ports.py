@@ -1,0 +1,352 @@
+"""What the rest of the gateway may ask of storage: small repository Protocols and a unit of work.
+
+Callers depend on these Protocols only; ``open_store`` picks the
+implementation from the database URL. Nothing here names SQLite: a
+PostgreSQL implementation provides the same methods and callers do not change.
+
+Every repository belongs to a unit of work, and every method is a coroutine
+that runs inside it::
+
+    async with store.transaction() as tx:
+        history = await tx.contacts.of_debtor(creditor, debtor, start, end)
+        ...  # decide with the core
+        await tx.messages.add(message)
+        await tx.outbox.add(OutboxItem(message.id, due_at))
+        await tx.contacts.record(contact)
+        await tx.audit.append(event)
+
+A write transaction commits when the block ends normally and rolls back when
+it raises, and write transactions are serialised: one that reads the ledger
+and then inserts can never interleave with another doing the same, which is
+what keeps contact caps exact. Do not open a transaction inside another one
+in the same task: the inner one waits for the outer forever.
+
+Lookups of tenant-owned objects take the creditor, so a key of creditor A
+asking for creditor B's template or message gets ``None`` (the API's 404).
+Methods raise the ``smsgate.store.errors`` family, never driver errors.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from smsgate.store.audit import AuditEntry, AuditEvent, ChainVerification
+from smsgate.store.records import (
+    ApiKey,
+    ContactRecord,
+    Creditor,
+    IdempotencyRecord,
+    Message,
+    MessageStatus,
+    OptOut,
+    OptOutKind,
+    OutboxItem,
+    Review,
+    StatusChange,
+    Template,
+    TemplateDetail,
+    TemplateVersion,
+    VersionStatus,
+)
+
+
+class CreditorRepository(Protocol):
+    """The tenants."""
+
+    async def add(self, creditor: Creditor) -> None:
+        """Store a new creditor; raises ``AlreadyExists`` for a taken id."""
+        ...
+
+    async def get(self, creditor_id: str) -> Creditor | None:
+        """The creditor with this id, if any."""
+        ...
+
+    async def all(self) -> list[Creditor]:
+        """Every creditor, by id."""
+        ...
+
+    async def update(self, creditor: Creditor) -> None:
+        """Replace name, signature and profile; raises ``NotFound``."""
+        ...
+
+
+class ApiKeyRepository(Protocol):
+    """API keys, looked up by the hash of the secret a request presents."""
+
+    async def add(self, key: ApiKey) -> None:
+        """Store a new key; raises ``AlreadyExists`` or ``UnknownReference`` (no such creditor)."""
+        ...
+
+    async def get(self, key_id: str) -> ApiKey | None:
+        """The key with this id, revoked or not."""
+        ...
+
+    async def by_secret_hash(self, secret_hash: str) -> ApiKey | None:
+        """The key whose secret hashes to ``secret_hash``, revoked or not."""
+        ...
+
+    async def of_creditor(self, creditor_id: str) -> list[ApiKey]:
+        """The creditor's keys, oldest first."""
+        ...
+
+    async def revoke(self, key_id: str, at: datetime) -> bool:
+        """Revoke a live key; ``False`` if it is unknown or already revoked."""
+        ...
+
+
+class TemplateRepository(Protocol):
+    """Templates, their versions and the reviews of those versions."""
+
+    async def add(self, template: Template) -> None:
+        """Store a new template; raises ``DuplicateName`` for a name the creditor already uses."""
+        ...
+
+    async def get(self, creditor_id: str, template_id: str) -> Template | None:
+        """The creditor's template with this id; ``None`` for another creditor's."""
+        ...
+
+    async def by_name(self, creditor_id: str, name: str) -> Template | None:
+        """The creditor's template of this name."""
+        ...
+
+    async def retire(self, template_id: str, at: datetime) -> None:
+        """Mark the template retired; raises ``NotFound``."""
+        ...
+
+    async def add_version(self, version: TemplateVersion) -> None:
+        """Store a new version; raises ``DuplicateVersion`` or ``UnknownReference``."""
+        ...
+
+    async def versions(self, template_id: str) -> list[TemplateVersion]:
+        """All versions of the template, oldest first (the last one is the newest)."""
+        ...
+
+    async def get_version(self, template_id: str, version: int) -> TemplateVersion | None:
+        """One version of the template."""
+        ...
+
+    async def set_version_status(
+        self, template_id: str, version: int, status: VersionStatus
+    ) -> None:
+        """Move a version to ``status``; raises ``NotFound``. The caller checks the lifecycle."""
+        ...
+
+    async def latest_approved(self, creditor_id: str, template_id: str) -> TemplateVersion | None:
+        """The highest approved version of the creditor's live (not retired) template."""
+        ...
+
+    async def add_review(self, review: Review) -> None:
+        """Store a review; raises ``FourEyesViolation`` if the reviewer authored the version."""
+        ...
+
+    async def detail(self, creditor_id: str, template_id: str) -> TemplateDetail | None:
+        """The creditor's template with its versions and reviews."""
+        ...
+
+    async def of_creditor(
+        self, creditor_id: str, *, include_retired: bool = False
+    ) -> list[TemplateDetail]:
+        """The creditor's templates, by name, each with versions and reviews."""
+        ...
+
+
+class MessageRepository(Protocol):
+    """Accepted messages and their status history."""
+
+    async def add(self, message: Message) -> None:
+        """Store a message and the first step of its history (its status at ``created_at``)."""
+        ...
+
+    async def get(self, message_id: str, *, creditor_id: str | None) -> Message | None:
+        """The message; ``creditor_id=None`` reads across tenants (the dispatcher only)."""
+        ...
+
+    async def set_status(
+        self, message_id: str, status: MessageStatus, at: datetime, detail: str = ""
+    ) -> None:
+        """Change the status and append it to the history; raises ``NotFound``."""
+        ...
+
+    async def history(self, message_id: str) -> list[StatusChange]:
+        """The message's status changes, oldest first."""
+        ...
+
+    async def held(self, creditor_id: str, *, limit: int = 100) -> list[Message]:
+        """The creditor's messages waiting for a reviewer, oldest first."""
+        ...
+
+    async def count_by_status(self, creditor_id: str | None = None) -> dict[MessageStatus, int]:
+        """How many messages are in each status (every status present, zeros included)."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    """Messages waiting for a dispatcher, handed out under time-limited leases.
+
+    A dispatcher claims due items, sends them, then completes (sent) or
+    releases (retry later) each one. If it dies, its leases run out and the
+    items become claimable again, so a message may be sent twice after a crash
+    but is never lost; ``attempts`` counts claims so a poison message shows.
+    """
+
+    async def add(self, item: OutboxItem) -> None:
+        """Queue a message; raises ``AlreadyExists`` if it is queued already."""
+        ...
+
+    async def claim_due(
+        self, now: datetime, owner: str, lease: timedelta, limit: int
+    ) -> list[OutboxItem]:
+        """Lease up to ``limit`` items due by ``now`` that nobody holds, earliest first."""
+        ...
+
+    async def release(self, message_id: str, owner: str, due_at: datetime) -> bool:
+        """Give back ``owner``'s lease, due again at ``due_at``; ``False`` if the lease was lost."""
+        ...
+
+    async def complete(self, message_id: str, owner: str) -> bool:
+        """Remove ``owner``'s leased item (handed over); ``False`` if the lease was lost."""
+        ...
+
+    async def depth(self) -> int:
+        """How many items are waiting, leased or not (the queue-depth metric)."""
+        ...
+
+
+class ContactLedger(Protocol):
+    """Every SMS and recorded call that counts against contact caps."""
+
+    async def record(self, contact: ContactRecord) -> None:
+        """Add a contact; raises ``UnknownReference`` for an unknown creditor or message."""
+        ...
+
+    async def of_debtor(
+        self, creditor_id: str, debtor_id: str, start: datetime, end: datetime
+    ) -> list[ContactRecord]:
+        """The contacts of the creditor's debtor, any phone, with ``start <= at < end``."""
+        ...
+
+    async def of_phone(
+        self, creditor_id: str, phone: str, start: datetime, end: datetime
+    ) -> list[ContactRecord]:
+        """The creditor's contacts with this phone, any role, with ``start <= at < end``."""
+        ...
+
+    async def withdraw(self, message_id: str) -> int:
+        """Remove the contacts of a message that will never go (a rejected held message)."""
+        ...
+
+
+class OptOutRepository(Protocol):
+    """The do-not-contact list of each creditor."""
+
+    async def add(self, opt_out: OptOut) -> None:
+        """Record an opt-out; raises ``OptOutExists`` if one of that kind is active."""
+        ...
+
+    async def active(self, creditor_id: str, phone: str) -> list[OptOut]:
+        """The phone's active opt-outs for the creditor (empty: may be contacted)."""
+        ...
+
+    async def of_creditor(self, creditor_id: str) -> list[OptOut]:
+        """The creditor's active opt-outs, newest first."""
+        ...
+
+    async def remove(self, creditor_id: str, phone: str, kind: OptOutKind, at: datetime) -> bool:
+        """End the active opt-out of this kind; ``False`` if there was none."""
+        ...
+
+
+class IdempotencyStore(Protocol):
+    """First responses to requests carrying an ``Idempotency-Key``, per creditor."""
+
+    async def get(self, creditor_id: str, key: str) -> IdempotencyRecord | None:
+        """The stored response for the key, if any."""
+        ...
+
+    async def put(self, record: IdempotencyRecord) -> None:
+        """Store a response; raises ``IdempotencyKeyExists`` if the key was used."""
+        ...
+
+    async def forget_before(self, at: datetime) -> int:
+        """Drop records older than ``at``; returns how many."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Which audit entries to list: every given field must match; ``start <= at < end``."""
+
+    creditor_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    actor: str | None = None
+    action: str | None = None
+    subject: str | None = None
+    after_seq: int = 0
+    limit: int = 1000
+
+
+class AuditLog(Protocol):
+    """The append-only, hash-chained record of every decision."""
+
+    async def append(self, event: AuditEvent) -> AuditEntry:
+        """Chain ``event`` after the latest entry (read in the same transaction) and store it."""
+        ...
+
+    async def entries(self, query: AuditQuery) -> list[AuditEntry]:
+        """Matching entries in ``seq`` order, at most ``query.limit``; page with ``after_seq``."""
+        ...
+
+    async def verify(self) -> ChainVerification:
+        """Walk the whole chain from the first entry; report the first bad one."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """The repositories of one transaction; see the module docstring."""
+
+    @property
+    def creditors(self) -> CreditorRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def templates(self) -> TemplateRepository: ...
+    @property
+    def messages(self) -> MessageRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
+    @property
+    def contacts(self) -> ContactLedger: ...
+    @property
+    def opt_outs(self) -> OptOutRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+    @property
+    def audit(self) -> AuditLog: ...
+
+
+class Store(Protocol):
+    """An open database: the source of units of work."""
+
+    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A write transaction, serialised with every other; commits unless the block raises."""
+        ...
+
+    def read(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A read-only snapshot, concurrent with others; writes raise ``ReadOnlyTransaction``."""
+        ...
+
+    async def migrate(self) -> int:
+        """Apply pending migrations (idempotent; ``open_store`` already did); the schema version."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise ``StoreUnavailable`` unless the database answers (readiness)."""
+        ...
+
+    async def close(self) -> None:
+        """Close every connection; the store is unusable afterwards."""
+        ...

@@ -1,0 +1,268 @@
+"""The SQLite schema, as numbered migrations applied in order and recorded once each.
+
+``schema_migrations`` lists the versions applied. ``apply_migrations`` runs
+the missing ones inside one ``BEGIN IMMEDIATE`` transaction (SQLite's DDL is
+transactional), so two processes starting at once cannot both migrate and a
+failed step leaves the schema as it was. Published steps are never edited:
+a change is a new step.
+
+Tables are STRICT (SQLite >= 3.37) so a wrong type is an error, not a silent
+conversion. Instants are TEXT written by ``smsgate.store.instants``; JSON
+columns are TEXT. The audit log refuses UPDATE and DELETE by trigger, and the
+reviews table refuses a reviewer reviewing their own version, so these rules
+hold even for someone writing SQL by hand.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from smsgate.store.errors import SchemaTooNew
+from smsgate.store.instants import format_instant, utc_now
+from smsgate.store.sqlite.translate import APPEND_ONLY_MESSAGE, FOUR_EYES_MESSAGE
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One step of the schema: its version, what it does, and its SQL statements."""
+
+    version: int
+    name: str
+    sql: str
+
+
+_INITIAL_SCHEMA = f"""
+CREATE TABLE creditors (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    profile_name TEXT NOT NULL,
+    profile_overrides TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    creditor_id TEXT NOT NULL REFERENCES creditors (id),
+    roles TEXT NOT NULL,
+    secret_hash TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+) STRICT;
+CREATE INDEX api_keys_by_creditor ON api_keys (creditor_id, created_at);
+
+CREATE TABLE templates (
+    id TEXT PRIMARY KEY,
+    creditor_id TEXT NOT NULL REFERENCES creditors (id),
+    name TEXT NOT NULL,
+    audience TEXT NOT NULL CHECK (audience IN ('debtor', 'third_party')),
+    created_at TEXT NOT NULL,
+    retired_at TEXT,
+    UNIQUE (creditor_id, name)
+) STRICT;
+
+CREATE TABLE template_versions (
+    template_id TEXT NOT NULL REFERENCES templates (id),
+    version INTEGER NOT NULL CHECK (version >= 1),
+    body TEXT NOT NULL,
+    variables TEXT NOT NULL,
+    status TEXT NOT NULL
+        CHECK (status IN ('draft', 'submitted', 'approved', 'rejected', 'retired')),
+    author_key_id TEXT NOT NULL REFERENCES api_keys (id),
+    created_at TEXT NOT NULL,
+    lint TEXT NOT NULL,
+    findings TEXT NOT NULL,
+    wordlist_version TEXT NOT NULL,
+    PRIMARY KEY (template_id, version)
+) STRICT;
+
+CREATE TABLE reviews (
+    id INTEGER PRIMARY KEY,
+    template_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    reviewer_key_id TEXT NOT NULL REFERENCES api_keys (id),
+    decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL,
+    wordlist_version TEXT NOT NULL,
+    FOREIGN KEY (template_id, version) REFERENCES template_versions (template_id, version)
+) STRICT;
+CREATE INDEX reviews_by_template ON reviews (template_id, version);
+
+CREATE TRIGGER reviews_four_eyes BEFORE INSERT ON reviews
+WHEN NEW.reviewer_key_id = (
+    SELECT author_key_id FROM template_versions
+    WHERE template_id = NEW.template_id AND version = NEW.version
+)
+BEGIN
+    SELECT RAISE(ABORT, '{FOUR_EYES_MESSAGE}');
+END;
+
+CREATE TABLE messages (
+    id TEXT PRIMARY KEY,
+    creditor_id TEXT NOT NULL REFERENCES creditors (id),
+    template_id TEXT NOT NULL,
+    template_version INTEGER NOT NULL,
+    phone TEXT NOT NULL,
+    debtor_id TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('debtor', 'third_party')),
+    timezone TEXT,
+    tags TEXT NOT NULL,
+    text TEXT NOT NULL,
+    segments INTEGER NOT NULL CHECK (segments >= 1),
+    encoding TEXT NOT NULL,
+    status TEXT NOT NULL,
+    send_at TEXT,
+    created_at TEXT NOT NULL,
+    wordlist_version TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('pass', 'review', 'block')),
+    findings TEXT NOT NULL,
+    FOREIGN KEY (template_id, template_version)
+        REFERENCES template_versions (template_id, version)
+) STRICT;
+CREATE INDEX messages_by_creditor_status ON messages (creditor_id, status, created_at);
+
+CREATE TABLE message_events (
+    id INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL REFERENCES messages (id),
+    status TEXT NOT NULL,
+    at TEXT NOT NULL,
+    detail TEXT NOT NULL
+) STRICT;
+CREATE INDEX message_events_by_message ON message_events (message_id, id);
+
+CREATE TABLE outbox (
+    message_id TEXT PRIMARY KEY REFERENCES messages (id),
+    due_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL CHECK (attempts >= 0),
+    lease_owner TEXT,
+    lease_until TEXT
+) STRICT;
+CREATE INDEX outbox_by_due ON outbox (due_at);
+
+CREATE TABLE contacts (
+    id INTEGER PRIMARY KEY,
+    creditor_id TEXT NOT NULL REFERENCES creditors (id),
+    debtor_id TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('debtor', 'third_party')),
+    channel TEXT NOT NULL CHECK (channel IN ('sms', 'call')),
+    at TEXT NOT NULL,
+    message_id TEXT REFERENCES messages (id)
+) STRICT;
+CREATE INDEX contacts_by_debtor ON contacts (creditor_id, debtor_id, at);
+CREATE INDEX contacts_by_phone ON contacts (creditor_id, phone, at);
+CREATE INDEX contacts_by_message ON contacts (message_id) WHERE message_id IS NOT NULL;
+
+CREATE TABLE opt_outs (
+    id INTEGER PRIMARY KEY,
+    creditor_id TEXT NOT NULL REFERENCES creditors (id),
+    phone TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('opt_out', 'third_party_refusal', 'do_not_contact')),
+    source TEXT NOT NULL CHECK (source IN ('api', 'mo', 'ui')),
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL,
+    removed_at TEXT
+) STRICT;
+CREATE UNIQUE INDEX opt_outs_active ON opt_outs (creditor_id, phone, kind)
+    WHERE removed_at IS NULL;
+
+CREATE TABLE idempotency_keys (
+    creditor_id TEXT NOT NULL REFERENCES creditors (id),
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    response_status INTEGER NOT NULL,
+    response_body TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (creditor_id, key)
+) STRICT;
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys (at);
+
+CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+    at TEXT NOT NULL,
+    creditor_id TEXT,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE
+) STRICT;
+CREATE INDEX audit_log_by_creditor_time ON audit_log (creditor_id, at);
+CREATE INDEX audit_log_by_subject ON audit_log (subject);
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}');
+END;
+"""
+
+#: Every step of the schema, in order. Append new steps; never edit a published one.
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _INITIAL_SCHEMA),)
+
+_CREATE_LEDGER = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+) STRICT
+"""
+
+
+def statements(sql: str) -> Iterator[str]:
+    """The complete statements of ``sql``, triggers included (whose bodies contain ``;``)."""
+    pending = ""
+    for line in sql.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {pending.strip()[:80]!r}")
+
+
+def apply_migrations(db: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Apply the steps of ``migrations`` not applied yet, atomically; the resulting version.
+
+    Raises ``SchemaTooNew`` if the database knows a version ``migrations`` lacks.
+    Runs on the executor thread of the writer connection, outside any transaction.
+    """
+    _check_order(migrations)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(_CREATE_LEDGER)
+        applied = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+        unknown = applied - {step.version for step in migrations}
+        if unknown:
+            raise SchemaTooNew(f"the database has schema versions {sorted(unknown)} unknown here")
+        for step in migrations:
+            if step.version not in applied:
+                _apply(db, step)
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return max((step.version for step in migrations), default=0)
+
+
+def _apply(db: sqlite3.Connection, step: Migration) -> None:
+    for statement in statements(step.sql):
+        db.execute(statement)
+    db.execute(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+        (step.version, step.name, format_instant(utc_now())),
+    )
+
+
+def _check_order(migrations: Sequence[Migration]) -> None:
+    versions = [step.version for step in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise ValueError(f"migrations must be numbered 1, 2, 3 … in order, got {versions}")

@@ -1,0 +1,196 @@
+"""The SQLite store: one database file, one writer connection, a few readers.
+
+Threading. sqlite3 blocks, so no call runs on the event loop (see
+``session``). Write transactions take an ``asyncio.Lock`` and then run on the
+single writer connection and its own thread; SQLite allows one writer at a
+time anyway, and queueing in the process is cheaper than spinning in
+SQLite's busy handler. Reads use a pool of ``query_only`` connections and may
+run alongside each other and the writer (WAL readers see the last commit).
+
+Serialising. Write transactions begin with ``BEGIN IMMEDIATE``, which takes
+the database's write lock before the first read. A transaction that counts
+today's contacts and then inserts one therefore cannot interleave with
+another doing the same, whether the other runs in this process or in another
+one (``smsgate serve`` next to ``smsgate dispatch``) on the same file; the
+other waits up to ``BUSY_TIMEOUT_MS`` and then gets ``StoreBusy``.
+
+Durability. WAL with ``synchronous=FULL`` by default: every COMMIT syncs the
+WAL to disk before it returns, so a 202 means the message survives a power
+cut or kernel panic, not only a crash of smsgate. ``synchronous=NORMAL``
+(``?synchronous=normal`` in the URL) syncs only at checkpoints: still safe
+against any crash of the application, and the file is never corrupted, but
+the last transactions before a power loss or OS crash may roll back, which
+breaks "a 202 means committed". It is offered for benchmarks and for
+deployments whose disk cache is battery-backed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from smsgate.store.errors import StoreUnavailable
+from smsgate.store.ports import UnitOfWork
+from smsgate.store.sqlite.migrations import apply_migrations
+from smsgate.store.sqlite.session import Session
+from smsgate.store.sqlite.translate import translate
+from smsgate.store.sqlite.unit import SqliteUnitOfWork
+
+BUSY_TIMEOUT_MS = 5_000
+READERS = 4
+
+
+class Synchronous(StrEnum):
+    """SQLite's ``synchronous`` setting as offered here; see the module docstring."""
+
+    FULL = "full"
+    NORMAL = "normal"
+
+
+@dataclass(frozen=True, slots=True)
+class SqliteSettings:
+    """Where the database file is and how hard each commit is pushed to disk."""
+
+    path: Path
+    synchronous: Synchronous = Synchronous.FULL
+    readers: int = READERS
+
+
+async def open_sqlite_store(settings: SqliteSettings) -> SqliteStore:
+    """Open (creating if needed) the database file, migrate it, and return the store.
+
+    Raises ``StoreUnavailable`` if the file cannot be opened and
+    ``SchemaTooNew`` if a newer smsgate migrated it.
+    """
+    writer_thread = ThreadPoolExecutor(1, thread_name_prefix="smsgate-sqlite-writer")
+    reader_threads = ThreadPoolExecutor(settings.readers, thread_name_prefix="smsgate-sqlite")
+    store = SqliteStore(settings, writer_thread, reader_threads)
+    try:
+        await store.start()
+    except BaseException:
+        await store.close()
+        raise
+    return store
+
+
+class SqliteStore:
+    """``Store`` on one SQLite file; build it with ``open_sqlite_store``."""
+
+    def __init__(
+        self,
+        settings: SqliteSettings,
+        writer_thread: ThreadPoolExecutor,
+        reader_threads: ThreadPoolExecutor,
+    ) -> None:
+        self._settings = settings
+        self._writer_thread = writer_thread
+        self._reader_threads = reader_threads
+        self._write_lock = asyncio.Lock()
+        self._writer: sqlite3.Connection | None = None
+        self._readers: asyncio.Queue[sqlite3.Connection] = asyncio.Queue()
+        self._connections: list[sqlite3.Connection] = []
+
+    async def start(self) -> None:
+        """Open the writer, switch the file to WAL, migrate, then open the readers."""
+        loop = asyncio.get_running_loop()
+        self._writer = await loop.run_in_executor(self._writer_thread, self._connect, False)
+        await self.migrate()
+        for _ in range(self._settings.readers):
+            reader = await loop.run_in_executor(self._reader_threads, self._connect, True)
+            self._readers.put_nowait(reader)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        async with self._write_lock:
+            session = Session(self._writing(), self._writer_thread)
+            await session.call_anyway(lambda db: db.execute("BEGIN IMMEDIATE"))
+            try:
+                yield SqliteUnitOfWork(session)
+            except BaseException:
+                session.end()
+                await session.call_anyway(_rollback)
+                raise
+            session.end()
+            await session.call_anyway(_commit)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[UnitOfWork]:
+        self._writing()  # refuse at once once closed, rather than wait for a reader
+        connection = await self._readers.get()
+        session = Session(connection, self._reader_threads)
+        try:
+            await session.call_anyway(lambda db: db.execute("BEGIN"))
+            try:
+                yield SqliteUnitOfWork(session)
+            finally:
+                session.end()
+                await session.call_anyway(_rollback)
+        finally:
+            self._readers.put_nowait(connection)
+
+    async def migrate(self) -> int:
+        async with self._write_lock:
+            session = Session(self._writing(), self._writer_thread)
+            return await session.call_anyway(apply_migrations)
+
+    async def ping(self) -> None:
+        async with self.read() as tx:
+            await tx.creditors.get("")
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+            self._writer = None
+        self._writer_thread.shutdown(wait=True)
+        self._reader_threads.shutdown(wait=True)
+
+    def _writing(self) -> sqlite3.Connection:
+        if self._writer is None:
+            raise StoreUnavailable("the store is closed")
+        return self._writer
+
+    def _connect(self, read_only: bool) -> sqlite3.Connection:
+        try:
+            return self._configure(read_only)
+        except sqlite3.Error as error:
+            raise translate(error) from error
+
+    def _configure(self, read_only: bool) -> sqlite3.Connection:
+        path = self._settings.path
+        if not path.parent.is_dir():
+            raise StoreUnavailable(f"the folder of the database {path} does not exist")
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._connections.append(db)
+        db.row_factory = sqlite3.Row
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute(f"PRAGMA synchronous = {self._settings.synchronous.upper()}")
+        if read_only:
+            db.execute("PRAGMA query_only = ON")
+        elif db.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
+            # WAL needs shared memory, which network file systems may not offer.
+            raise StoreUnavailable(f"cannot put {path} in WAL mode; use a local disk")
+        return db
+
+
+def _commit(db: sqlite3.Connection) -> None:
+    try:
+        db.execute("COMMIT")
+    except sqlite3.Error:
+        # A failed COMMIT can leave the transaction open; end it before raising.
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    if db.in_transaction:
+        db.execute("ROLLBACK")

@@ -1,0 +1,171 @@
+"""SQLite repository of templates, their versions and reviews (``TemplateRepository``).
+
+A template's text lives only in its versions; a new version of an approved
+template is a new row, reviewed again, while ``latest_approved`` keeps
+returning the old one until the new one is approved. Listings fetch
+templates, versions and reviews in three queries rather than one per template.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from smsgate.core.audience import Audience
+from smsgate.store.errors import NotFound
+from smsgate.store.instants import format_instant, format_optional, parse_instant, parse_optional
+from smsgate.store.records import (
+    Review,
+    ReviewDecision,
+    Template,
+    TemplateDetail,
+    TemplateVersion,
+    VersionStatus,
+)
+from smsgate.store.sqlite.codec import dump_json, load_json
+from smsgate.store.sqlite.session import Session
+
+
+class SqliteTemplates:
+    """``TemplateRepository`` on SQLite."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def add(self, template: Template) -> None:
+        await self._session.execute(
+            "INSERT INTO templates (id, creditor_id, name, audience, created_at, retired_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                template.id, template.creditor_id, template.name, template.audience,
+                format_instant(template.created_at), format_optional(template.retired_at),
+            ),
+        )  # fmt: skip
+
+    async def get(self, creditor_id: str, template_id: str) -> Template | None:
+        sql = "SELECT * FROM templates WHERE creditor_id = ? AND id = ?"
+        row = await self._session.row(sql, (creditor_id, template_id))
+        return None if row is None else _template(row)
+
+    async def by_name(self, creditor_id: str, name: str) -> Template | None:
+        sql = "SELECT * FROM templates WHERE creditor_id = ? AND name = ?"
+        row = await self._session.row(sql, (creditor_id, name))
+        return None if row is None else _template(row)
+
+    async def retire(self, template_id: str, at: datetime) -> None:
+        sql = "UPDATE templates SET retired_at = ? WHERE id = ?"
+        if not await self._session.execute(sql, (format_instant(at), template_id)):
+            raise NotFound(f"no template {template_id!r}")
+
+    async def add_version(self, version: TemplateVersion) -> None:
+        await self._session.execute(
+            "INSERT INTO template_versions (template_id, version, body, variables, status,"
+            " author_key_id, created_at, lint, findings, wordlist_version)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                version.template_id, version.version, version.body, dump_json(version.variables),
+                version.status, version.author_key_id, format_instant(version.created_at),
+                dump_json(version.lint), dump_json(version.findings), version.wordlist_version,
+            ),
+        )  # fmt: skip
+
+    async def versions(self, template_id: str) -> list[TemplateVersion]:
+        sql = "SELECT * FROM template_versions WHERE template_id = ? ORDER BY version"
+        return [_version(row) for row in await self._session.rows(sql, (template_id,))]
+
+    async def get_version(self, template_id: str, version: int) -> TemplateVersion | None:
+        sql = "SELECT * FROM template_versions WHERE template_id = ? AND version = ?"
+        row = await self._session.row(sql, (template_id, version))
+        return None if row is None else _version(row)
+
+    async def set_version_status(
+        self, template_id: str, version: int, status: VersionStatus
+    ) -> None:
+        sql = "UPDATE template_versions SET status = ? WHERE template_id = ? AND version = ?"
+        if not await self._session.execute(sql, (status, template_id, version)):
+            raise NotFound(f"no version {version} of template {template_id!r}")
+
+    async def latest_approved(self, creditor_id: str, template_id: str) -> TemplateVersion | None:
+        row = await self._session.row(
+            "SELECT v.* FROM template_versions AS v JOIN templates AS t ON t.id = v.template_id"
+            " WHERE t.creditor_id = ? AND t.id = ? AND t.retired_at IS NULL"
+            " AND v.status = 'approved' ORDER BY v.version DESC LIMIT 1",
+            (creditor_id, template_id),
+        )
+        return None if row is None else _version(row)
+
+    async def add_review(self, review: Review) -> None:
+        await self._session.execute(
+            "INSERT INTO reviews (template_id, version, reviewer_key_id, decision, reason, at,"
+            " wordlist_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                review.template_id, review.version, review.reviewer_key_id, review.decision,
+                review.reason, format_instant(review.at), review.wordlist_version,
+            ),
+        )  # fmt: skip
+
+    async def detail(self, creditor_id: str, template_id: str) -> TemplateDetail | None:
+        sql = "SELECT * FROM templates WHERE creditor_id = ? AND id = ?"
+        details = await self._details(sql, (creditor_id, template_id))
+        return details[0] if details else None
+
+    async def of_creditor(
+        self, creditor_id: str, *, include_retired: bool = False
+    ) -> list[TemplateDetail]:
+        live_only = "" if include_retired else " AND retired_at IS NULL"
+        sql = f"SELECT * FROM templates WHERE creditor_id = ?{live_only} ORDER BY name"
+        return await self._details(sql, (creditor_id,))
+
+    async def _details(self, sql: str, params: Sequence[object]) -> list[TemplateDetail]:
+        templates = [_template(row) for row in await self._session.rows(sql, params)]
+        ids = [template.id for template in templates]
+        marks = ", ".join("?" * len(ids))
+        versions: defaultdict[str, list[TemplateVersion]] = defaultdict(list)
+        reviews: defaultdict[str, list[Review]] = defaultdict(list)
+        version_sql = f"SELECT * FROM template_versions WHERE template_id IN ({marks})"
+        for row in await self._session.rows(version_sql + " ORDER BY version", ids):
+            versions[row["template_id"]].append(_version(row))
+        review_sql = f"SELECT * FROM reviews WHERE template_id IN ({marks}) ORDER BY at, id"
+        for row in await self._session.rows(review_sql, ids):
+            reviews[row["template_id"]].append(_review(row))
+        return [TemplateDetail(t, tuple(versions[t.id]), tuple(reviews[t.id])) for t in templates]
+
+
+def _template(row: sqlite3.Row) -> Template:
+    return Template(
+        id=row["id"],
+        creditor_id=row["creditor_id"],
+        name=row["name"],
+        audience=Audience(row["audience"]),
+        created_at=parse_instant(row["created_at"]),
+        retired_at=parse_optional(row["retired_at"]),
+    )
+
+
+def _version(row: sqlite3.Row) -> TemplateVersion:
+    return TemplateVersion(
+        template_id=row["template_id"],
+        version=row["version"],
+        body=row["body"],
+        variables=load_json(row["variables"]),
+        status=VersionStatus(row["status"]),
+        author_key_id=row["author_key_id"],
+        created_at=parse_instant(row["created_at"]),
+        wordlist_version=row["wordlist_version"],
+        lint=load_json(row["lint"]),
+        findings=load_json(row["findings"]),
+    )
+
+
+def _review(row: sqlite3.Row) -> Review:
+    return Review(
+        template_id=row["template_id"],
+        version=row["version"],
+        reviewer_key_id=row["reviewer_key_id"],
+        decision=ReviewDecision(row["decision"]),
+        reason=row["reason"],
+        at=parse_instant(row["at"]),
+        wordlist_version=row["wordlist_version"],
+    )

@@ -1,0 +1,60 @@
+"""The SQLite unit of work: every repository, sharing one session (one transaction)."""
+
+from __future__ import annotations
+
+from smsgate.store.sqlite.audit import SqliteAuditLog
+from smsgate.store.sqlite.messages import SqliteContactLedger, SqliteMessages, SqliteOutbox
+from smsgate.store.sqlite.session import Session
+from smsgate.store.sqlite.templates import SqliteTemplates
+from smsgate.store.sqlite.tenants import (
+    SqliteApiKeys,
+    SqliteCreditors,
+    SqliteIdempotency,
+    SqliteOptOuts,
+)
+
+
+class SqliteUnitOfWork:
+    """``UnitOfWork`` on SQLite; built by ``SqliteStore.transaction()`` and ``read()``.
+
+    Repositories are built on first use: most requests touch two or three.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @property
+    def creditors(self) -> SqliteCreditors:
+        return SqliteCreditors(self._session)
+
+    @property
+    def api_keys(self) -> SqliteApiKeys:
+        return SqliteApiKeys(self._session)
+
+    @property
+    def templates(self) -> SqliteTemplates:
+        return SqliteTemplates(self._session)
+
+    @property
+    def messages(self) -> SqliteMessages:
+        return SqliteMessages(self._session)
+
+    @property
+    def outbox(self) -> SqliteOutbox:
+        return SqliteOutbox(self._session)
+
+    @property
+    def contacts(self) -> SqliteContactLedger:
+        return SqliteContactLedger(self._session)
+
+    @property
+    def opt_outs(self) -> SqliteOptOuts:
+        return SqliteOptOuts(self._session)
+
+    @property
+    def idempotency(self) -> SqliteIdempotency:
+        return SqliteIdempotency(self._session)
+
+    @property
+    def audit(self) -> SqliteAuditLog:
+        return SqliteAuditLog(self._session)

@@ -1,0 +1,126 @@
+"""The domain's uniqueness and reference rules surface as store errors, never sqlite3 ones."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+
+import pytest
+
+from smsgate.store import (
+    AlreadyExists,
+    Conflict,
+    DuplicateName,
+    DuplicateVersion,
+    FourEyesViolation,
+    IdempotencyKeyExists,
+    IdempotencyRecord,
+    NotFound,
+    OptOut,
+    OptOutExists,
+    OptOutKind,
+    OptOutSource,
+    Review,
+    ReviewDecision,
+    Store,
+    UnknownReference,
+    VersionStatus,
+)
+
+from .store_support import DEBTOR_PHONE, T0, Tenant, creditor, message, template, version
+
+
+class TestUniqueness:
+    """Each uniqueness rule raises its own ``Conflict`` and leaves the first row alone."""
+
+    async def test_template_name_per_creditor(self, store: Store, tenant: Tenant) -> None:
+        async with store.transaction() as tx:
+            with pytest.raises(DuplicateName):
+                await tx.templates.add(template("acme", name="overdue-reminder"))
+        other = await Tenant("other").save(store)  # the same name at another creditor is fine
+        assert other.template.name == tenant.template.name
+
+    async def test_version_per_template(self, store: Store, tenant: Tenant) -> None:
+        async with store.transaction() as tx:
+            with pytest.raises(DuplicateVersion):
+                await tx.templates.add_version(version(tenant.template.id, tenant.author.id))
+
+    async def test_idempotency_key_per_creditor(self, store: Store, tenant: Tenant) -> None:
+        record = IdempotencyRecord("acme", "k1", "h1", 202, {"id": "msg_1"}, T0)
+        async with store.transaction() as tx:
+            await tx.idempotency.put(record)
+            with pytest.raises(IdempotencyKeyExists):
+                await tx.idempotency.put(replace(record, request_hash="h2"))
+        await Tenant("other").save(store)
+        async with store.transaction() as tx:
+            await tx.idempotency.put(replace(record, creditor_id="other"))
+
+    async def test_active_opt_out(self, store: Store, tenant: Tenant) -> None:
+        opt_out = OptOut("acme", DEBTOR_PHONE, OptOutKind.OPT_OUT, OptOutSource.API, T0)
+        async with store.transaction() as tx:
+            await tx.opt_outs.add(opt_out)
+            await tx.opt_outs.add(replace(opt_out, kind=OptOutKind.DO_NOT_CONTACT))
+            with pytest.raises(OptOutExists):
+                await tx.opt_outs.add(replace(opt_out, source=OptOutSource.MO))
+
+    async def test_same_creditor_twice(self, store: Store, tenant: Tenant) -> None:
+        async with store.transaction() as tx:
+            with pytest.raises(AlreadyExists) as raised:
+                await tx.creditors.add(creditor("acme"))
+        assert isinstance(raised.value, Conflict)
+        assert isinstance(raised.value.__cause__, sqlite3.IntegrityError)
+
+    async def test_same_message_twice(self, store: Store, tenant: Tenant) -> None:
+        sent = tenant.message()
+        async with store.transaction() as tx:
+            await tx.messages.add(sent)
+        async with store.transaction() as tx:
+            with pytest.raises(AlreadyExists):
+                await tx.messages.add(sent)
+
+
+class TestReferences:
+    """Rows referring to missing rows are refused with ``UnknownReference``."""
+
+    async def test_message_of_unknown_version(self, store: Store, tenant: Tenant) -> None:
+        orphan = replace(tenant.message(), template_version=7)
+        async with store.transaction() as tx:
+            with pytest.raises(UnknownReference):
+                await tx.messages.add(orphan)
+
+    async def test_message_of_unknown_creditor(self, store: Store, tenant: Tenant) -> None:
+        async with store.transaction() as tx:
+            with pytest.raises(UnknownReference):
+                await tx.messages.add(message("nobody", tenant.template.id))
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            pytest.param(lambda tx: tx.creditors.update(creditor("nobody")), id="creditor"),
+            pytest.param(lambda tx: tx.templates.retire("tpl_none", T0), id="retire"),
+            pytest.param(
+                lambda tx: tx.templates.set_version_status("tpl_none", 1, VersionStatus.APPROVED),
+                id="version-status",
+            ),
+            pytest.param(
+                lambda tx: tx.messages.set_status("msg_none", "sent", T0), id="message-status"
+            ),
+        ],
+    )
+    async def test_changing_a_missing_row(self, store: Store, change: object) -> None:
+        async with store.transaction() as tx:
+            with pytest.raises(NotFound):
+                await change(tx)  # type: ignore[operator]
+
+
+class TestFourEyes:
+    """The database itself refuses a review by the version's author."""
+
+    async def test_author_cannot_review(self, store: Store, tenant: Tenant) -> None:
+        review = Review(
+            tenant.template.id, 1, tenant.author.id, ReviewDecision.APPROVE, "mine", T0, "w1"
+        )
+        async with store.transaction() as tx:
+            with pytest.raises(FourEyesViolation):
+                await tx.templates.add_review(review)
+            await tx.templates.add_review(replace(review, reviewer_key_id=tenant.reviewer.id))
