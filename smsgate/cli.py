@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from smsgate import __version__
-from smsgate.commands import scan
+from smsgate.commands import admin, scan, serve
 
-COMMANDS = (scan,)
+COMMANDS = (serve, admin, scan)
 
 
 def build_parser() -> argparse.ArgumentParser:

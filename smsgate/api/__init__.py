@@ -1,0 +1,1 @@
+"""The HTTP shell: aiohttp routes, authentication, problem+json errors and OpenAPI."""

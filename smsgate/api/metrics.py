@@ -1,0 +1,49 @@
+"""Prometheus metrics of one app instance (a registry per app, no process globals)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class GatewayMetrics:
+    """The counters operators watch: requests, refusals by code, scan verdicts, queue depth."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "smsgate_http_requests",
+            "HTTP requests by route and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "smsgate_http_request_duration_seconds",
+            "HTTP request latency by route.",
+            ["route"],
+            registry=self.registry,
+        )
+        self.refusals = Counter(
+            "smsgate_refusals",
+            "Refused requests by problem code.",
+            ["code"],
+            registry=self.registry,
+        )
+        self.verdicts = Counter(
+            "smsgate_scan_verdicts",
+            "Scan verdicts of rendered messages.",
+            ["verdict"],
+            registry=self.registry,
+        )
+        self.accepted = Counter(
+            "smsgate_messages_accepted",
+            "Accepted messages by initial status.",
+            ["status"],
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "smsgate_outbox_depth", "Messages waiting in the outbox.", registry=self.registry
+        )
+
+    def exposition(self) -> bytes:
+        """The text exposition format of every metric."""
+        return generate_latest(self.registry)

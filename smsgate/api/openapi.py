@@ -1,0 +1,121 @@
+"""The OpenAPI 3.1 document, generated from the route table and the msgspec models.
+
+Generated, not hand-written, so it cannot drift from the routes: a test
+checks that every aiohttp route is in the document and every documented path
+is routed. JSON Schemas come from ``msgspec.json.schema_components`` (JSON
+Schema 2020-12, the dialect of OpenAPI 3.1).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from smsgate import __version__
+from smsgate.api.operations import Operation
+from smsgate.api.problems import ProblemCode
+
+_PATH_PARAMETER = re.compile(r"{([^}/]+)}")
+_REF = "#/components/schemas/{name}"
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details with a stable machine-readable code.",
+    "required": ["type", "title", "status", "code", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string", "enum": [code.value for code in ProblemCode]},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+
+def openapi_document(operations: list[Operation]) -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document for ``operations``."""
+    models = _models(operations)
+    schemas, components = msgspec.json.schema_components(models, ref_template=_REF)
+    refs = dict(zip(models, schemas, strict=True))
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in operations:
+        item = paths.setdefault(operation.path, {})
+        item[operation.method.lower()] = _operation(operation, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "smsgate",
+            "version": __version__,
+            "description": "Compliance-first SMS gateway for debt collection.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {**components, "Problem": PROBLEM_SCHEMA},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _models(operations: list[Operation]) -> list[Any]:
+    models: list[Any] = []
+    for operation in operations:
+        candidates = [operation.request_model, *(r.model for r in operation.responses.values())]
+        models += [m for m in candidates if m is not None and m not in models]
+    return models
+
+
+def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "operationId": operation.operation_id,
+        "summary": operation.summary,
+        "tags": [operation.tag],
+        "responses": {
+            str(status): _response(response.description, response.model, response.problem, refs)
+            for status, response in sorted(operation.responses.items())
+        },
+    }
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _PATH_PARAMETER.findall(operation.path)
+    ]
+    parameters += [
+        {
+            "name": name,
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": description,
+        }
+        for name, description in operation.headers.items()
+    ]
+    if parameters:
+        document["parameters"] = parameters
+    if not operation.public:
+        document["security"] = [{"bearer": []}]
+        document["description"] = "Roles: " + ", ".join(sorted(operation.roles))
+        for status, description in ((401, "No valid API key"), (403, "The key lacks the role")):
+            document["responses"].setdefault(str(status), _problem(description))
+    if operation.request_model is not None:
+        document["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[operation.request_model]}},
+        }
+        document["responses"].setdefault("400", _problem("Malformed or invalid request"))
+    return document
+
+
+def _response(description: str, model: Any, problem: bool, refs: dict[Any, Any]) -> dict[str, Any]:
+    if problem:
+        return _problem(description)
+    if model is None:
+        return {"description": description}
+    return {"description": description, "content": {"application/json": {"schema": refs[model]}}}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    schema = {"$ref": _REF.format(name="Problem")}
+    return {"description": description, "content": {"application/problem+json": {"schema": schema}}}

@@ -1,0 +1,108 @@
+"""A real gateway for API tests: aiohttp on 127.0.0.1, a SQLite file, two creditors with keys.
+
+Tests talk HTTP to it with aiohttp's client, as upstream systems do. The
+clock is a :class:`FrozenClock` the test can move, so quiet hours and caps are
+exact. ``GatewayUnderTest.key(creditor, *roles)`` mints keys on demand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from smsgate import admin
+from smsgate.api.app import bootstrap, create_app
+from smsgate.api.gateway import Gateway
+from smsgate.settings import Settings
+from smsgate.store import Role
+
+# 10:00 in Shanghai: inside the contact window.
+DEFAULT_NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+@dataclass
+class FrozenClock:
+    """A clock that stands still until a test moves it."""
+
+    now: datetime = DEFAULT_NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class GatewayUnderTest:
+    """A running gateway and an HTTP session pointed at it."""
+
+    gateway: Gateway
+    base_url: str
+    session: aiohttp.ClientSession
+    clock: FrozenClock
+    tokens: dict[tuple[str, frozenset[Role]], str] = field(default_factory=dict)
+
+    async def key(self, creditor: str, *roles: Role | str) -> str:
+        """A bearer token of ``creditor`` with ``roles`` (minted once per combination)."""
+        wanted = frozenset(Role(r) for r in roles)
+        if (creditor, wanted) not in self.tokens:
+            _, token = await admin.create_key(
+                self.gateway.store, creditor, wanted, at=self.clock(), label="test"
+            )
+            self.tokens[(creditor, wanted)] = token
+        return self.tokens[(creditor, wanted)]
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any, aiohttp.ClientResponse]:
+        """Send a request; returns status, decoded JSON body (or text) and the response."""
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        async with self.session.request(
+            method, self.base_url + path, json=json, data=data, headers=all_headers
+        ) as response:
+            if response.content_type.endswith("json"):
+                body = await response.json(content_type=None)
+            else:
+                body = await response.text()
+            return response.status, body, response
+
+
+async def start_gateway(tmp_path: Path, **settings: Any) -> AsyncIterator[GatewayUnderTest]:
+    """Start a gateway on a free 127.0.0.1 port with creditors ``acme`` and ``globex``."""
+    clock = FrozenClock()
+    config = Settings(database_url=f"sqlite:///{tmp_path / 'gateway.db'}", **settings)
+    gateway = await bootstrap(config, clock=clock)
+    for creditor, name in (("acme", "安信消费金融"), ("globex", "环球小贷")):
+        await admin.create_creditor(
+            gateway.store,
+            creditor,
+            name=name,
+            signature=name,
+            profile="cn-shenzhen",
+            at=clock(),
+        )
+    runner = web.AppRunner(create_app(gateway), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as session:
+        yield GatewayUnderTest(gateway, f"http://127.0.0.1:{port}", session, clock)
+    await runner.cleanup()
+    await gateway.store.close()

@@ -1,0 +1,91 @@
+"""The API's foundation: ops endpoints, problem+json everywhere, authentication, OpenAPI."""
+
+import re
+
+import pytest
+
+from smsgate.api.app import create_app
+
+from .api_support import GatewayUnderTest
+
+
+class TestOps:
+    """Liveness, readiness and metrics answer without a key."""
+
+    async def test_healthz(self, gw: GatewayUnderTest) -> None:
+        status, body, _ = await gw.call("GET", "/healthz")
+        assert (status, body) == (200, {"status": "ok"})
+
+    async def test_readyz_names_the_wordlist_version(self, gw: GatewayUnderTest) -> None:
+        status, body, _ = await gw.call("GET", "/readyz")
+        assert status == 200
+        assert body["wordlist_version"] == gw.gateway.wordlists.current().version
+
+    async def test_metrics_count_requests_and_refusals(self, gw: GatewayUnderTest) -> None:
+        await gw.call("GET", "/healthz")
+        await gw.call("GET", "/nope")
+        status, text, response = await gw.call("GET", "/metrics")
+        assert status == 200
+        assert response.content_type == "text/plain"
+        assert 'smsgate_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
+        assert 'smsgate_refusals_total{code="not_found"} 1.0' in text
+        assert "smsgate_outbox_depth 0.0" in text
+
+
+class TestProblems:
+    """Every error is problem+json with a stable code, never a 500 for bad input."""
+
+    @pytest.mark.parametrize(
+        ("method", "path", "status", "code"),
+        [
+            pytest.param("GET", "/nope", 404, "not_found", id="unknown-path"),
+            pytest.param("DELETE", "/healthz", 405, "method_not_allowed", id="wrong-method"),
+        ],
+    )
+    async def test_http_errors(
+        self, gw: GatewayUnderTest, method: str, path: str, status: int, code: str
+    ) -> None:
+        got, body, response = await gw.call(method, path)
+        assert got == status
+        assert response.content_type == "application/problem+json"
+        assert body["code"] == code
+        assert body["status"] == status
+        assert body["type"].endswith(code)
+        assert body["title"]
+        assert body["detail"]
+
+
+class TestOpenApi:
+    """The served document matches the routes exactly."""
+
+    async def test_every_route_is_documented_and_every_path_routed(
+        self, gw: GatewayUnderTest
+    ) -> None:
+        status, document, _ = await gw.call("GET", "/openapi.json")
+        assert status == 200
+        assert document["openapi"] == "3.1.0"
+        documented = {
+            (method.upper(), path) for path, item in document["paths"].items() for method in item
+        }
+        app = create_app(gw.gateway)
+        routed = {
+            (route.method, route.resource.canonical)
+            for route in app.router.routes()
+            if route.method != "HEAD" and route.resource is not None
+        }
+        assert documented == routed
+
+    async def test_path_parameters_are_declared(self, gw: GatewayUnderTest) -> None:
+        _, document, _ = await gw.call("GET", "/openapi.json")
+        for path, item in document["paths"].items():
+            names = set(re.findall(r"{([^}]+)}", path))
+            for operation in item.values():
+                declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+                assert declared == names, (path, declared)
+
+    async def test_secured_operations_document_401_and_403(self, gw: GatewayUnderTest) -> None:
+        _, document, _ = await gw.call("GET", "/openapi.json")
+        for item in document["paths"].values():
+            for operation in item.values():
+                if "security" in operation:
+                    assert {"401", "403"} <= set(operation["responses"])
