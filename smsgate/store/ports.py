@@ -36,6 +36,7 @@ from typing import Protocol
 from smsgate.store.audit import AuditEntry, AuditEvent, ChainVerification
 from smsgate.store.records import (
     ApiKey,
+    AttemptOutcome,
     ContactRecord,
     Creditor,
     IdempotencyRecord,
@@ -45,6 +46,7 @@ from smsgate.store.records import (
     OptOutKind,
     OutboxItem,
     Review,
+    SendAttempt,
     StatusChange,
     Template,
     TemplateDetail,
@@ -202,6 +204,14 @@ class OutboxRepository(Protocol):
         """Lease up to ``limit`` items due by ``now`` that nobody holds, earliest first."""
         ...
 
+    async def renew(self, message_id: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Extend ``owner``'s unexpired lease to ``now + lease``; ``False`` if it was lost.
+
+        A dispatcher renews right before handing a message to a carrier, so the
+        send never runs on a lease that another dispatcher could take over.
+        """
+        ...
+
     async def release(self, message_id: str, owner: str, due_at: datetime) -> bool:
         """Give back ``owner``'s lease, due again at ``due_at``; ``False`` if the lease was lost."""
         ...
@@ -236,6 +246,38 @@ class ContactLedger(Protocol):
 
     async def withdraw(self, message_id: str) -> int:
         """Remove the contacts of a message that will never go (a rejected held message)."""
+        ...
+
+
+class AttemptLog(Protocol):
+    """Each hand-over of a message to a carrier, started before the call and finished after."""
+
+    async def start(self, attempt: SendAttempt) -> None:
+        """Record an attempt under way; raises ``AlreadyExists`` or ``UnknownReference``."""
+        ...
+
+    async def finish(
+        self,
+        message_id: str,
+        attempt: int,
+        outcome: AttemptOutcome,
+        at: datetime,
+        *,
+        carrier_message_id: str | None = None,
+        error_code: str = "",
+        detail: str = "",
+    ) -> None:
+        """Record how an attempt ended; raises ``NotFound`` for an unknown attempt."""
+        ...
+
+    async def of_message(self, message_id: str) -> list[SendAttempt]:
+        """The message's attempts, first to last."""
+        ...
+
+    async def by_carrier_message_id(
+        self, carrier: str, carrier_message_id: str
+    ) -> SendAttempt | None:
+        """The latest attempt the carrier knows by this id (delivery reports quote it)."""
         ...
 
 
@@ -318,6 +360,8 @@ class UnitOfWork(Protocol):
     def messages(self) -> MessageRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
+    @property
+    def attempts(self) -> AttemptLog: ...
     @property
     def contacts(self) -> ContactLedger: ...
     @property

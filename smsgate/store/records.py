@@ -250,6 +250,44 @@ class OutboxItem:
     lease_until: datetime | None = None
 
 
+class AttemptOutcome(StrEnum):
+    """How one hand-over of a message to a carrier ended.
+
+    ``unknown``: the request may have reached the carrier but no answer came
+    (or the dispatcher died mid-send), so resending could deliver it twice.
+    """
+
+    SENT = "sent"
+    RETRYABLE = "retryable"
+    PERMANENT = "permanent"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class SendAttempt:
+    """One hand-over of a message to a carrier; ``outcome`` is ``None`` while it is under way.
+
+    ``client_reference`` (``{message_id}-{attempt}``) is what carriers that
+    deduplicate see, so it must stay the same for the same attempt.
+    ``carrier_message_id`` is the carrier's id for it, which delivery reports quote.
+    """
+
+    message_id: str
+    attempt: int
+    carrier: str
+    client_reference: str
+    started_at: datetime
+    outcome: AttemptOutcome | None = None
+    finished_at: datetime | None = None
+    carrier_message_id: str | None = None
+    error_code: str = ""
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.attempt < 1:
+            raise ValueError(f"send attempts count from 1, got {self.attempt}")
+
+
 @dataclass(frozen=True, slots=True)
 class ContactRecord:
     """One entry of the contact ledger: an SMS or a recorded call that counts against caps.

@@ -157,6 +157,14 @@ class SqliteOutbox:
         )
         return sorted((_outbox_item(row) for row in rows), key=lambda i: (i.due_at, i.message_id))
 
+    async def renew(self, message_id: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        sql = (
+            "UPDATE outbox SET lease_until = ?"
+            " WHERE message_id = ? AND lease_owner = ? AND lease_until > ?"
+        )
+        params = (format_instant(now + lease), message_id, owner, format_instant(now))
+        return await self._session.execute(sql, params) == 1
+
     async def release(self, message_id: str, owner: str, due_at: datetime) -> bool:
         sql = (
             "UPDATE outbox SET due_at = ?, lease_owner = NULL, lease_until = NULL"

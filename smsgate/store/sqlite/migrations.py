@@ -205,8 +205,34 @@ BEGIN
 END;
 """
 
+# Step 2: what the dispatcher records of each hand-over to a carrier. A row is
+# written (outcome NULL) before the carrier is called and finished after, so a
+# row left unfinished by a crash shows a send whose outcome is unknown. The
+# index serves delivery reports, which quote the carrier's id; it is not
+# unique because carriers do not promise unique ids across accounts.
+_SEND_ATTEMPTS = """
+CREATE TABLE message_attempts (
+    message_id TEXT NOT NULL REFERENCES messages (id),
+    attempt INTEGER NOT NULL CHECK (attempt >= 1),
+    carrier TEXT NOT NULL,
+    client_reference TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    outcome TEXT CHECK (outcome IN ('sent', 'retryable', 'permanent', 'unknown')),
+    finished_at TEXT,
+    carrier_message_id TEXT,
+    error_code TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    PRIMARY KEY (message_id, attempt)
+) STRICT;
+CREATE INDEX message_attempts_by_carrier_id ON message_attempts (carrier, carrier_message_id)
+    WHERE carrier_message_id IS NOT NULL;
+"""
+
 #: Every step of the schema, in order. Append new steps; never edit a published one.
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _INITIAL_SCHEMA),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _INITIAL_SCHEMA),
+    Migration(2, "send attempts", _SEND_ATTEMPTS),
+)
 
 _CREATE_LEDGER = """
 CREATE TABLE IF NOT EXISTS schema_migrations (

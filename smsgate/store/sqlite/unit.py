@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from smsgate.store.sqlite.attempts import SqliteAttemptLog
 from smsgate.store.sqlite.audit import SqliteAuditLog
 from smsgate.store.sqlite.messages import SqliteContactLedger, SqliteMessages, SqliteOutbox
 from smsgate.store.sqlite.session import Session
@@ -42,6 +43,10 @@ class SqliteUnitOfWork:
     @property
     def outbox(self) -> SqliteOutbox:
         return SqliteOutbox(self._session)
+
+    @property
+    def attempts(self) -> SqliteAttemptLog:
+        return SqliteAttemptLog(self._session)
 
     @property
     def contacts(self) -> SqliteContactLedger:

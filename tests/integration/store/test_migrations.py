@@ -10,7 +10,9 @@ import pytest
 from smsgate.store import SchemaTooNew, Store, StoreUnavailable, open_store
 from smsgate.store.sqlite.migrations import MIGRATIONS, Migration, apply_migrations, statements
 
-EXTRA = Migration(2, "add carrier column", "ALTER TABLE messages ADD COLUMN carrier TEXT;")
+CURRENT = [step.version for step in MIGRATIONS]
+NEXT = len(MIGRATIONS) + 1
+EXTRA = Migration(NEXT, "add carrier column", "ALTER TABLE messages ADD COLUMN carrier TEXT;")
 
 
 def versions(db_path: Path) -> list[int]:
@@ -37,18 +39,18 @@ class TestVersions:
     async def test_idempotent(self, store: Store, db_path: Path) -> None:
         assert await store.migrate() == len(MIGRATIONS)
         assert await store.migrate() == len(MIGRATIONS)
-        assert versions(db_path) == [1]
+        assert versions(db_path) == CURRENT
 
     async def test_reopen(self, store: Store, db_path: Path) -> None:
         await store.close()
         reopened = await open_store(f"sqlite:///{db_path}")
         await reopened.close()
-        assert versions(db_path) == [1]
+        assert versions(db_path) == CURRENT
 
     async def test_new_step_applied_in_order(self, store: Store, db_path: Path) -> None:
-        assert migrate_raw(db_path, (*MIGRATIONS, EXTRA)) == 2
-        assert migrate_raw(db_path, (*MIGRATIONS, EXTRA)) == 2
-        assert versions(db_path) == [1, 2]
+        assert migrate_raw(db_path, (*MIGRATIONS, EXTRA)) == NEXT
+        assert migrate_raw(db_path, (*MIGRATIONS, EXTRA)) == NEXT
+        assert versions(db_path) == [*CURRENT, NEXT]
 
     async def test_schema_too_new(self, store: Store, db_path: Path) -> None:
         migrate_raw(db_path, (*MIGRATIONS, EXTRA))
@@ -56,10 +58,10 @@ class TestVersions:
             await store.migrate()
 
     async def test_failed_step_changes_nothing(self, store: Store, db_path: Path) -> None:
-        broken = Migration(2, "broken", "CREATE TABLE t (x INTEGER);\nSELECT * FROM missing;")
+        broken = Migration(NEXT, "broken", "CREATE TABLE t (x INTEGER);\nSELECT * FROM missing;")
         with pytest.raises(sqlite3.OperationalError):
             migrate_raw(db_path, (*MIGRATIONS, broken))
-        assert versions(db_path) == [1]
+        assert versions(db_path) == CURRENT
         with sqlite3.connect(db_path) as db:
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
         db.close()

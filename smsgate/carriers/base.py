@@ -1,0 +1,116 @@
+"""What the dispatcher hands a carrier, what it gets back, and how a carrier fails.
+
+An adapter is one small Protocol, ``CarrierAdapter``: ``send`` one message,
+``aclose`` when done. Each adapter translates its SDK's or HTTP client's
+errors into the family below at one boundary (a single ``try`` around the
+call), so the dispatcher decides retry, failure or reconciliation from the
+class alone and never sees a vendor exception::
+
+    CarrierError                  anything a carrier adapter raises
+    ├── RetryableCarrierError     not accepted, safe to send again later:
+    │                             connect timeout before the request was written,
+    │                             5xx, throttling (SMPP ESME_RTHROTTLED, HTTP 429)
+    ├── PermanentCarrierError     refused for good: invalid number, content
+    │                             rejected; ``code`` is the carrier's own code
+    └── OutcomeUnknown            the request was written but no answer came:
+                                  the carrier may have accepted it, so it must
+                                  NOT be resent blindly (reconcile or ask an operator)
+
+``UnknownCarrier`` (also ``LookupError``) is a configuration error raised by
+the registry, not by a send, and so stands outside the family.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from smsgate.core.sms import Encoding
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundSms:
+    """One attempt at one message, exactly as approved: the text is final and signed.
+
+    ``client_reference`` is ``{message_id}-{attempt}``: the same for the same
+    attempt, so carriers that deduplicate by a client id drop a repeat of it.
+    ``phone`` is E.164 (``+8613800138000``).
+    """
+
+    message_id: str
+    attempt: int
+    phone: str
+    text: str
+    segments: int
+    encoding: Encoding
+    creditor_id: str
+
+    def __post_init__(self) -> None:
+        if self.attempt < 1:
+            raise ValueError(f"attempts count from 1, got {self.attempt}")
+
+    @property
+    def client_reference(self) -> str:
+        """The stable reference of this attempt, for carriers that deduplicate."""
+        return client_reference(self.message_id, self.attempt)
+
+
+def client_reference(message_id: str, attempt: int) -> str:
+    """``{message_id}-{attempt}``: what a carrier sees as our id for one attempt."""
+    return f"{message_id}-{attempt}"
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """A carrier accepted the message; delivery reports will quote ``carrier_message_id``."""
+
+    carrier: str
+    accepted_at: datetime
+    carrier_message_id: str | None = None
+
+
+class CarrierAdapter(Protocol):
+    """A way to hand SMS to one carrier account.
+
+    ``send`` returns once the carrier accepted the message, or raises one of
+    the ``CarrierError`` family and nothing else. ``aclose`` releases
+    connections; the adapter is unusable afterwards.
+    """
+
+    @property
+    def name(self) -> str:
+        """The configured name (``console``, ``aliyun-main`` …), for records and logs."""
+        ...
+
+    async def send(self, message: OutboundSms) -> SendResult: ...
+
+    async def aclose(self) -> None: ...
+
+
+class CarrierError(Exception):
+    """Anything a carrier adapter raises from ``send``.
+
+    ``code`` is the carrier's own error code where it gave one (``""`` if not),
+    recorded on the attempt so an operator can look it up in the carrier's docs.
+    """
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RetryableCarrierError(CarrierError):
+    """The carrier did not take the message, and sending it again later is safe."""
+
+
+class PermanentCarrierError(CarrierError):
+    """The carrier refused the message for good (invalid number, content rejected)."""
+
+
+class OutcomeUnknown(CarrierError):
+    """The request was written but no answer came; the carrier may have accepted it."""
+
+
+class UnknownCarrier(LookupError):
+    """No carrier adapter is registered under the configured name."""

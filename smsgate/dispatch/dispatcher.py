@@ -1,0 +1,208 @@
+"""The outbox worker: claim due messages under a lease, re-check, send, record.
+
+One round (``run_once``) claims up to ``batch_size`` due items and handles
+them ``concurrency`` at a time. Each item goes through two short write
+transactions with the carrier call between them, never inside one, so the
+database's single writer lock is not held across the network:
+
+1. ``preparation.prepare_send``: re-check the policy, then either settle the
+   item (rejected, rescheduled, skipped) or record the attempt and mark the
+   message ``sending``;
+2. call the carrier, bounded by ``send_timeout``;
+3. ``results.record_answer``: sent, retry later, failed or unknown.
+
+Several dispatchers (processes or tasks) may share one database: the
+outbox's leases hand each item to one of them at a time, and an item whose
+holder died becomes claimable again when its lease runs out.
+
+Stopping. ``stop()`` only asks: sends already handed to the carrier are
+finished and recorded, and claimed items not yet started are released at
+once (due as before) so another dispatcher need not wait out the lease.
+
+Time. ``clock`` and ``sleep`` are parameters, so tests run rounds at exact
+instants (21:05 in Shanghai, a lease just expired) without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+
+from smsgate.carriers import CarrierAdapter, CarrierError, OutcomeUnknown
+from smsgate.dispatch.backoff import Jitter, RetryPolicy, full_jitter
+from smsgate.dispatch.outcomes import WARNINGS, DispatchReport, Disposition, Outcome
+from smsgate.dispatch.preparation import Claim, Ready, prepare_send
+from smsgate.dispatch.results import Answer, Retrying, record_answer
+from smsgate.store import OutboxItem, Store, StoreError, utc_now
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
+
+_log = structlog.get_logger("smsgate.dispatch")
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchSettings:
+    """How a dispatcher claims, paces and retries.
+
+    ``send_timeout`` bounds one carrier call; a call that outlives it counts as
+    ``OutcomeUnknown`` (the request may have been written). It must be
+    shorter than ``lease`` so a send never outlives the lease renewed for it.
+    """
+
+    lease: timedelta = timedelta(minutes=5)
+    batch_size: int = 50
+    concurrency: int = 4
+    send_timeout: timedelta = timedelta(seconds=60)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.concurrency < 1:
+            raise ValueError("batch_size and concurrency must be at least 1")
+        if not timedelta(0) < self.send_timeout < self.lease:
+            raise ValueError(f"send_timeout {self.send_timeout} must be shorter than the lease")
+
+
+class Dispatcher:
+    """Moves due outbox items to one carrier; see the module docstring."""
+
+    def __init__(
+        self,
+        store: Store,
+        carrier: CarrierAdapter,
+        *,
+        owner: str,
+        settings: DispatchSettings | None = None,
+        clock: Clock = utc_now,
+        sleep: Sleep = asyncio.sleep,
+        jitter: Jitter = full_jitter,
+    ) -> None:
+        self._store = store
+        self._carrier = carrier
+        self._settings = settings or DispatchSettings()
+        self._clock = clock
+        self._sleep = sleep
+        self._retrying = Retrying(self._settings.retry, jitter)
+        self._claim = Claim(owner, self._settings.lease, carrier.name, self._settings.retry.cap)
+        self._stopping = asyncio.Event()
+
+    @property
+    def owner(self) -> str:
+        """The lease owner id this dispatcher claims under."""
+        return self._claim.owner
+
+    def stop(self) -> None:
+        """Ask the dispatcher to stop: finish in-flight sends, release unstarted claims."""
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether ``stop()`` was called."""
+        return self._stopping.is_set()
+
+    async def run_once(self) -> DispatchReport:
+        """Claim one batch of due items and handle each; what became of them."""
+        if self.stopping:
+            return DispatchReport()
+        async with self._store.transaction() as tx:
+            items = await tx.outbox.claim_due(
+                self._clock(), self.owner, self._settings.lease, self._settings.batch_size
+            )
+        slots = asyncio.Semaphore(self._settings.concurrency)
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(self._handle(item, slots)) for item in items]
+        return DispatchReport(tuple(task.result() for task in tasks))
+
+    async def run_forever(self, poll_interval: float = 1.0) -> None:
+        """Run rounds until ``stop()``; a full batch is followed at once by the next round.
+
+        Store errors are logged and the round retried after ``poll_interval``:
+        a locked or briefly unreachable database must not end the worker.
+        """
+        while not self.stopping:
+            try:
+                report = await self.run_once()
+            except StoreError as error:
+                _log.warning("dispatch_round_failed", owner=self.owner, error=str(error))
+                report = DispatchReport()
+            if report.claimed < self._settings.batch_size:
+                await self._pause(poll_interval)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if ``stop()`` is called meanwhile."""
+        waits = {
+            asyncio.ensure_future(self._sleep(seconds)),
+            asyncio.ensure_future(self._stopping.wait()),
+        }
+        _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _handle(self, item: OutboxItem, slots: asyncio.Semaphore) -> Outcome:
+        async with slots:
+            if self.stopping:
+                outcome = await self._give_back(item)
+            else:
+                outcome = await self._dispatch(item)
+        self._log(outcome)
+        return outcome
+
+    async def _dispatch(self, item: OutboxItem) -> Outcome:
+        # A failed item must not cancel its siblings' sends (the TaskGroup
+        # would), so store errors end here; the lease hands the item on later.
+        try:
+            async with self._store.transaction() as tx:
+                prepared = await prepare_send(tx, item, self._claim, self._clock())
+            if not isinstance(prepared, Ready):
+                return prepared
+            return await self._send(prepared)
+        except StoreError as error:
+            return Outcome(Disposition.ERROR, item.message_id, {"error": str(error)})
+
+    async def _send(self, ready: Ready) -> Outcome:
+        started = time.monotonic()
+        answer = await self._hand_over(ready)
+        latency_ms = round((time.monotonic() - started) * 1000, 1)
+        async with self._store.transaction() as tx:
+            outcome = await record_answer(
+                tx, ready, answer, self.owner, self._retrying, self._clock()
+            )
+        return Outcome(outcome.disposition, outcome.message_id, {
+            **outcome.fields, "latency_ms": latency_ms,
+        })  # fmt: skip
+
+    async def _hand_over(self, ready: Ready) -> Answer:
+        """The carrier's answer, with anything other than its error family made ``unknown``."""
+        try:
+            async with asyncio.timeout(self._settings.send_timeout.total_seconds()):
+                return await self._carrier.send(ready.sms)
+        except CarrierError as error:
+            return error
+        except TimeoutError:
+            return OutcomeUnknown(f"no answer within {self._settings.send_timeout}")
+        except Exception as error:  # an adapter bug may strike after the request was written
+            return OutcomeUnknown(f"the adapter raised {type(error).__name__}: {error}")
+
+    async def _give_back(self, item: OutboxItem) -> Outcome:
+        try:
+            async with self._store.transaction() as tx:
+                await tx.outbox.release(item.message_id, self.owner, item.due_at)
+        except StoreError as error:
+            return Outcome(Disposition.ERROR, item.message_id, {"error": str(error)})
+        return Outcome(Disposition.RELEASED, item.message_id, {"reason": "stopping"})
+
+    def _log(self, outcome: Outcome) -> None:
+        fields = {
+            "message_id": outcome.message_id, "carrier": self._carrier.name,
+            "owner": self.owner, **outcome.fields,
+        }  # fmt: skip
+        if outcome.disposition in WARNINGS:
+            _log.warning(outcome.disposition.value, **fields)
+        else:
+            _log.info(outcome.disposition.value, **fields)

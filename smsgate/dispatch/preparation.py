@@ -1,0 +1,137 @@
+"""The first transaction of a send: may this claimed message go, and as which attempt?
+
+In one write transaction the dispatcher reads the message and its earlier
+attempts, re-checks the policy (``recheck``), and then either settles the
+item without sending (rejected, rescheduled, skipped) or renews its lease,
+records a new attempt as under way and marks the message ``sending``. Only
+after that commits does the carrier get called, so a crash mid-send leaves
+an unfinished attempt behind, which is how the next claimant knows that the
+outcome is unknown and must not resend blindly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from smsgate.carriers import OutboundSms
+from smsgate.core.policy import Defer, PolicyError, Refuse
+from smsgate.dispatch.outcomes import Disposition, Outcome, outcome_of
+from smsgate.dispatch.recheck import recheck
+from smsgate.store import (
+    AttemptOutcome,
+    Message,
+    MessageStatus,
+    OutboxItem,
+    SendAttempt,
+    UnitOfWork,
+)
+
+#: Statuses an outbox item may be sent in; anything else is a stale outbox entry.
+SENDABLE = frozenset({MessageStatus.QUEUED, MessageStatus.SCHEDULED})
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Who holds an outbox item, for how long a renewal lasts, and through which carrier."""
+
+    owner: str
+    lease: timedelta
+    carrier: str
+    #: How long to set aside a message whose creditor's policy cannot be read.
+    policy_error_delay: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """A message cleared to go, as the attempt just recorded."""
+
+    message: Message
+    sms: OutboundSms
+
+
+async def prepare_send(
+    tx: UnitOfWork, item: OutboxItem, claim: Claim, now: datetime
+) -> Ready | Outcome:
+    """``Ready`` to call the carrier, or the ``Outcome`` of settling the item without sending."""
+    message = await tx.messages.get(item.message_id, creditor_id=None)
+    if message is None:
+        await tx.outbox.complete(item.message_id, claim.owner)
+        return Outcome(Disposition.SKIPPED, item.message_id, {"reason": "no such message"})
+    attempts = await tx.attempts.of_message(message.id)
+    if attempts and attempts[-1].outcome is None:
+        return await _settle_interrupted(tx, message, attempts[-1], claim, now)
+    if message.status not in SENDABLE:
+        await tx.outbox.complete(message.id, claim.owner)
+        return outcome_of(Disposition.SKIPPED, message, reason=f"status {message.status}")
+    try:
+        decision = await _decide(tx, message, now)
+    except PolicyError as error:
+        await tx.outbox.release(message.id, claim.owner, now + claim.policy_error_delay)
+        return outcome_of(Disposition.ERROR, message, reason=str(error))
+    if isinstance(decision, Refuse):
+        return await _reject(tx, message, decision, claim, now)
+    if isinstance(decision, Defer):
+        return await _reschedule(tx, message, decision, claim, now)
+    return await _start_attempt(tx, message, len(attempts) + 1, claim, now)
+
+
+async def _decide(tx: UnitOfWork, message: Message, now: datetime) -> Refuse | Defer | None:
+    creditor = await tx.creditors.get(message.creditor_id)
+    if creditor is None:  # the schema's foreign key makes this unreachable
+        raise LookupError(f"message {message.id} names unknown creditor {message.creditor_id}")
+    opt_outs = await tx.opt_outs.active(message.creditor_id, message.phone)
+    decision = recheck(message, creditor, opt_outs, now)
+    return decision if isinstance(decision, Refuse | Defer) else None
+
+
+async def _settle_interrupted(
+    tx: UnitOfWork, message: Message, attempt: SendAttempt, claim: Claim, now: datetime
+) -> Outcome:
+    """An attempt a crash cut off may have reached the carrier: hand it to an operator."""
+    detail = "interrupted: the dispatcher stopped while the carrier had the message"
+    await tx.attempts.finish(
+        message.id, attempt.attempt, AttemptOutcome.UNKNOWN, now, detail=detail
+    )
+    await tx.messages.set_status(message.id, MessageStatus.UNKNOWN, now, "interrupted")
+    await tx.outbox.complete(message.id, claim.owner)
+    return outcome_of(
+        Disposition.UNKNOWN, message, attempt=attempt.attempt, carrier=attempt.carrier,
+        reason="interrupted",
+    )  # fmt: skip
+
+
+async def _reject(
+    tx: UnitOfWork, message: Message, refusal: Refuse, claim: Claim, now: datetime
+) -> Outcome:
+    # The message will never go, so its reserved contact must stop counting.
+    await tx.messages.set_status(message.id, MessageStatus.REJECTED, now, refusal.code)
+    await tx.contacts.withdraw(message.id)
+    await tx.outbox.complete(message.id, claim.owner)
+    return outcome_of(Disposition.REJECTED, message, code=refusal.code)
+
+
+async def _reschedule(
+    tx: UnitOfWork, message: Message, deferral: Defer, claim: Claim, now: datetime
+) -> Outcome:
+    detail = f"{deferral.code}: {deferral.reason}"
+    await tx.messages.set_status(message.id, MessageStatus.SCHEDULED, now, detail)
+    await tx.outbox.release(message.id, claim.owner, deferral.until)
+    return outcome_of(
+        Disposition.RESCHEDULED, message, code=deferral.code, due_at=deferral.until.isoformat()
+    )
+
+
+async def _start_attempt(
+    tx: UnitOfWork, message: Message, number: int, claim: Claim, now: datetime
+) -> Ready | Outcome:
+    if not await tx.outbox.renew(message.id, claim.owner, now, claim.lease):
+        return outcome_of(Disposition.LEASE_LOST, message, attempt=number)
+    sms = OutboundSms(
+        message_id=message.id, attempt=number, phone=message.phone, text=message.text,
+        segments=message.segments, encoding=message.encoding, creditor_id=message.creditor_id,
+    )  # fmt: skip
+    attempt = SendAttempt(message.id, number, claim.carrier, sms.client_reference, now)
+    await tx.attempts.start(attempt)
+    await tx.messages.set_status(message.id, MessageStatus.SENDING, now, f"attempt {number}")
+    return Ready(message, sms)

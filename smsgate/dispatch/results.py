@@ -1,0 +1,146 @@
+"""The second transaction of a send: what the carrier's answer means for the message.
+
+The answer is a ``SendResult`` or one of the ``CarrierError`` family, and
+the class alone decides (see ``smsgate.carriers.base``):
+
+=====================  ===========================  ===========================
+answer                 message status               outbox item
+=====================  ===========================  ===========================
+``SendResult``         ``sent``                     completed
+retryable, attempts    ``queued`` (detail: retry)   released, due after backoff
+left
+retryable, none left   ``failed`` (retries_         completed
+                       exhausted)
+permanent              ``failed`` (carrier code)    completed
+outcome unknown        ``unknown``                  completed: never resent
+                                                    blindly
+=====================  ===========================  ===========================
+
+The attempt row is finished in every case. If the lease was lost meanwhile
+(the send outlived it), the carrier's answer is still recorded, because it
+is the truth about the message, and the outcome says the lease was lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from smsgate.carriers import (
+    CarrierError,
+    OutcomeUnknown,
+    PermanentCarrierError,
+    RetryableCarrierError,
+    SendResult,
+)
+from smsgate.dispatch.backoff import Jitter, RetryPolicy
+from smsgate.dispatch.outcomes import Disposition, Outcome, outcome_of
+from smsgate.dispatch.preparation import Ready
+from smsgate.store import AttemptOutcome, MessageStatus, UnitOfWork
+
+Answer = SendResult | CarrierError
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """How the dispatcher retries: the policy and its source of randomness."""
+
+    policy: RetryPolicy
+    jitter: Jitter
+
+
+async def record_answer(
+    tx: UnitOfWork, ready: Ready, answer: Answer, owner: str, retrying: Retrying, now: datetime
+) -> Outcome:
+    """Record the carrier's ``answer`` to ``ready`` and settle its outbox item."""
+    if isinstance(answer, SendResult):
+        return await _sent(tx, ready, answer, owner, now)
+    if isinstance(answer, RetryableCarrierError):
+        if retrying.policy.exhausted(ready.sms.attempt):
+            return await _failed(tx, ready, answer, owner, now, "retries_exhausted")
+        return await _retry(tx, ready, answer, owner, retrying, now)
+    if isinstance(answer, PermanentCarrierError):
+        return await _failed(tx, ready, answer, owner, now, "permanent")
+    if not isinstance(answer, OutcomeUnknown):
+        answer = OutcomeUnknown(f"{type(answer).__name__}: {answer}", code=answer.code)
+    return await _unknown(tx, ready, answer, owner, now)
+
+
+async def _sent(
+    tx: UnitOfWork, ready: Ready, result: SendResult, owner: str, now: datetime
+) -> Outcome:
+    message_id, attempt = ready.sms.message_id, ready.sms.attempt
+    await tx.attempts.finish(
+        message_id, attempt, AttemptOutcome.SENT, now,
+        carrier_message_id=result.carrier_message_id,
+    )  # fmt: skip
+    detail = f"{result.carrier} {result.carrier_message_id or ''}".rstrip()
+    await tx.messages.set_status(message_id, MessageStatus.SENT, now, detail)
+    held = await tx.outbox.complete(message_id, owner)
+    return _settled(held, Disposition.SENT, ready, carrier_message_id=result.carrier_message_id)
+
+
+async def _retry(
+    tx: UnitOfWork,
+    ready: Ready,
+    error: RetryableCarrierError,
+    owner: str,
+    retrying: Retrying,
+    now: datetime,
+) -> Outcome:
+    message_id, attempt = ready.sms.message_id, ready.sms.attempt
+    due_at = now + retrying.policy.delay(attempt, retrying.jitter)
+    await _finish(tx, ready, AttemptOutcome.RETRYABLE, error, now)
+    await tx.messages.set_status(message_id, MessageStatus.QUEUED, now, _retry_detail(error))
+    held = await tx.outbox.release(message_id, owner, due_at)
+    return _settled(held, Disposition.RETRYING, ready, code=error.code, due_at=due_at.isoformat())
+
+
+async def _failed(
+    tx: UnitOfWork,
+    ready: Ready,
+    error: CarrierError,
+    owner: str,
+    now: datetime,
+    reason: str,
+) -> Outcome:
+    outcome = (
+        AttemptOutcome.PERMANENT
+        if isinstance(error, PermanentCarrierError)
+        else AttemptOutcome.RETRYABLE
+    )
+    await _finish(tx, ready, outcome, error, now)
+    detail = f"{reason}: {error.code}" if error.code else reason
+    await tx.messages.set_status(ready.sms.message_id, MessageStatus.FAILED, now, detail)
+    held = await tx.outbox.complete(ready.sms.message_id, owner)
+    return _settled(held, Disposition.FAILED, ready, code=error.code, reason=reason)
+
+
+async def _unknown(
+    tx: UnitOfWork, ready: Ready, error: OutcomeUnknown, owner: str, now: datetime
+) -> Outcome:
+    await _finish(tx, ready, AttemptOutcome.UNKNOWN, error, now)
+    await tx.messages.set_status(ready.sms.message_id, MessageStatus.UNKNOWN, now, "no answer")
+    held = await tx.outbox.complete(ready.sms.message_id, owner)
+    return _settled(held, Disposition.UNKNOWN, ready, code=error.code, reason=str(error))
+
+
+async def _finish(
+    tx: UnitOfWork, ready: Ready, outcome: AttemptOutcome, error: CarrierError, now: datetime
+) -> None:
+    await tx.attempts.finish(
+        ready.sms.message_id, ready.sms.attempt, outcome, now,
+        error_code=error.code, detail=str(error),
+    )  # fmt: skip
+
+
+def _retry_detail(error: RetryableCarrierError) -> str:
+    return f"retry after: {error.code}" if error.code else "retry after a retryable error"
+
+
+def _settled(held: bool, disposition: Disposition, ready: Ready, **fields: object) -> Outcome:
+    """The outcome, or ``LEASE_LOST`` (answer recorded all the same) if the lease was gone."""
+    if not held:
+        fields["recorded"] = disposition.value
+        disposition = Disposition.LEASE_LOST
+    return outcome_of(disposition, ready.message, attempt=ready.sms.attempt, **fields)
