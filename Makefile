@@ -16,12 +16,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: start smsgate with its embedded defaults. Until the HTTP service
-## lands it shows the command line and scans two sample messages.
+## make run: the service with its embedded defaults (SQLite, console carrier,
+## demo creditor; keys, templates and a ready curl are printed on start)
 run: $(STAMP)
-	$(BIN)/smsgate --help
-	$(BIN)/smsgate scan "请于今日内通过官方APP还款，详询客服4008001234。"
-	$(BIN)/smsgate scan "再不还款就把传 票送到你单位，派*出*所会上门"
+	$(BIN)/smsgate demo
 
 ## make test: install what the tests need into .venv, then run the whole suite
 test: $(STAMP)

@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from smsgate import __version__
-from smsgate.commands import admin, scan, serve
+from smsgate.commands import admin, demo, dispatch, scan, serve
 
-COMMANDS = (serve, admin, scan)
+COMMANDS = (demo, serve, dispatch, admin, scan)
 
 
 def build_parser() -> argparse.ArgumentParser:

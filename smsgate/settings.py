@@ -34,7 +34,8 @@ class Settings:
     max_batch_items: int = 100
     max_segments: int = 6
     log_format: LogFormat = "auto"
-    console_carrier_file: Path | None = None
+    carrier: str = "console"
+    carrier_file: Path | None = None
     dispatch_in_process: bool = True
     auth_cache_seconds: float = 5.0
 
@@ -55,7 +56,8 @@ class Settings:
             max_batch_items=_int(env, "SMSGATE_MAX_BATCH_ITEMS", defaults.max_batch_items, 1),
             max_segments=_int(env, "SMSGATE_MAX_SEGMENTS", defaults.max_segments, 1, 20),
             log_format=_log_format(env),
-            console_carrier_file=_path(env, "SMSGATE_CONSOLE_CARRIER_FILE"),
+            carrier=env.get("SMSGATE_CARRIER", defaults.carrier),
+            carrier_file=_path(env, "SMSGATE_CARRIER_FILE"),
             dispatch_in_process=env.get("SMSGATE_DISPATCH", "1") not in {"0", "false", "no"},
             auth_cache_seconds=float(
                 _int(env, "SMSGATE_AUTH_CACHE_SECONDS", int(defaults.auth_cache_seconds), 0)

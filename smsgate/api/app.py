@@ -2,13 +2,15 @@
 
 Nothing happens at import time. ``bootstrap`` opens the store and loads the
 wordlists; ``create_app`` wires routes and middlewares around a ready
-:class:`Gateway`; ``build_app`` does both and closes the store on cleanup
-(the aiohttp ``cleanup_ctx`` idiom).
+:class:`Gateway`; ``serving_app`` does both inside the server's event loop,
+runs the dispatcher beside the API and closes everything on cleanup (the
+aiohttp ``cleanup_ctx`` idiom).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
@@ -19,6 +21,8 @@ from smsgate.api.metrics import GatewayMetrics
 from smsgate.api.middleware import problem_responses, request_metrics
 from smsgate.api.operations import GATEWAY, add_routes
 from smsgate.api.routes import all_operations
+from smsgate.carriers import CarrierAdapter, build_carrier
+from smsgate.dispatch import run_dispatcher
 from smsgate.settings import Settings
 from smsgate.store import open_store, utc_now
 from smsgate.wordlists import WordlistSource, shipped_wordlists
@@ -49,14 +53,39 @@ def create_app(gateway: Gateway) -> web.Application:
     return app
 
 
-def build_app(settings: Settings) -> web.Application:
-    """An app that bootstraps on startup and closes the store on cleanup."""
-    app = web.Application()
+def configured_carrier(settings: Settings) -> CarrierAdapter:
+    """The carrier adapter the settings name (``console`` by default)."""
+    config = {"path": str(settings.carrier_file)} if settings.carrier_file else {}
+    return build_carrier(settings.carrier, config)
 
-    async def lifecycle(outer: web.Application) -> AsyncIterator[None]:
-        gateway = await bootstrap(settings)
-        outer.add_subapp("/", create_app(gateway))
+
+async def serving_app(
+    settings: Settings, on_ready: Callable[[Gateway], Awaitable[None]] | None = None
+) -> web.Application:
+    """The app ``smsgate serve`` runs, built inside the server's event loop.
+
+    Bootstraps the gateway, calls ``on_ready`` (the demo seeds its data
+    there), runs the dispatcher beside the API unless ``SMSGATE_DISPATCH=0``,
+    and on shutdown lets in-flight sends finish before closing the store.
+    """
+    gateway = await bootstrap(settings)
+    if on_ready is not None:
+        await on_ready(gateway)
+    app = create_app(gateway)
+
+    async def lifecycle(_: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        carrier = configured_carrier(settings) if settings.dispatch_in_process else None
+        dispatcher = (
+            asyncio.create_task(run_dispatcher(gateway.store, carrier, stop_event=stop))
+            if carrier is not None
+            else None
+        )
         yield
+        stop.set()
+        if dispatcher is not None and carrier is not None:
+            await dispatcher
+            await carrier.aclose()
         await gateway.store.close()
 
     app.cleanup_ctx.append(lifecycle)

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from smsgate.api.app import build_app
+from smsgate.api.app import serving_app
 from smsgate.logs import configure_logging
 from smsgate.settings import Settings
 
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     configure_logging(settings.log_format)
     web.run_app(
-        build_app(settings),
+        serving_app(settings),
         host=args.host or settings.host,
         port=args.port or settings.port,
         access_log=None,
