@@ -1,7 +1,295 @@
-"""Routes of this area (being written)."""
+"""Routes of the send path and of held-message review: ``/v1/messages…`` and ``/v1/held…``.
+
+Handlers parse (strict bodies; the phone checked as a textable E.164 number and
+the time zone as an IANA name, each problem naming its field), call
+``smsgate.service.sending`` or ``smsgate.service.held``, and render.
+
+A send answers with what the service returns, replays included, so a replay
+carries the first response's status and body unchanged (plus an
+``Idempotent-Replayed: true`` header). A batch decodes its items one by one:
+a malformed item is a 400 in its slot, not a 400 for the whole batch, and
+each item is settled in its own transaction, in order, so items for the same
+debtor are counted against the cap in the order they were sent.
+"""
 
 from __future__ import annotations
 
-from smsgate.api.operations import Operation
+from typing import Any
 
-OPERATIONS: list[Operation] = []
+import msgspec
+from aiohttp import web
+
+from smsgate.api.bodies import decode_body, decode_json, json_response, to_builtins
+from smsgate.api.message_models import (
+    HeldMessage,
+    HeldMessages,
+    HeldOutcome,
+    HeldReview,
+    MessageAccepted,
+    MessageBatch,
+    MessageBatchItem,
+    MessageBatchResult,
+    MessageBatchResults,
+    MessageDetail,
+    MessageRequest,
+    RawMessageBatch,
+    findings_of,
+)
+from smsgate.api.operations import Call, Operation, Response
+from smsgate.api.problems import PROBLEM_CONTENT_TYPE, Problem, invalid_request, not_found
+from smsgate.core.policy import Recipient, UnknownTimeZone
+from smsgate.core.policy.local_time import zone_named
+from smsgate.logs import mask_phone
+from smsgate.service import held, sending
+from smsgate.service.phones import textable_e164
+from smsgate.store import Message, Role
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+MAX_HELD_PAGE = 500
+
+
+async def send_message(call: Call) -> web.StreamResponse:
+    """Vet and enqueue one message."""
+    body = await decode_body(call.request, MessageRequest)
+    request = send_request(body, _idempotency_key(call.request), to_builtins(body))
+    outcome = await sending.send_message(call.gateway, call.principal, request)
+    return _outcome_response(outcome)
+
+
+async def send_batch(call: Call) -> web.StreamResponse:
+    """Vet and enqueue each message of a batch independently; per-item results."""
+    batch = await decode_body(call.request, RawMessageBatch)
+    limit = call.gateway.settings.max_batch_items
+    if not 1 <= len(batch.messages) <= limit:
+        raise invalid_request(
+            f"a batch holds 1 to {limit} messages, got {len(batch.messages)}", max_items=limit
+        )
+    results = [await _batch_item(call, index, raw) for index, raw in enumerate(batch.messages)]
+    return json_response(MessageBatchResults(results=results))
+
+
+async def _batch_item(call: Call, index: int, raw: msgspec.Raw) -> MessageBatchResult:
+    try:
+        item = decode_json(bytes(raw), MessageBatchItem)
+        hashed = to_builtins(item)
+        key = hashed.pop("idempotency_key")
+        request = send_request(item, key, hashed)
+        outcome = await sending.send_message(call.gateway, call.principal, request)
+    except Problem as problem:
+        call.gateway.metrics.refusals.labels(problem.code.value).inc()
+        return MessageBatchResult(index=index, status=problem.status, body=problem.body())
+    return MessageBatchResult(index=index, status=outcome.status, body=outcome.body)
+
+
+def send_request(body: MessageRequest, key: str | None, hashed: Any) -> sending.SendRequest:
+    """The service's request from a decoded body; ``hashed`` is what identifies it.
+
+    Raises a 400 ``invalid_request`` :class:`Problem` naming a bad phone or time zone.
+    """
+    given = body.recipient
+    if given.timezone is not None:
+        try:
+            zone_named(given.timezone)
+        except UnknownTimeZone as error:
+            problem = invalid_request(f"recipient.timezone: {error}", field="recipient.timezone")
+            raise problem from None
+    recipient = Recipient(
+        phone=textable_e164(given.phone, "recipient.phone"),
+        debtor_id=given.debtor_id,
+        role=given.role,
+        timezone=given.timezone,
+        tags=frozenset(given.tags),
+    )
+    return sending.SendRequest(
+        template_id=body.template_id,
+        variables=body.variables,
+        recipient=recipient,
+        send_at=body.send_at,
+        on_quiet_hours=body.on_quiet_hours,
+        idempotency_key=key,
+        request_hash=sending.body_hash(hashed),
+    )
+
+
+def _idempotency_key(request: web.Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise invalid_request(
+            f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters"
+        )
+    return key
+
+
+def _outcome_response(outcome: sending.Outcome) -> web.Response:
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    if "retry_after" in outcome.body:
+        headers["Retry-After"] = str(outcome.body["retry_after"])
+    return web.Response(
+        status=outcome.status,
+        body=msgspec.json.encode(outcome.body),
+        content_type="application/json" if outcome.status < 400 else PROBLEM_CONTENT_TYPE,
+        headers=headers,
+    )
+
+
+async def get_message(call: Call) -> web.StreamResponse:
+    """A message of the caller's creditor with its status history."""
+    message_id = call.request.match_info["message_id"]
+    async with call.gateway.store.read() as tx:
+        message = await tx.messages.get(message_id, creditor_id=call.creditor_id)
+        history = [] if message is None else await tx.messages.history(message_id)
+    if message is None:
+        raise not_found("message")
+    return json_response(MessageDetail.of(message, history))
+
+
+async def list_held(call: Call) -> web.StreamResponse:
+    """The creditor's held messages, oldest first (``?limit=``, default 100)."""
+    raw = call.request.query.get("limit", "100")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_HELD_PAGE:
+        raise invalid_request(f"limit must be a whole number from 1 to {MAX_HELD_PAGE}")
+    messages = await held.held_messages(call.gateway, call.creditor_id, int(raw))
+    return json_response(HeldMessages(held=[_held_body(m) for m in messages]))
+
+
+def _held_body(message: Message) -> HeldMessage:
+    return HeldMessage(
+        id=message.id,
+        template_id=message.template_id,
+        template_version=message.template_version,
+        phone=mask_phone(message.phone),
+        debtor_id=message.debtor_id,
+        role=message.role,
+        text=message.text,
+        findings=findings_of(message),
+        wordlist_version=message.wordlist_version,
+        created_at=message.created_at,
+        send_at=message.send_at,
+    )
+
+
+async def release_held(call: Call) -> web.StreamResponse:
+    """Release a held message: decided again now, then queued or scheduled."""
+    body = await decode_body(call.request, HeldReview)
+    message_id = call.request.match_info["message_id"]
+    reviewed = await held.release(call.gateway, call.principal, message_id, body.reason)
+    return json_response(_reviewed_body(reviewed))
+
+
+async def reject_held(call: Call) -> web.StreamResponse:
+    """Reject a held message for good."""
+    body = await decode_body(call.request, HeldReview)
+    message_id = call.request.match_info["message_id"]
+    reviewed = await held.reject(call.gateway, call.principal, message_id, body.reason)
+    return json_response(_reviewed_body(reviewed))
+
+
+def _reviewed_body(reviewed: held.Reviewed) -> HeldOutcome:
+    return HeldOutcome(
+        id=reviewed.message_id,
+        status=reviewed.status,
+        send_at=reviewed.send_at,
+        detail=reviewed.detail,
+    )
+
+
+_SENDERS = frozenset({Role.SENDER})
+_READERS = frozenset({Role.SENDER, Role.REVIEWER, Role.ADMIN})
+_REVIEWERS = frozenset({Role.REVIEWER})
+_KEY_HELP = (
+    "Optional. The same key with the same body replays the first response (202 or "
+    "4xx refusal); with another body it is a 409 idempotency_conflict."
+)
+_REFUSALS = {
+    404: Response("Unknown template, or another creditor's", problem=True),
+    409: Response("idempotency_conflict: the key was used with another body", problem=True),
+    422: Response(
+        "Refused: template_not_approved, audience_mismatch, variable_invalid (errors), "
+        "sensitive_term (findings), message_too_long, opted_out, quiet_hours (retry_at)",
+        problem=True,
+    ),
+    429: Response("contact_limit: retry_at and Retry-After say when a slot opens", problem=True),
+}
+_REVIEW_RESPONSES = {
+    200: Response("The message's new status", HeldOutcome),
+    404: Response("No such message of this creditor", problem=True),
+    409: Response("invalid_state: the message is not held", problem=True),
+}
+
+OPERATIONS: list[Operation] = [
+    Operation(
+        "POST",
+        "/v1/messages",
+        "sendMessage",
+        "Send a message from an approved template (queued, scheduled or held)",
+        "messages",
+        send_message,
+        roles=_SENDERS,
+        request_model=MessageRequest,
+        responses={202: Response("Accepted", MessageAccepted), **_REFUSALS},
+        headers={IDEMPOTENCY_HEADER: _KEY_HELP},
+    ),
+    Operation(
+        "POST",
+        "/v1/messages:batch",
+        "sendMessageBatch",
+        "Send several messages; each item is settled on its own, in order",
+        "messages",
+        send_batch,
+        roles=_SENDERS,
+        request_model=MessageBatch,
+        responses={200: Response("Per-item status and body", MessageBatchResults)},
+    ),
+    Operation(
+        "GET",
+        "/v1/messages/{message_id}",
+        "getMessage",
+        "A message with its status history",
+        "messages",
+        get_message,
+        roles=_READERS,
+        responses={
+            200: Response("The message", MessageDetail),
+            404: Response("No such message of this creditor", problem=True),
+        },
+    ),
+    Operation(
+        "GET",
+        "/v1/held",
+        "listHeld",
+        "Messages held for review, oldest first, with findings (query: limit)",
+        "held",
+        list_held,
+        roles=_REVIEWERS,
+        responses={200: Response("Held messages", HeldMessages)},
+    ),
+    Operation(
+        "POST",
+        "/v1/held/{message_id}/release",
+        "releaseHeld",
+        "Release a held message (policy decided again now; may be refused, then it stays held)",
+        "held",
+        release_held,
+        roles=_REVIEWERS,
+        request_model=HeldReview,
+        responses={
+            **_REVIEW_RESPONSES,
+            422: Response("opted_out, audience_mismatch or quiet_hours now", problem=True),
+            429: Response("contact_limit now; retry_at says when", problem=True),
+        },
+    ),
+    Operation(
+        "POST",
+        "/v1/held/{message_id}/reject",
+        "rejectHeld",
+        "Reject a held message",
+        "held",
+        reject_held,
+        roles=_REVIEWERS,
+        request_model=HeldReview,
+        responses=_REVIEW_RESPONSES,
+    ),
+]

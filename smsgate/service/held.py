@@ -1,0 +1,152 @@
+"""Messages held by a ``review`` finding: a compliance reviewer releases or rejects each one.
+
+A held message took no contact slot and has no outbox row (see ``sending``),
+so release decides again, at release time and in the transaction that
+enqueues it: opt-outs, contact hours and caps as they are *now*. Release
+always defers out of quiet hours: the sender's ``reject`` choice was about the
+moment they asked, which has passed, and a reviewer working late must not
+have to wait for 08:00 to press the button.
+
+If the policy refuses the release (the phone opted out meanwhile, or today's
+cap is full) the message stays held and the refusal is audited and answered
+(422/429 with the code). Staying held keeps the decision with a person: they
+can release it again when the cap opens, or reject it with a reason.
+Changing a held message's state is never implicit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+
+from smsgate.api.gateway import Gateway
+from smsgate.api.keys import Principal
+from smsgate.api.problems import Problem, ProblemCode, not_found
+from smsgate.core.policy import Defer, OnQuietHours, Recipient, Refuse, profile_from_config
+from smsgate.logs import mask_phone
+from smsgate.service.sending import (
+    ContactWish,
+    contact_decision,
+    enqueue,
+    refusal_problem,
+    slot_of,
+)
+from smsgate.store import AuditEvent, JsonValue, Message, MessageStatus, UnitOfWork
+from smsgate.store.audit import AuditAction
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewed:
+    """What a reviewer's decision did to a held message."""
+
+    message_id: str
+    status: MessageStatus
+    send_at: datetime | None
+    detail: str
+
+
+async def held_messages(gateway: Gateway, creditor_id: str, limit: int) -> list[Message]:
+    """The creditor's held messages, oldest first."""
+    async with gateway.store.read() as tx:
+        return await tx.messages.held(creditor_id, limit=limit)
+
+
+async def release(gateway: Gateway, reviewer: Principal, message_id: str, reason: str) -> Reviewed:
+    """Decide again and enqueue; raises 404, 409 ``invalid_state`` or the policy's refusal."""
+    now = gateway.clock()
+    async with gateway.store.transaction() as tx:
+        message = await _held(tx, reviewer.creditor_id, message_id)
+        outcome = await _release_now(tx, reviewer, message, reason, now)
+    if isinstance(outcome, Problem):
+        _log("held_release_refused", reviewer, message, code=outcome.code.value)
+        raise outcome
+    _log("message_released", reviewer, message, status=outcome.status.value)
+    return outcome
+
+
+async def _release_now(
+    tx: UnitOfWork, reviewer: Principal, message: Message, reason: str, now: datetime
+) -> Reviewed | Problem:
+    """Within the caller's transaction: the refusal (audited, nothing else changes) or release."""
+    creditor = await tx.creditors.get(reviewer.creditor_id)
+    if creditor is None:
+        raise not_found("message")
+    profile = profile_from_config(creditor.profile_name, creditor.profile_overrides)
+    wish = ContactWish(_recipient(message), message.role, message.send_at, OnQuietHours.DEFER)
+    decision = await contact_decision(tx, reviewer.creditor_id, profile, wish, now)
+    if isinstance(decision, Refuse):
+        refused = refusal_problem(decision, now)
+        detail = {"code": refused.code.value, "detail": refused.detail, "stage": "release"}
+        await _audit(tx, reviewer, AuditAction.MESSAGE_REFUSED, message, now, detail)
+        return refused
+    instant, status = slot_of(decision, now)
+    await tx.messages.set_status(message.id, status, now, f"released by a reviewer: {reason}")
+    await enqueue(tx, message, instant)
+    detail = {"reason": reason, "status": status.value, "send_at": instant.isoformat()}
+    await _audit(tx, reviewer, AuditAction.MESSAGE_RELEASED, message, now, detail)
+    return Reviewed(
+        message.id, status, instant, decision.reason if isinstance(decision, Defer) else ""
+    )
+
+
+async def reject(gateway: Gateway, reviewer: Principal, message_id: str, reason: str) -> Reviewed:
+    """Reject a held message for good; raises 404 or 409 ``invalid_state``."""
+    now = gateway.clock()
+    async with gateway.store.transaction() as tx:
+        message = await _held(tx, reviewer.creditor_id, message_id)
+        await tx.messages.set_status(message.id, MessageStatus.REJECTED, now, reason)
+        await _audit(tx, reviewer, AuditAction.MESSAGE_REJECTED, message, now, {"reason": reason})
+    _log("message_rejected", reviewer, message)
+    return Reviewed(message.id, MessageStatus.REJECTED, None, reason)
+
+
+async def _held(tx: UnitOfWork, creditor_id: str, message_id: str) -> Message:
+    message = await tx.messages.get(message_id, creditor_id=creditor_id)
+    if message is None:
+        raise not_found("message")
+    if message.status is not MessageStatus.HELD:
+        raise Problem(
+            409,
+            ProblemCode.INVALID_STATE,
+            f"the message is {message.status.value}, not held; only held messages are reviewed",
+        )
+    return message
+
+
+def _recipient(message: Message) -> Recipient:
+    return Recipient(message.phone, message.debtor_id, message.role, message.timezone, message.tags)
+
+
+async def _audit(
+    tx: UnitOfWork,
+    reviewer: Principal,
+    action: AuditAction,
+    message: Message,
+    now: datetime,
+    detail: dict[str, str],
+) -> None:
+    facts: dict[str, JsonValue] = {
+        "template_id": message.template_id,
+        "template_version": message.template_version,
+    }
+    event = AuditEvent(
+        now, reviewer.creditor_id, reviewer.key_id, action, message.id, {**facts, **detail}
+    )
+    await tx.audit.append(event)
+
+
+def _log(event: str, reviewer: Principal, message: Message, **fields: str) -> None:
+    log.info(
+        event,
+        message_id=message.id,
+        creditor=reviewer.creditor_id,
+        template_id=message.template_id,
+        template_version=message.template_version,
+        verdict=message.verdict.value,
+        phone=mask_phone(message.phone),
+        **fields,
+    )
