@@ -12,33 +12,67 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
 
-#: Fields whose values never reach a log line: message text and credentials.
+#: Fields whose values never reach a log line (compared case-insensitively).
 REDACTED_FIELDS = frozenset(
     {"text", "body", "message_text", "rendered", "secret", "api_key", "authorization", "password"}
 )
 
-# Runs of 7-15 digits, optionally after + or a country code: phone-like numbers.
-_PHONE = re.compile(r"(?<!\d)(\+?\d{2,4})?(\d{3})(\d{2,8})(\d{4})(?!\d)")
+# A phone-like run of 7 to 15 digits, with an optional + and country code.
+_PHONE = re.compile(r"(?<![\d+])\+?\d{7,15}(?!\d)")
+# Country calling codes whose length is not obvious from the digits: the usual
+# ones of our traffic; other international numbers keep a 2-digit prefix.
+_COUNTRY_CODES = ("86", "852", "853", "886", "1", "44", "61", "65", "81", "82")
 
 
 def mask_phone(value: str) -> str:
-    """Mask every phone-like number in ``value``: ``+8613800138000`` -> ``+86138****8000``."""
-    return _PHONE.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}****{m.group(4)}", value)
+    """Mask every phone-like number in ``value``, keeping 3 leading and 4 trailing digits.
+
+    ``13800138000`` -> ``138****8000``; ``+8613800138000`` -> ``+86138****8000``.
+    Masking an already masked text changes nothing.
+    """
+    return _PHONE.sub(_mask_match, value)
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    number = match.group()
+    prefix = ""
+    if number.startswith("+"):
+        code = next((c for c in _COUNTRY_CODES if number[1:].startswith(c)), number[1:3])
+        prefix, number = "+" + code, number[1 + len(code) :]
+    if len(number) < 8:
+        return prefix + number[:1] + "****" + number[-2:]
+    return prefix + number[:3] + "****" + number[-4:]
 
 
 def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Drop body and secret fields; mask phone numbers in every string value."""
+    """Drop body and secret fields; mask phone numbers in every value, nested ones too."""
     for name in list(event):
-        if name in REDACTED_FIELDS:
+        if name.lower() in REDACTED_FIELDS:
             del event[name]
-        elif isinstance(event[name], str):
-            event[name] = mask_phone(event[name])
+        else:
+            event[name] = _redacted(event[name])
     return event
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_phone(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return mask_phone(str(value)) if abs(value) >= 10**6 else value
+    if isinstance(value, Mapping):
+        return {
+            key: _redacted(item)
+            for key, item in value.items()
+            if str(key).lower() not in REDACTED_FIELDS
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def configure_logging(log_format: str = "auto", stream: TextIO | None = None) -> None:
@@ -53,8 +87,9 @@ def configure_logging(log_format: str = "auto", stream: TextIO | None = None) ->
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            redact,
+            # Tracebacks become text first, so that redact masks them too.
             structlog.processors.format_exc_info,
+            redact,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
