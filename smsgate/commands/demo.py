@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -48,21 +50,42 @@ def run(args: argparse.Namespace) -> int:
 
     async def seed_and_introduce(gateway: Gateway) -> None:
         setup = await seed_demo(gateway.store, gateway.wordlists.current(), utc_now())
-        print(banner(setup, settings.host, port), flush=True)
+        print(banner(setup, settings.host, port, utc_now()), flush=True)
 
     web.run_app(serving_app(settings, seed_and_introduce), host=settings.host, port=port,
                 access_log=None, print=None)  # fmt: skip
     return 0
 
 
-def banner(setup: DemoSetup, host: str, port: int) -> str:
+#: Zones spread around the globe: one of them is always in the middle of its day.
+DEMO_ZONES = (
+    "Asia/Shanghai", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland", "Pacific/Honolulu",
+    "America/Los_Angeles", "America/New_York", "America/Sao_Paulo", "Europe/London",
+    "Europe/Berlin", "Asia/Dubai", "Asia/Kolkata",
+)  # fmt: skip
+
+
+def daytime_zone(now: datetime) -> str:
+    """A time zone where it is now between 09:00 and 20:00, so the demo message goes at once.
+
+    Quiet hours are real in the demo too: a recipient in a zone where it is
+    night gets ``scheduled`` for 08:00 local, which the banner invites you to try.
+    """
+    for name in DEMO_ZONES:
+        if 9 <= now.astimezone(ZoneInfo(name)).hour < 20:
+            return name
+    return DEMO_ZONES[0]
+
+
+def banner(setup: DemoSetup, host: str, port: int, now: datetime) -> str:
     """What a newcomer needs, ready to paste."""
+    zone = daytime_zone(now)
     base = f"http://{host}:{port}"
     body = {
         "template_id": setup.templates["overdue-reminder"],
         "variables": {"name": "张三", "amount": "1234.50", "days": 5, "hotline": "4008001234"},
         "recipient": {"phone": "+8613800138000", "debtor_id": "D-1001", "role": "debtor",
-                      "timezone": "Asia/Shanghai"},
+                      "timezone": zone},
         "on_quiet_hours": "defer",
     }  # fmt: skip
     curl = (
@@ -85,6 +108,9 @@ def banner(setup: DemoSetup, host: str, port: int) -> str:
         "Send a first message (it appears below as a console-carrier line within a second):",
         "",
         curl,
+        "",
+        f"(The recipient's time zone {zone} is chosen because it is daytime there now; put a",
+        " zone where it is night to see the message scheduled for 08:00 local instead.)",
         "",
         f"Then: curl -s {base}/v1/messages/<id> -H 'Authorization: Bearer {setup.sender}'",
         f"API document: {base}/openapi.json   health: {base}/readyz   metrics: {base}/metrics",
