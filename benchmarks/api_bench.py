@@ -88,9 +88,10 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="smsgate-bench-"))
     token, template = asyncio.run(seed(workdir / "bench.db"))
     gate_port, bare_port = free_port(), free_port()
+    url_options = os.environ.get("SMSGATE_BENCH_URL_SUFFIX", "")
     env = {
         **os.environ,
-        "SMSGATE_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "SMSGATE_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}{url_options}",
         "SMSGATE_PORT": str(gate_port),
         "SMSGATE_DISPATCH": "0",
         "SMSGATE_LOG_FORMAT": "json",

@@ -55,7 +55,7 @@ class SqliteAuditLog:
             rows = db.execute("SELECT * FROM audit_log ORDER BY seq")
             return verify_chain(_entry(row) for row in rows)
 
-        return await self._session.call(verify)
+        return await self._session.call_offloaded(verify)
 
 
 def _conditions(query: AuditQuery) -> tuple[list[str], list[object]]:

@@ -1,12 +1,21 @@
-"""Running blocking sqlite3 calls off the event loop, one connection per unit of work.
+"""Running sqlite3 calls for a unit of work, one connection per unit of work.
 
-sqlite3 blocks, so every call runs on an executor thread and the event loop
-only awaits it. The writer connection has a one-thread executor of its own:
-its statements run strictly in submission order, so a ROLLBACK queued by a
-cancelled transaction always runs before the next transaction's BEGIN.
-Reader connections share a small pool of threads; each is used by one read
-transaction at a time, which is why connections are opened with
-``check_same_thread=False``.
+Only the calls that can wait run on an executor thread: BEGIN IMMEDIATE
+(waits for another process's write lock, up to ``busy_timeout``), COMMIT
+(fsync with ``synchronous=FULL``), ROLLBACK, migrations and whole-table
+scans (:meth:`Session.call_offloaded`). Ordinary statements inside a unit of
+work run inline on the event loop thread: with the write lock already held
+(or in a WAL read snapshot) they never wait on anyone and take microseconds,
+while a hop to a thread and back costs far more and, behind the single write
+lock, caps the whole gateway's throughput (measured: ~12 hops per accepted
+message held it to ~170 messages/s; see benchmarks/api_bench.py).
+
+The writer connection has a one-thread executor of its own: its BEGIN,
+COMMIT and ROLLBACK run strictly in submission order, so a ROLLBACK queued by
+a cancelled transaction always runs before the next transaction's BEGIN, and
+a unit's inline statements only run after its BEGIN returned. Connections are
+opened with ``check_same_thread=False`` because of this hand-over; a unit of
+work never uses its connection from two threads at once.
 
 Errors are translated on the executor thread, right where sqlite3 raises
 them, so nothing above this module sees a sqlite3 exception.
@@ -44,7 +53,13 @@ class Session:
         self._open = True
 
     async def call(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``work`` with the connection on the executor; raises ``StoreError``s."""
+        """Run a short statement ``work`` inline; raises ``StoreError``s."""
+        if not self._open:
+            raise TransactionClosed("this unit of work has ended; open a new one")
+        return run_translated(work, self._connection)
+
+    async def call_offloaded(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run long ``work`` (a whole-table scan) on the executor, off the event loop."""
         if not self._open:
             raise TransactionClosed("this unit of work has ended; open a new one")
         return await self.call_anyway(work)
