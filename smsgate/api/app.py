@@ -21,6 +21,7 @@ from smsgate.api.metrics import GatewayMetrics
 from smsgate.api.middleware import problem_responses, request_metrics
 from smsgate.api.operations import GATEWAY, add_routes
 from smsgate.api.routes import all_operations
+from smsgate.api.wordlist_audit import ReloadAuditor, audit_live_version
 from smsgate.carriers import CarrierAdapter, build_carrier
 from smsgate.dispatch import run_dispatcher
 from smsgate.settings import Settings
@@ -30,8 +31,11 @@ from smsgate.wordlists import WordlistSource, shipped_wordlists
 
 async def bootstrap(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Gateway:
     """Open the store (running migrations) and load the wordlists."""
+    auditor = ReloadAuditor(clock)
+    wordlists = WordlistSource(settings.wordlists_dir or shipped_wordlists(), on_change=auditor)
     store = await open_store(settings.database_url)
-    wordlists = WordlistSource(settings.wordlists_dir or shipped_wordlists())
+    auditor.attach(store)
+    await audit_live_version(store, wordlists.current().version, clock())
     return Gateway(
         settings=settings,
         store=store,
