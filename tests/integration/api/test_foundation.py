@@ -89,3 +89,32 @@ class TestOpenApi:
             for operation in item.values():
                 if "security" in operation:
                     assert {"401", "403"} <= set(operation["responses"])
+
+
+class TestBodyLimits:
+    """Oversized or non-JSON bodies are refused with a clear problem, never a 500."""
+
+    async def test_oversized_body_is_413(self, gw: GatewayUnderTest) -> None:
+        token = await gw.key("acme", "sender")
+        huge = b'{"template_id": "' + b"x" * (gw.gateway.settings.max_body_bytes + 1) + b'"}'
+        status, body, response = await gw.call(
+            "POST", "/v1/messages", token=token, data=huge,
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        assert status == 413
+        assert response.content_type == "application/problem+json"
+        assert body["code"] == "payload_too_large"
+
+    async def test_wrong_content_type_is_415(self, gw: GatewayUnderTest) -> None:
+        token = await gw.key("acme", "sender")
+        status, body, _ = await gw.call(
+            "POST", "/v1/messages", token=token, data=b"a=b",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )  # fmt: skip
+        assert status == 415
+        assert body["code"] == "unsupported_media_type"
+
+    async def test_no_key_is_401_before_the_body_is_read(self, gw: GatewayUnderTest) -> None:
+        status, body, _ = await gw.call("POST", "/v1/messages", json={})
+        assert status == 401
+        assert body["code"] == "unauthorized"
