@@ -5,11 +5,16 @@ typo in a field name is an error, not a silently ignored option. msgspec's
 messages name the path of the bad value (``$.recipient.phone``), which goes
 straight into the problem's detail. The body size limit is aiohttp's
 ``client_max_size``; the middleware turns its 413 into a problem.
+
+The field types that request bodies of several route modules accept are
+declared here once, so that every route refuses the same spellings: a
+debtor reference one route stores and another refuses would split one
+person's contact history in two.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from aiohttp import web
@@ -19,6 +24,19 @@ from smsgate.api.problems import Problem, ProblemCode, invalid_request
 T = TypeVar("T")
 
 _encoder = msgspec.json.Encoder()
+
+DebtorId = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=128,
+        pattern=r"^\S(.*\S)?$",
+        description="The creditor's reference of the debtor (no surrounding spaces)",
+    ),
+]
+RequiredReason = Annotated[
+    str, msgspec.Meta(max_length=500, pattern=r"\S", description="Why; kept in the audit log")
+]
 
 
 class RequestModel(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

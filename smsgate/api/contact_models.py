@@ -14,26 +14,14 @@ from typing import Annotated
 
 import msgspec
 
-from smsgate.api.bodies import RequestModel
+from smsgate.api.bodies import DebtorId, RequestModel, RequiredReason
 from smsgate.core.audience import Audience
 from smsgate.core.policy.contacts import Channel
 from smsgate.store import ContactRecord, OptOut, OptOutKind, OptOutSource
 
 Phone = Annotated[str, msgspec.Meta(max_length=40, description="E.164 with +, e.g. +8613800138000")]
-DebtorId = Annotated[
-    str,
-    msgspec.Meta(
-        min_length=1,
-        max_length=128,
-        pattern=r"^\S(.*\S)?$",
-        description="The creditor's reference of the debtor (no surrounding spaces)",
-    ),
-]
 AwareInstant = Annotated[datetime, msgspec.Meta(tz=True)]
 OptionalReason = Annotated[str, msgspec.Meta(max_length=500)]
-RequiredReason = Annotated[
-    str, msgspec.Meta(max_length=500, pattern=r"\S", description="Why; kept in the audit log")
-]
 
 
 class NewContact(RequestModel):

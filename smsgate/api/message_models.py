@@ -15,26 +15,14 @@ from typing import Annotated, Any
 
 import msgspec
 
-from smsgate.api.bodies import RequestModel
+from smsgate.api.bodies import DebtorId, RequestModel, RequiredReason
 from smsgate.core.audience import Audience
 from smsgate.core.policy import OnQuietHours
 from smsgate.core.scanner import Verdict
 from smsgate.core.sms import Encoding
 from smsgate.store import Message, MessageStatus, StatusChange
 
-DebtorId = Annotated[
-    str,
-    msgspec.Meta(
-        min_length=1,
-        max_length=128,
-        pattern=r"^\S(.*\S)?$",
-        description="The creditor's reference of the debtor (no surrounding spaces)",
-    ),
-]
 Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")]
-Reason = Annotated[
-    str, msgspec.Meta(max_length=500, pattern=r"\S", description="Why; kept in the audit log")
-]
 IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=r"^[!-~]+$")]
 
 
@@ -215,7 +203,7 @@ class HeldMessages(msgspec.Struct, kw_only=True):
 class HeldReview(RequestModel):
     """``POST /v1/held/{id}/release`` and ``…/reject``: the reviewer's reason."""
 
-    reason: Reason
+    reason: RequiredReason
 
 
 class HeldOutcome(msgspec.Struct, kw_only=True):

@@ -14,12 +14,15 @@ debtor are counted against the cap in the order they were sent.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
 from smsgate.api.bodies import decode_body, decode_json, json_response, to_builtins
+from smsgate.api.gateway import Gateway
+from smsgate.api.keys import Principal
 from smsgate.api.message_models import (
     HeldMessage,
     HeldMessages,
@@ -173,27 +176,29 @@ def _held_body(message: Message) -> HeldMessage:
 
 async def release_held(call: Call) -> web.StreamResponse:
     """Release a held message: decided again now, then queued or scheduled."""
-    body = await decode_body(call.request, HeldReview)
-    message_id = call.request.match_info["message_id"]
-    reviewed = await held.release(call.gateway, call.principal, message_id, body.reason)
-    return json_response(_reviewed_body(reviewed))
+    return await _review(call, held.release)
 
 
 async def reject_held(call: Call) -> web.StreamResponse:
     """Reject a held message for good."""
+    return await _review(call, held.reject)
+
+
+ReviewDecision = Callable[[Gateway, Principal, str, str], Awaitable[held.Reviewed]]
+
+
+async def _review(call: Call, decide: ReviewDecision) -> web.StreamResponse:
+    """Parse the reviewer's reason, let ``decide`` act on the path's message, render the result."""
     body = await decode_body(call.request, HeldReview)
     message_id = call.request.match_info["message_id"]
-    reviewed = await held.reject(call.gateway, call.principal, message_id, body.reason)
-    return json_response(_reviewed_body(reviewed))
-
-
-def _reviewed_body(reviewed: held.Reviewed) -> HeldOutcome:
-    return HeldOutcome(
+    reviewed = await decide(call.gateway, call.principal, message_id, body.reason)
+    outcome = HeldOutcome(
         id=reviewed.message_id,
         status=reviewed.status,
         send_at=reviewed.send_at,
         detail=reviewed.detail,
     )
+    return json_response(outcome)
 
 
 _SENDERS = frozenset({Role.SENDER})

@@ -2,10 +2,11 @@
 
 A held message took no contact slot and has no outbox row (see ``sending``),
 so release decides again, at release time and in the transaction that
-enqueues it: opt-outs, contact hours and caps as they are *now*. Release
-always defers out of quiet hours: the sender's ``reject`` choice was about the
-moment they asked, which has passed, and a reviewer working late must not
-have to wait for 08:00 to press the button.
+enqueues it: opt-outs, contact hours and caps as they are *now*, through the
+same ``booking`` a first send goes through. Release always defers out of
+quiet hours: the sender's ``reject`` choice was about the moment they asked,
+which has passed, and a reviewer working late must not have to wait for
+08:00 to press the button.
 
 If the policy refuses the release (the phone opted out meanwhile, or today's
 cap is full) the message stays held and the refusal is audited and answered
@@ -24,16 +25,10 @@ import structlog
 from smsgate.api.gateway import Gateway
 from smsgate.api.keys import Principal
 from smsgate.api.problems import Problem, ProblemCode, not_found
-from smsgate.core.policy import Defer, OnQuietHours, Recipient, Refuse, profile_from_config
+from smsgate.core.policy import OnQuietHours, Recipient, Refuse
 from smsgate.logs import mask_phone
-from smsgate.service.sending import (
-    ContactWish,
-    contact_decision,
-    enqueue,
-    refusal_problem,
-    slot_of,
-)
-from smsgate.store import AuditEvent, JsonValue, Message, MessageStatus, UnitOfWork
+from smsgate.service import booking
+from smsgate.store import JsonValue, Message, MessageStatus, UnitOfWork
 from smsgate.store.audit import AuditAction
 
 log = structlog.get_logger(__name__)
@@ -75,22 +70,21 @@ async def _release_now(
     creditor = await tx.creditors.get(reviewer.creditor_id)
     if creditor is None:
         raise not_found("message")
-    profile = profile_from_config(creditor.profile_name, creditor.profile_overrides)
-    wish = ContactWish(_recipient(message), message.role, message.send_at, OnQuietHours.DEFER)
-    decision = await contact_decision(tx, reviewer.creditor_id, profile, wish, now)
+    profile = booking.creditor_profile(creditor)
+    recipient = _recipient(message)
+    wish = booking.ContactWish(recipient, message.role, message.send_at, OnQuietHours.DEFER)
+    decision = await booking.contact_decision(tx, reviewer.creditor_id, profile, wish, now)
     if isinstance(decision, Refuse):
-        refused = refusal_problem(decision, now)
+        refused = booking.refusal_problem(decision, now)
         detail = {"code": refused.code.value, "detail": refused.detail, "stage": "release"}
         await _audit(tx, reviewer, AuditAction.MESSAGE_REFUSED, message, now, detail)
         return refused
-    instant, status = slot_of(decision, now)
+    instant, status = booking.slot_of(decision, now)
     await tx.messages.set_status(message.id, status, now, f"released by a reviewer: {reason}")
-    await enqueue(tx, message, instant)
+    await booking.enqueue(tx, message, instant)
     detail = {"reason": reason, "status": status.value, "send_at": instant.isoformat()}
     await _audit(tx, reviewer, AuditAction.MESSAGE_RELEASED, message, now, detail)
-    return Reviewed(
-        message.id, status, instant, decision.reason if isinstance(decision, Defer) else ""
-    )
+    return Reviewed(message.id, status, instant, booking.deferral_reason(decision))
 
 
 async def reject(gateway: Gateway, reviewer: Principal, message_id: str, reason: str) -> Reviewed:
@@ -133,9 +127,7 @@ async def _audit(
         "template_id": message.template_id,
         "template_version": message.template_version,
     }
-    event = AuditEvent(
-        now, reviewer.creditor_id, reviewer.key_id, action, message.id, {**facts, **detail}
-    )
+    event = booking.audit_event(reviewer, action, message.id, now, {**facts, **detail})
     await tx.audit.append(event)
 
 

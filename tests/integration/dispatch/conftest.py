@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from smsgate.carriers import CarrierAdapter
 from smsgate.dispatch import Dispatcher, DispatchSettings, RetryPolicy
-from smsgate.store import Store, open_store
+from smsgate.store import Store
 
+from ..store_fixtures import db_path, open_more, store
 from .dispatch_support import Clock, Tenant
 
-OpenStore = Callable[[], Awaitable[Store]]
+# The fixtures of this package, the imported ones included: pytest registers both.
+__all__ = ["clock", "db_path", "make_dispatcher", "open_more", "store", "tenant"]
+
 MakeDispatcher = Callable[..., Dispatcher]
 
 
@@ -25,30 +27,6 @@ def half(bound: float) -> float:
 
 
 RETRY = RetryPolicy(base=timedelta(seconds=10), cap=timedelta(minutes=5), max_attempts=3)
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "t.db"
-
-
-@pytest.fixture
-async def open_more(db_path: Path) -> AsyncIterator[OpenStore]:
-    """Opens stores on the same file, as separate processes would; closes them all."""
-    opened: list[Store] = []
-
-    async def open_one() -> Store:
-        opened.append(await open_store(f"sqlite:///{db_path}"))
-        return opened[-1]
-
-    yield open_one
-    for store in opened:
-        await store.close()
-
-
-@pytest.fixture
-async def store(open_more: OpenStore) -> Store:
-    return await open_more()
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from smsgate.core.audience import Audience
 from smsgate.core.policy import Channel
 from smsgate.core.scanner.findings import Verdict
@@ -127,3 +129,11 @@ def outbox_row(db_path: Path, message_id: str) -> OutboxItem | None:
         return None
     until = None if row[3] is None else parse_instant(row[3])
     return OutboxItem(message_id, parse_instant(row[0]), row[1], row[2], until)
+
+
+def waiting_in_outbox(db_path: Path, message_id: str) -> OutboxItem:
+    """The message's outbox row on disk; fails the test if the message left the outbox."""
+    row = outbox_row(db_path, message_id)
+    if row is None:
+        pytest.fail(f"message {message_id} has no outbox row")
+    return row

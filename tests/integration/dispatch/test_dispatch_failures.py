@@ -17,7 +17,7 @@ from smsgate.dispatch import Disposition
 from smsgate.store import AttemptOutcome, MessageStatus, Store
 
 from .conftest import MakeDispatcher
-from .dispatch_support import T0, Clock, Tenant, outbox_row, status_of, statuses
+from .dispatch_support import T0, Clock, Tenant, outbox_row, status_of, statuses, waiting_in_outbox
 
 S = MessageStatus
 
@@ -53,8 +53,7 @@ class TestRetryable:
         carrier = then_accept(failures=1)
         report = await make_dispatcher(carrier).run_once()
         assert report.count(Disposition.RETRYING) == 1
-        row = outbox_row(db_path, message.id)
-        assert row is not None
+        row = waiting_in_outbox(db_path, message.id)
         # attempt 1: bound = base 10 s; the injected jitter takes half of it.
         assert (row.due_at, row.lease_owner) == (T0 + timedelta(seconds=5), None)
         assert (await statuses(store, message.id))[-1] == (S.QUEUED, "retry after: ESME_RTHROTTLED")
@@ -82,8 +81,7 @@ class TestRetryable:
         await make_dispatcher(carrier).run_once()
         clock.now = T0 + timedelta(seconds=5)
         await make_dispatcher(carrier).run_once()
-        row = outbox_row(db_path, message.id)
-        assert row is not None
+        row = waiting_in_outbox(db_path, message.id)
         assert row.due_at == clock.now + timedelta(seconds=10)  # half of 20 s
 
     async def test_max_attempts_fail(

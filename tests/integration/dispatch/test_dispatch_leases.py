@@ -11,7 +11,8 @@ from smsgate.carriers import FakeCarrier, OutboundSms
 from smsgate.dispatch import Dispatcher, Disposition, run_dispatcher
 from smsgate.store import MessageStatus, SendAttempt, Store
 
-from .conftest import MakeDispatcher, OpenStore
+from ..store_fixtures import OpenStore
+from .conftest import MakeDispatcher
 from .dispatch_support import T0, Clock, Tenant, outbox_row, status_of, statuses
 
 LEASE = timedelta(minutes=5)

@@ -21,7 +21,17 @@ from smsgate.store import (
 )
 
 from .conftest import MakeDispatcher
-from .dispatch_support import PHONE, T0, TEXT, Clock, Tenant, at, outbox_row, statuses
+from .dispatch_support import (
+    PHONE,
+    T0,
+    TEXT,
+    Clock,
+    Tenant,
+    at,
+    outbox_row,
+    statuses,
+    waiting_in_outbox,
+)
 
 S = MessageStatus
 
@@ -128,8 +138,7 @@ class TestSendTimeRecheck:
         assert report.count(Disposition.RESCHEDULED) == 1
         assert carrier.calls == []
         morning = datetime(2024, 5, 2, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
-        row = outbox_row(db_path, message.id)
-        assert row is not None
+        row = waiting_in_outbox(db_path, message.id)
         assert (row.due_at, row.lease_owner) == (morning, None)
         assert (await statuses(store, message.id))[-1][0] == S.SCHEDULED
         clock.now = morning - timedelta(microseconds=1)
@@ -142,8 +151,7 @@ class TestSendTimeRecheck:
     ) -> None:
         [message] = await tenant.accept(store, tags=["student"])  # 10:00: in class
         await make_dispatcher(FakeCarrier()).run_once()
-        row = outbox_row(db_path, message.id)
-        assert row is not None
+        row = waiting_in_outbox(db_path, message.id)
         assert row.due_at == datetime(2024, 5, 1, 4, 30, tzinfo=UTC)  # 12:30 in Shanghai
 
     async def test_own_contact_does_not_count_against_the_cap(

@@ -2,40 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-
 import pytest
 
-from smsgate.store import Store, open_store
+from smsgate.store import Store
 
+from ..store_fixtures import db_path, open_more, store
 from .store_support import Tenant
 
-OpenStore = Callable[[], Awaitable[Store]]
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "smsgate.db"
-
-
-@pytest.fixture
-async def open_more(db_path: Path) -> AsyncIterator[OpenStore]:
-    """Opens further stores on the same file, as other processes would; closes them all."""
-    opened: list[Store] = []
-
-    async def open_one() -> Store:
-        opened.append(await open_store(f"sqlite:///{db_path}"))
-        return opened[-1]
-
-    yield open_one
-    for store in opened:
-        await store.close()
-
-
-@pytest.fixture
-async def store(open_more: OpenStore) -> Store:
-    return await open_more()
+# The fixtures of this package, the imported ones included: pytest registers both.
+__all__ = ["db_path", "open_more", "store", "tenant"]
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from smsgate.store import (
     Store,
 )
 
-from .conftest import OpenStore
+from ..store_fixtures import OpenStore
 from .store_support import at
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from smsgate.store import OutboxItem, Store
 
-from .conftest import OpenStore
+from ..store_fixtures import OpenStore
 from .store_support import T0, Tenant, at
 
 LEASE = timedelta(minutes=5)

@@ -18,7 +18,7 @@ from smsgate.store import (
     UnitOfWork,
 )
 
-from .conftest import OpenStore
+from ..store_fixtures import OpenStore
 from .store_support import T0, Tenant, at, contact, creditor, template
 
 CAP = 3

@@ -1,0 +1,122 @@
+"""Booking a contact: the policy's decision and the writes that take a recipient's slot.
+
+Sending a new message and releasing a held one end the same way, inside the
+caller's write transaction: the phone's active opt-outs and the contact
+history in the policy's ``history_window`` are read, ``policy.decide`` rules,
+and an allowed or deferred message is handed to the outbox and booked in the
+contact ledger at the instant it may go. Both paths use this one piece so
+that a release is held to exactly the rules of a first send, and so that the
+read and the booking always share a transaction: write transactions are
+serialised, so two requests cannot both see the last free slot.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from smsgate import store
+from smsgate.api.keys import Principal
+from smsgate.api.problems import Problem, ProblemCode
+from smsgate.core import policy
+from smsgate.core.audience import Audience
+from smsgate.core.policy import Allow, Defer, OnQuietHours, PolicyProfile, Recipient, Refuse
+from smsgate.store import Message, MessageStatus, UnitOfWork
+from smsgate.store.audit import AuditAction
+
+
+@dataclass(frozen=True, slots=True)
+class ContactWish:
+    """What the policy is asked: may this recipient get a text of ``audience`` at ``send_at``?"""
+
+    recipient: Recipient
+    audience: Audience
+    send_at: datetime | None
+    on_quiet_hours: OnQuietHours
+
+
+def creditor_profile(creditor: store.Creditor) -> PolicyProfile:
+    """The creditor's contact policy: its base profile with its overrides applied.
+
+    Raises ``ProfileError`` if the stored configuration no longer checks out.
+    """
+    return policy.profile_from_config(creditor.profile_name, creditor.profile_overrides)
+
+
+async def contact_status(tx: UnitOfWork, creditor_id: str, phone: str) -> policy.ContactStatus:
+    """What the creditor's active opt-outs say about ``phone``."""
+    kinds = {opt_out.kind for opt_out in await tx.opt_outs.active(creditor_id, phone)}
+    return policy.ContactStatus(
+        opted_out=bool(kinds - {store.OptOutKind.THIRD_PARTY_REFUSAL}),
+        third_party_refused=store.OptOutKind.THIRD_PARTY_REFUSAL in kinds,
+    )
+
+
+async def contact_decision(
+    tx: UnitOfWork, creditor_id: str, profile: PolicyProfile, wish: ContactWish, now: datetime
+) -> policy.Decision:
+    """The policy's decision on ``wish`` from the opt-outs and the ledger as ``tx`` sees them."""
+    recipient = wish.recipient
+    status = await contact_status(tx, creditor_id, recipient.phone)
+    request = policy.ContactRequest(recipient, wish.audience, status, wish.send_at)
+    start, end = policy.history_window(profile, recipient, request.send_time(now))
+    if recipient.role == Audience.THIRD_PARTY:
+        records = await tx.contacts.of_phone(creditor_id, recipient.phone, start, end)
+    else:
+        records = await tx.contacts.of_debtor(creditor_id, recipient.debtor_id, start, end)
+    history = [policy.Contact(r.at, r.debtor_id, r.phone, r.channel, r.role) for r in records]
+    return policy.decide(request, profile, history, now, wish.on_quiet_hours)
+
+
+def refusal_problem(refusal: Refuse, now: datetime) -> Problem:
+    """The problem answering a policy refusal: 429 with ``Retry-After`` for the cap, else 422."""
+    extra: dict[str, Any] = {}
+    if refusal.code in (policy.RefusalCode.QUIET_HOURS, policy.RefusalCode.CONTACT_LIMIT):
+        extra["retry_at"] = None if refusal.retry_at is None else refusal.retry_at.astimezone(UTC)
+    status = 422
+    if refusal.code == policy.RefusalCode.CONTACT_LIMIT:
+        status = 429
+        if refusal.retry_at is not None:
+            extra["retry_after"] = max(1, math.ceil((refusal.retry_at - now).total_seconds()))
+    return Problem(status, ProblemCode(refusal.code.value), refusal.reason, **extra)
+
+
+def slot_of(decision: Allow | Defer, now: datetime) -> tuple[datetime, MessageStatus]:
+    """The instant an allowed or deferred message may go, and its status (queued or scheduled)."""
+    instant = decision.send_at if isinstance(decision, Allow) else decision.until
+    instant = instant.astimezone(UTC)
+    return instant, MessageStatus.QUEUED if instant <= now else MessageStatus.SCHEDULED
+
+
+def deferral_reason(decision: Allow | Defer) -> str:
+    """Why the message waits for a later slot; empty if it may go when asked."""
+    return decision.reason if isinstance(decision, Defer) else ""
+
+
+async def enqueue(tx: UnitOfWork, message: Message, instant: datetime) -> None:
+    """Hand ``message`` to the dispatcher at ``instant`` and book it in the contact ledger."""
+    await tx.outbox.add(store.OutboxItem(message.id, instant))
+    await tx.contacts.record(
+        store.ContactRecord(
+            creditor_id=message.creditor_id,
+            debtor_id=message.debtor_id,
+            phone=message.phone,
+            role=message.role,
+            channel=policy.Channel.SMS,
+            at=instant,
+            message_id=message.id,
+        )
+    )
+
+
+def audit_event(
+    actor: Principal,
+    action: AuditAction,
+    subject: str,
+    now: datetime,
+    detail: dict[str, Any],
+) -> store.AuditEvent:
+    """The audit entry of ``actor``'s key doing ``action`` to ``subject`` at ``now``."""
+    return store.AuditEvent(now, actor.creditor_id, actor.key_id, action, subject, detail)
