@@ -22,8 +22,10 @@ REDACTED_FIELDS = frozenset(
     {"text", "body", "message_text", "rendered", "secret", "api_key", "authorization", "password"}
 )
 
-# A phone-like run of 7 to 15 digits, with an optional + and country code.
-_PHONE = re.compile(r"(?<![\d+])\+?\d{7,15}(?!\d)")
+# A phone-like run of 7 to 15 digits, with an optional + and country code, not
+# glued to ASCII letters (digits inside ids such as msg_Ab1234567x or hex
+# carrier ids are not phone numbers; Chinese text around a number is fine).
+_PHONE = re.compile(r"(?<![\dA-Za-z+])\+?\d{7,15}(?![\dA-Za-z])")
 # Country calling codes whose length is not obvious from the digits: the usual
 # ones of our traffic; other international numbers keep a 2-digit prefix.
 _COUNTRY_CODES = ("86", "852", "853", "886", "1", "44", "61", "65", "81", "82")

@@ -70,6 +70,8 @@ class TestMaskPhone:
             pytest.param("D-1001", id="debtor-id"),
             pytest.param("2026-11-23T02:00:00.000000Z", id="timestamp"),
             pytest.param("123456", id="six-digits"),
+            pytest.param("console-010dc53612345674361c", id="hex-carrier-id"),
+            pytest.param("msg_Ab12345678Cd", id="message-id"),
             pytest.param("", id="empty"),
         ],
     )
