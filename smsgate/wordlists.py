@@ -122,9 +122,13 @@ class WordlistSource:
         return True
 
     def _stat(self) -> tuple[tuple[str, int, int], ...]:
-        paths = sorted([*self._directory.rglob("*.txt"), self._directory / MANIFEST])
-        return tuple(
-            (str(p), stat.st_size, stat.st_mtime_ns)
-            for p in paths
-            if (stat := p.stat(follow_symlinks=True)) is not None
-        )
+        """Size and modification time of every file; a file that vanished counts as changed."""
+        fingerprint = []
+        for path in sorted([*self._directory.rglob("*.txt"), self._directory / MANIFEST]):
+            try:
+                stat = path.stat()
+            except OSError:
+                fingerprint.append((str(path), -1, -1))
+            else:
+                fingerprint.append((str(path), stat.st_size, stat.st_mtime_ns))
+        return tuple(fingerprint)

@@ -52,10 +52,6 @@ class Wordlist:
     lists: tuple[TermList, ...]
     allowed_phrases: tuple[str, ...]
 
-    def categories(self) -> list[str]:
-        """The categories in manifest order, each once."""
-        return list(dict.fromkeys(term_list.category for term_list in self.lists))
-
 
 def parse_terms(text: str) -> tuple[str, ...]:
     """The terms of one file: one a line, ``#`` comments and blank lines ignored."""

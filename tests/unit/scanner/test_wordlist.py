@@ -97,3 +97,11 @@ class TestReload:
         (directory / "manifest.toml").write_text("version = ", encoding="utf-8")
         now[0] = 4.0
         assert source.current() is second
+
+        (directory / "zh" / "impersonation.txt").unlink()  # removed while running
+        now[0] = 6.0
+        assert source.current() is second
+
+        (directory / "manifest.toml").unlink()  # a half-done deploy: the last good list serves
+        now[0] = 8.0
+        assert source.current() is second
