@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+import msgspec
 from aiohttp import web
 
 from smsgate.api.bodies import json_response
@@ -38,10 +41,17 @@ async def metrics(request: web.Request) -> web.StreamResponse:
 
 async def openapi(request: web.Request) -> web.StreamResponse:
     """The OpenAPI 3.1 document of every route."""
+    return web.Response(body=_openapi_json(), content_type="application/json")
+
+
+@cache
+def _openapi_json() -> bytes:
+    """The document, generated once: the route table does not change while running."""
+    # Imported here: the route table includes this module's own operations.
     from smsgate.api.openapi import openapi_document
     from smsgate.api.routes import all_operations
 
-    return json_response(openapi_document(all_operations()))
+    return msgspec.json.encode(openapi_document(all_operations()))
 
 
 OPERATIONS = [
