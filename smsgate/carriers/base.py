@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from smsgate.core.sms import Encoding
+from smsgate.core.sms import SIGNATURE_CLOSE, SIGNATURE_OPEN, Encoding
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,10 @@ class OutboundSms:
 
     ``client_reference`` is ``{message_id}-{attempt}``: the same for the same
     attempt, so carriers that deduplicate by a client id drop a repeat of it.
-    ``phone`` is E.164 (``+8613800138000``).
+    ``phone`` is E.164 (``+8613800138000``). ``template_id`` and
+    ``template_version`` name the approved template the text came from, for
+    carriers that only send their own registered templates (Aliyun, Tencent)
+    and so need a mapping from ours to theirs.
     """
 
     message_id: str
@@ -45,6 +48,8 @@ class OutboundSms:
     segments: int
     encoding: Encoding
     creditor_id: str
+    template_id: str = ""
+    template_version: int = 0
 
     def __post_init__(self) -> None:
         if self.attempt < 1:
@@ -54,6 +59,28 @@ class OutboundSms:
     def client_reference(self) -> str:
         """The stable reference of this attempt, for carriers that deduplicate."""
         return client_reference(self.message_id, self.attempt)
+
+    @property
+    def signature(self) -> str:
+        """The 签名 the text starts with (``【安信消费金融】…`` gives ``安信消费金融``), or ``""``.
+
+        Carriers that add the signature themselves from a registered sign name
+        (Aliyun ``SignName``, Tencent ``SignName``) need it apart from the body.
+        """
+        return _split_signature(self.text)[0]
+
+    @property
+    def body(self) -> str:
+        """The text without its leading ``【signature】``."""
+        return _split_signature(self.text)[1]
+
+
+def _split_signature(text: str) -> tuple[str, str]:
+    if text.startswith(SIGNATURE_OPEN):
+        close = text.find(SIGNATURE_CLOSE)
+        if close > 1:
+            return text[1:close], text[close + 1 :]
+    return "", text
 
 
 def client_reference(message_id: str, attempt: int) -> str:

@@ -72,8 +72,10 @@ def journal_line(carrier: str, message: OutboundSms, at: datetime) -> str:
 class ConsoleCarrier(JournalCarrier):
     """Writes each message to standard output (or the given stream): the development default."""
 
-    def __init__(self, stream: TextIO | None = None, *, clock: Clock = _utc_now) -> None:
-        super().__init__("console", stream or sys.stdout, clock=clock)
+    def __init__(
+        self, stream: TextIO | None = None, *, name: str = "console", clock: Clock = _utc_now
+    ) -> None:
+        super().__init__(name, stream or sys.stdout, clock=clock)
 
     async def aclose(self) -> None:
         # Standard output belongs to the process, not to us: flush, never close.
@@ -83,9 +85,9 @@ class ConsoleCarrier(JournalCarrier):
 class FileCarrier(JournalCarrier):
     """Appends each message to a file, one line each; the file is closed by ``aclose``."""
 
-    def __init__(self, path: Path | str, *, clock: Clock = _utc_now) -> None:
+    def __init__(self, path: Path | str, *, name: str = "file", clock: Clock = _utc_now) -> None:
         self.path = Path(path)
-        super().__init__("file", self.path.open("a", encoding="utf-8"), clock=clock)
+        super().__init__(name, self.path.open("a", encoding="utf-8"), clock=clock)
 
     async def aclose(self) -> None:
         if not self._stream.closed:

@@ -9,8 +9,11 @@ smsgate. A package declares, in its ``pyproject.toml``::
 
 where ``create(config: Mapping[str, Any]) -> CarrierAdapter`` builds the
 adapter from its settings (secrets arrive in ``config`` already read from the
-environment by the settings loader). smsgate registers its own adapters the
-same way, so there is one lookup path for all of them. ``fake`` is not
+environment by the settings loader). ``config["name"]``, when present, is the
+name the operator gave this carrier account (``aliyun-main``); the adapter
+reports it as its ``name`` and defaults to its kind without it. smsgate
+registers its own adapters the same way, so there is one lookup path for all
+of them. ``fake`` is not
 registered: it exists for tests, which construct it directly.
 """
 
@@ -59,22 +62,25 @@ def build_carrier(name: str, config: Mapping[str, Any] | None = None) -> Carrier
 
 def create_console(config: Mapping[str, Any]) -> CarrierAdapter:
     """The ``console`` adapter; takes no settings."""
-    _allow_only(config, "console", set())
-    return ConsoleCarrier()
+    allow_only(config, "console", set())
+    return ConsoleCarrier(name=str(config.get("name", "console")))
 
 
 def create_file(config: Mapping[str, Any]) -> CarrierAdapter:
     """The ``file`` adapter; ``path`` (required) is the file to append JSON lines to."""
-    _allow_only(config, "file", {"path"})
+    allow_only(config, "file", {"path"})
     path = config.get("path")
     if not isinstance(path, str | Path) or not str(path):
         raise InvalidCarrierConfig(f"carrier 'file' needs a path to append to, got {path!r}")
-    return FileCarrier(path)
+    return FileCarrier(path, name=str(config.get("name", "file")))
 
 
-def _allow_only(config: Mapping[str, Any], carrier: str, known: set[str]) -> None:
-    # A misspelt setting silently ignored would send through the wrong channel.
-    unknown = sorted(set(config) - known)
+def allow_only(config: Mapping[str, Any], carrier: str, known: set[str]) -> None:
+    """Raise ``InvalidCarrierConfig`` for a setting not in ``known`` (``name`` is always allowed).
+
+    A misspelt setting silently ignored would send through the wrong channel.
+    """
+    unknown = sorted(set(config) - known - {"name"})
     if unknown:
         allowed = ", ".join(sorted(known)) or "none"
         raise InvalidCarrierConfig(

@@ -130,6 +130,7 @@ async def _start_attempt(
     sms = OutboundSms(
         message_id=message.id, attempt=number, phone=message.phone, text=message.text,
         segments=message.segments, encoding=message.encoding, creditor_id=message.creditor_id,
+        template_id=message.template_id, template_version=message.template_version,
     )  # fmt: skip
     attempt = SendAttempt(message.id, number, claim.carrier, sms.client_reference, now)
     await tx.attempts.start(attempt)

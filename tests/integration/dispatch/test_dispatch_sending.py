@@ -46,7 +46,19 @@ class TestDueMessage:
         carrier = FakeCarrier(lambda sms: "c-1")
         report = await make_dispatcher(carrier).run_once()
         assert report.count(Disposition.SENT) == report.claimed == 1
-        assert carrier.calls == [OutboundSms(message.id, 1, PHONE, TEXT, 1, Encoding.UCS2, "acme")]
+        assert carrier.calls == [
+            OutboundSms(
+                message.id,
+                1,
+                PHONE,
+                TEXT,
+                1,
+                Encoding.UCS2,
+                "acme",
+                message.template_id,
+                message.template_version,
+            )
+        ]
         assert carrier.calls[0].client_reference == f"{message.id}-1"
         assert [s for s, _ in await statuses(store, message.id)] == [S.QUEUED, S.SENDING, S.SENT]
         assert outbox_row(db_path, message.id) is None
