@@ -198,3 +198,27 @@ class QueriesStatus(Protocol):
     """
 
     async def look_up(self, attempt_reference: str, phone: str, sent_on: datetime) -> Lookup: ...
+
+
+class CallbackSink(Protocol):
+    """Where an adapter that holds a connection (SMPP) hands what arrives on it.
+
+    HTTP carriers' callbacks reach the gateway's endpoints; an SMPP SMSC sends
+    receipts and replies as ``deliver_sm`` on the bound session instead, so
+    the gateway gives such adapters a sink and they call it for each one.
+    The sink stores the item before returning; an adapter acknowledges the
+    PDU only after ``await`` returns, so a crash never loses a receipt.
+    """
+
+    async def delivery_report(self, carrier: str, report: DeliveryReport) -> None: ...
+
+    async def inbound_message(self, carrier: str, message: InboundSms) -> None: ...
+
+
+@runtime_checkable
+class PushesCallbacks(Protocol):
+    """An adapter that receives reports and replies on its own connection (SMPP)."""
+
+    def attach(self, sink: CallbackSink) -> None:
+        """Deliver everything that arrives from now on to ``sink``."""
+        ...
