@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from smsgate.store.audit import AuditEntry, AuditEvent, ChainVerification
+from smsgate.store.callback_records import DeliveryReceipt, InboundReply
 from smsgate.store.records import (
     ApiKey,
     AttemptOutcome,
@@ -184,6 +185,19 @@ class MessageRepository(Protocol):
         """How many messages are in each status (every status present, zeros included)."""
         ...
 
+    async def recent_to_phone(self, phone: str, since: datetime, limit: int = 20) -> list[Message]:
+        """Messages handed to a carrier for ``phone`` created at or after ``since``, newest first.
+
+        Across creditors: a reply (MO) names only the phone, and this is how
+        the gateway finds which creditor it answers. Only messages that went
+        out (sending, sent, delivered, failed, unknown) count.
+        """
+        ...
+
+    async def pending_to_phone(self, creditor_id: str, phone: str) -> list[Message]:
+        """The creditor's messages to ``phone`` not yet handed over (queued, scheduled, held)."""
+        ...
+
 
 class OutboxRepository(Protocol):
     """Messages waiting for a dispatcher, handed out under time-limited leases.
@@ -222,6 +236,15 @@ class OutboxRepository(Protocol):
 
     async def depth(self) -> int:
         """How many items are waiting, leased or not (the queue-depth metric)."""
+        ...
+
+    async def discard(self, message_id: str) -> bool:
+        """Remove the item whoever holds it (the message will not go); ``False`` if absent.
+
+        A dispatcher holding its lease then fails to renew it and skips the
+        message, which is why a message may be discarded only while its
+        status is not ``sending``.
+        """
         ...
 
 
@@ -278,6 +301,40 @@ class AttemptLog(Protocol):
         self, carrier: str, carrier_message_id: str
     ) -> SendAttempt | None:
         """The latest attempt the carrier knows by this id (delivery reports quote it)."""
+        ...
+
+
+class ReceiptLog(Protocol):
+    """Delivery reports as received, matched or not."""
+
+    async def add(self, receipt: DeliveryReceipt) -> bool:
+        """Store a receipt; ``False`` (and nothing stored) if its ``dedupe_key`` is known."""
+        ...
+
+    async def of_message(self, message_id: str) -> list[DeliveryReceipt]:
+        """The receipts matched to the message, oldest first."""
+        ...
+
+    async def unmatched(self, limit: int = 100) -> list[DeliveryReceipt]:
+        """Receipts no attempt matched, newest first (an operator's worry list)."""
+        ...
+
+
+class ReplyLog(Protocol):
+    """Inbound replies (MO) as received, with the creditor they were matched to."""
+
+    async def add(self, reply: InboundReply) -> bool:
+        """Store a reply; ``False`` (and nothing stored) if its ``dedupe_key`` is known."""
+        ...
+
+    async def of_creditor(
+        self, creditor_id: str, *, phone: str | None = None, limit: int = 100
+    ) -> list[InboundReply]:
+        """The creditor's replies, newest first; only ``phone``'s if given."""
+        ...
+
+    async def unattributed(self, limit: int = 100) -> list[InboundReply]:
+        """Replies no creditor could be matched to, newest first."""
         ...
 
 
@@ -362,6 +419,10 @@ class UnitOfWork(Protocol):
     def outbox(self) -> OutboxRepository: ...
     @property
     def attempts(self) -> AttemptLog: ...
+    @property
+    def receipts(self) -> ReceiptLog: ...
+    @property
+    def replies(self) -> ReplyLog: ...
     @property
     def contacts(self) -> ContactLedger: ...
     @property

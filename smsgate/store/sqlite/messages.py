@@ -95,6 +95,22 @@ class SqliteMessages:
             counts[MessageStatus(status)] = count
         return counts
 
+    async def recent_to_phone(self, phone: str, since: datetime, limit: int = 20) -> list[Message]:
+        sql = (
+            "SELECT * FROM messages WHERE phone = ? AND created_at >= ?"
+            " AND status IN ('sending', 'sent', 'delivered', 'failed', 'unknown')"
+            " ORDER BY created_at DESC, id DESC LIMIT ?"
+        )
+        rows = await self._session.rows(sql, (phone, format_instant(since), limit))
+        return [_message(row) for row in rows]
+
+    async def pending_to_phone(self, creditor_id: str, phone: str) -> list[Message]:
+        sql = (
+            "SELECT * FROM messages WHERE phone = ? AND creditor_id = ?"
+            " AND status IN ('queued', 'scheduled', 'held') ORDER BY created_at, id"
+        )
+        return [_message(row) for row in await self._session.rows(sql, (phone, creditor_id))]
+
 
 def _message_params(m: Message) -> tuple[object, ...]:
     return (
@@ -179,6 +195,10 @@ class SqliteOutbox:
     async def depth(self) -> int:
         row = await self._session.row("SELECT count(*) FROM outbox")
         return 0 if row is None else int(row[0])
+
+    async def discard(self, message_id: str) -> bool:
+        sql = "DELETE FROM outbox WHERE message_id = ?"
+        return await self._session.execute(sql, (message_id,)) == 1
 
 
 def _outbox_item(row: sqlite3.Row) -> OutboxItem:

@@ -228,10 +228,56 @@ CREATE INDEX message_attempts_by_carrier_id ON message_attempts (carrier, carrie
     WHERE carrier_message_id IS NOT NULL;
 """
 
+# Step 3: what carriers tell us back. Both tables keep duplicates out with a
+# unique dedupe key (carriers resend callbacks), and keep what could not be
+# matched (message_id / creditor_id NULL) for an operator. Messages gain an
+# index by phone, because a reply names only the phone it came from.
+_CALLBACKS = """
+CREATE TABLE delivery_receipts (
+    id TEXT PRIMARY KEY,
+    carrier TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('accepted', 'delivered', 'failed')),
+    received_at TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL UNIQUE,
+    carrier_message_id TEXT,
+    client_reference TEXT,
+    message_id TEXT REFERENCES messages (id),
+    attempt INTEGER,
+    creditor_id TEXT REFERENCES creditors (id),
+    error_code TEXT NOT NULL,
+    description TEXT NOT NULL,
+    reported_at TEXT
+) STRICT;
+CREATE INDEX delivery_receipts_by_message ON delivery_receipts (message_id, received_at)
+    WHERE message_id IS NOT NULL;
+CREATE INDEX delivery_receipts_unmatched ON delivery_receipts (received_at)
+    WHERE message_id IS NULL;
+
+CREATE TABLE inbound_replies (
+    id TEXT PRIMARY KEY,
+    carrier TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    text TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL UNIQUE,
+    intents TEXT NOT NULL,
+    creditor_id TEXT REFERENCES creditors (id),
+    message_id TEXT REFERENCES messages (id),
+    carrier_message_id TEXT,
+    signature TEXT NOT NULL,
+    extension TEXT NOT NULL
+) STRICT;
+CREATE INDEX inbound_replies_by_creditor ON inbound_replies (creditor_id, received_at);
+CREATE INDEX inbound_replies_by_phone ON inbound_replies (creditor_id, phone, received_at);
+
+CREATE INDEX messages_by_phone ON messages (phone, created_at);
+"""
+
 #: Every step of the schema, in order. Append new steps; never edit a published one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
     Migration(2, "send attempts", _SEND_ATTEMPTS),
+    Migration(3, "delivery receipts and inbound replies", _CALLBACKS),
 )
 
 _CREATE_LEDGER = """

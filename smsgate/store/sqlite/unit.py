@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from smsgate.store.sqlite.attempts import SqliteAttemptLog
 from smsgate.store.sqlite.audit import SqliteAuditLog
+from smsgate.store.sqlite.callbacks import SqliteReceiptLog, SqliteReplyLog
 from smsgate.store.sqlite.messages import SqliteContactLedger, SqliteMessages, SqliteOutbox
 from smsgate.store.sqlite.session import Session
 from smsgate.store.sqlite.templates import SqliteTemplates
@@ -47,6 +48,14 @@ class SqliteUnitOfWork:
     @property
     def attempts(self) -> SqliteAttemptLog:
         return SqliteAttemptLog(self._session)
+
+    @property
+    def receipts(self) -> SqliteReceiptLog:
+        return SqliteReceiptLog(self._session)
+
+    @property
+    def replies(self) -> SqliteReplyLog:
+        return SqliteReplyLog(self._session)
 
     @property
     def contacts(self) -> SqliteContactLedger:
