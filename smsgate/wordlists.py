@@ -17,6 +17,7 @@ from pathlib import Path
 
 import structlog
 
+from smsgate.core.replies import ReplyKeywords, parse_reply_keywords
 from smsgate.core.scanner.folding import CharacterFolding
 from smsgate.core.scanner.scanner import Scanner
 from smsgate.core.scanner.wordlist import Wordlist, WordlistError, parse_wordlist
@@ -63,6 +64,23 @@ def traditional_to_simplified() -> dict[str, str]:
         if traditional and simplified:
             mapping[traditional] = simplified.split()[0]
     return mapping
+
+
+REPLY_RULES_FILE = "replies.toml"
+
+
+@cache
+def reply_keywords(directory: Path | None = None) -> ReplyKeywords:
+    """The stop and complaint keywords of ``directory/replies.toml``, read once per process.
+
+    A wordlist directory without that file (an agency's own lists predating
+    it) uses the shipped keywords: a missing file must never switch off 退订.
+    Raises ``InvalidReplyRules`` for a malformed file.
+    """
+    path = (directory or shipped_wordlists()) / REPLY_RULES_FILE
+    if not path.is_file():
+        path = shipped_wordlists() / REPLY_RULES_FILE
+    return parse_reply_keywords(path.read_text(encoding="utf-8"), default_folding().fold_term)
 
 
 def load_scanner(directory: Path | None = None) -> Scanner:

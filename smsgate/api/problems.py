@@ -45,6 +45,8 @@ class ProblemCode(StrEnum):
     MESSAGE_TOO_LONG = "message_too_long"
     STORE_UNAVAILABLE = "store_unavailable"
     INTERNAL_ERROR = "internal_error"
+    CALLBACK_REJECTED = "callback_rejected"
+    CALLBACK_INVALID = "callback_invalid"
 
 
 _TITLES = {
@@ -70,6 +72,8 @@ _TITLES = {
     ProblemCode.MESSAGE_TOO_LONG: "Message too long",
     ProblemCode.STORE_UNAVAILABLE: "Storage unavailable",
     ProblemCode.INTERNAL_ERROR: "Internal error",
+    ProblemCode.CALLBACK_REJECTED: "Callback not authenticated",
+    ProblemCode.CALLBACK_INVALID: "Callback cannot be read",
 }
 
 

@@ -45,21 +45,45 @@ def creditor_profile(creditor: store.Creditor) -> PolicyProfile:
     return policy.profile_from_config(creditor.profile_name, creditor.profile_overrides)
 
 
-async def contact_status(tx: UnitOfWork, creditor_id: str, phone: str) -> policy.ContactStatus:
-    """What the creditor's active opt-outs say about ``phone``."""
-    kinds = {opt_out.kind for opt_out in await tx.opt_outs.active(creditor_id, phone)}
+async def opt_out_kinds(tx: UnitOfWork, creditor_id: str, phone: str) -> set[store.OptOutKind]:
+    """The kinds of the creditor's active opt-outs of ``phone``."""
+    return {opt_out.kind for opt_out in await tx.opt_outs.active(creditor_id, phone)}
+
+
+def contact_status(
+    kinds: set[store.OptOutKind], *, complaint_holds: bool = False
+) -> policy.ContactStatus:
+    """What active opt-outs of these kinds say about a phone.
+
+    A do-not-contact flag (a complaint) refuses contact, unless
+    ``complaint_holds``: a new send to a complaining phone is held for a
+    reviewer instead (``sending``), so that a person decides, while a
+    release stays refused until a reviewer lifts the flag with a reason.
+    """
+    refusing = kinds - {store.OptOutKind.THIRD_PARTY_REFUSAL}
+    if complaint_holds:
+        refusing -= {store.OptOutKind.DO_NOT_CONTACT}
     return policy.ContactStatus(
-        opted_out=bool(kinds - {store.OptOutKind.THIRD_PARTY_REFUSAL}),
+        opted_out=bool(refusing),
         third_party_refused=store.OptOutKind.THIRD_PARTY_REFUSAL in kinds,
     )
 
 
 async def contact_decision(
-    tx: UnitOfWork, creditor_id: str, profile: PolicyProfile, wish: ContactWish, now: datetime
+    tx: UnitOfWork,
+    creditor_id: str,
+    profile: PolicyProfile,
+    wish: ContactWish,
+    now: datetime,
+    status: policy.ContactStatus | None = None,
 ) -> policy.Decision:
-    """The policy's decision on ``wish`` from the opt-outs and the ledger as ``tx`` sees them."""
+    """The policy's decision on ``wish`` from the opt-outs and the ledger as ``tx`` sees them.
+
+    ``status`` overrides what the active opt-outs say (the caller read them already).
+    """
     recipient = wish.recipient
-    status = await contact_status(tx, creditor_id, recipient.phone)
+    if status is None:
+        status = contact_status(await opt_out_kinds(tx, creditor_id, recipient.phone))
     request = policy.ContactRequest(recipient, wish.audience, status, wish.send_at)
     start, end = policy.history_window(profile, recipient, request.send_time(now))
     if recipient.role == Audience.THIRD_PARTY:

@@ -162,11 +162,14 @@ async def _conclude(
         return await _refuse(tx, sender, request, vetted, now, version)
     audience, profile = vetted.template.audience, vetted.profile
     wish = booking.ContactWish(request.recipient, audience, request.send_at, request.on_quiet_hours)
-    decision = await booking.contact_decision(tx, sender.creditor_id, profile, wish, now)
+    kinds = await booking.opt_out_kinds(tx, sender.creditor_id, request.recipient.phone)
+    status = booking.contact_status(kinds, complaint_holds=True)
+    decision = await booking.contact_decision(tx, sender.creditor_id, profile, wish, now, status)
     if isinstance(decision, Refuse):
         refused = booking.refusal_problem(decision, now)
         return await _refuse(tx, sender, request, refused, now, version)
-    return await _accept(tx, sender, request, vetted, decision, now)
+    flagged = store.OptOutKind.DO_NOT_CONTACT in kinds
+    return await _accept(tx, sender, request, vetted, decision, now, flagged)
 
 
 async def _accept(
@@ -176,8 +179,9 @@ async def _accept(
     draft: Draft,
     decision: Allow | Defer,
     now: datetime,
+    flagged: bool,
 ) -> Outcome:
-    held = draft.scan.verdict is Verdict.REVIEW
+    held = flagged or draft.scan.verdict is Verdict.REVIEW
     instant, status = booking.slot_of(decision, now)
     if held:
         status = MessageStatus.HELD
@@ -186,7 +190,9 @@ async def _accept(
     if not held:
         await booking.enqueue(tx, message, instant)
     detail = booking.deferral_reason(decision)
-    if held:
+    if flagged:
+        detail = "held for a reviewer: the recipient complained (do-not-contact flag)"
+    elif held:
         detail = "held for a reviewer: the text has terms that need a person's review"
     body = to_builtins(MessageAccepted.of(message, detail))
     action = AuditAction.MESSAGE_HELD if held else AuditAction.MESSAGE_ACCEPTED

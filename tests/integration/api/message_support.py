@@ -114,9 +114,14 @@ def call_back(template_id: str, phone: str = OTHER_PHONE, debtor: str = DEBTOR) 
     }
 
 
-async def opt_out(gw: GatewayUnderTest, phone: str = PHONE, creditor: str = "acme") -> None:
+async def opt_out(
+    gw: GatewayUnderTest,
+    phone: str = PHONE,
+    creditor: str = "acme",
+    kind: OptOutKind = OptOutKind.OPT_OUT,
+) -> None:
     """Put ``phone`` on the creditor's do-not-contact list through the store."""
-    record = OptOut(creditor, phone, OptOutKind.OPT_OUT, OptOutSource.API, gw.clock(), "STOP")
+    record = OptOut(creditor, phone, kind, OptOutSource.API, gw.clock(), "STOP")
     async with gw.gateway.store.transaction() as tx:
         await tx.opt_outs.add(record)
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from smsgate.store import AuditQuery, VersionStatus
+from smsgate.store import AuditQuery, OptOutKind, Role, VersionStatus
 
 from .api_support import GatewayUnderTest
 from .message_support import (
@@ -216,6 +216,20 @@ class TestOptOut:
         status, body, _ = await send(gw, message(template_id))
         assert (status, body["code"]) == (422, "opted_out")
         assert await outbox_depth(gw) == 0
+
+    async def test_a_complaint_flag_holds_for_a_reviewer_and_release_stays_refused(
+        self, gw: GatewayUnderTest
+    ) -> None:
+        template_id = await seed_template(gw)
+        await opt_out(gw, kind=OptOutKind.DO_NOT_CONTACT)
+        status, body, _ = await send(gw, message(template_id))
+        assert (status, body["status"]) == (202, "held")
+        assert "complained" in body["detail"]
+        assert await outbox_depth(gw) == 0
+        reviewer = await gw.key("acme", Role.REVIEWER)
+        path = f"/v1/held/{body['id']}/release"
+        status, refused, _ = await gw.call("POST", path, token=reviewer, json={"reason": "ok"})
+        assert (status, refused["code"]) == (422, "opted_out")
 
 
 class TestContactCap:
