@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Re-install whenever the dependency list changes.
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test lint fmt bench clean
+.PHONY: install system-deps run test lint fmt bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,13 +16,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+## make system-deps: the real peers the integration tests drive (Kannel, PostgreSQL,
+## Chromium, Node for the SMPP peer), installed with apt when missing
+system-deps:
+	scripts/system-deps
+
 ## make run: the service with its embedded defaults (SQLite, console carrier,
 ## demo creditor; keys, templates and a ready curl are printed on start)
 run: $(STAMP)
 	$(BIN)/smsgate demo
 
-## make test: install what the tests need into .venv, then run the whole suite
-test: $(STAMP)
+## make test: install what the tests need (.venv, and system-deps), then run the whole suite
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
