@@ -36,14 +36,15 @@ are secrets: ``SMSGATE_CARRIER_<NAME>_PASSWORD`` / ``…_CALLBACK_TOKEN``)::
     sender = "10690001"  smsc = "cmcc"  priority = 0..3  dlr_mask = 31  timeout = 10
     number_format = "international" (8613800138000, default) | "e164" | "national"
     country_code = "86"  allowed_ips = ["10.0.0.0/24"]
+
+Reading both callbacks is ``kannel_callbacks``' work (``KannelCallbacks``).
 """
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -59,15 +60,7 @@ from smsgate.carriers.base import (
     RetryableCarrierError,
     SendResult,
 )
-from smsgate.carriers.callbacks import (
-    CallbackRejected,
-    CallbackReply,
-    CallbackRequest,
-    DeliveryReport,
-    DeliveryState,
-    InboundSms,
-    MalformedCallback,
-)
+from smsgate.carriers.kannel_callbacks import IPNetwork, KannelCallbacks
 from smsgate.carriers.registry import InvalidCarrierConfig, allow_only
 from smsgate.carriers.transport import exchange, retryable_status
 from smsgate.core.sms import Encoding
@@ -75,15 +68,6 @@ from smsgate.logs import mask_phone
 
 _log = structlog.get_logger("smsgate.carriers")
 
-#: Kannel's DLR types (``%d``); 32 is the intermediate report of Kannel 1.5.
-DLR_STATES = {
-    1: DeliveryState.DELIVERED,
-    2: DeliveryState.FAILED,
-    4: DeliveryState.ACCEPTED,
-    8: DeliveryState.ACCEPTED,
-    16: DeliveryState.FAILED,
-    32: DeliveryState.ACCEPTED,
-}
 #: Kannel's ``coding``: 0 is 7-bit (the SMSC converts to GSM), 2 is UCS-2.
 CODING = {Encoding.GSM7: "0", Encoding.UCS2: "2"}
 #: The headers smsbox reads a POSTed message's fields from (the charset is in Content-Type).
@@ -99,15 +83,9 @@ POST_HEADERS = {
     "priority": "X-Kannel-Priority",
 }
 NUMBER_FORMATS = ("international", "e164", "national")
-#: What Kannel reads as success: any 2xx. A short text keeps its logs readable.
-REPLY = CallbackReply(content_type="text/plain", body=b"ok")
-
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Clock = Callable[[], datetime]
 
 _URL_SAFE_TOKEN = re.compile(r"[A-Za-z0-9._~-]{16,}")
-_STAT = re.compile(r"\bstat:(\S+)")
-_ERR = re.compile(r"\berr:(\S+)")
 _KNOWN = {
     "url", "username", "password", "callback_url", "callback_token", "method", "sender",
     "smsc", "priority", "number_format", "country_code", "dlr_mask", "timeout", "allowed_ips",
@@ -254,114 +232,6 @@ def read_answer(response: httpx.Response, message: OutboundSms) -> None:
     raise PermanentCarrierError(reason, code=str(response.status_code))
 
 
-class KannelCallbacks:
-    """The ``CarrierCallbacks`` of Kannel's ``dlr-url`` and ``sms-service`` GET requests."""
-
-    def __init__(
-        self, token: str, allowed_networks: Sequence[IPNetwork] = (), region: str = "CN"
-    ) -> None:
-        """``region`` (ISO 3166, ``CN``) is where senders written without a country code live."""
-        self._token = token.encode()
-        self._allowed = tuple(allowed_networks)
-        self._region = region
-
-    def authenticate(self, request: CallbackRequest) -> None:
-        """Raise ``CallbackRejected`` unless the peer is allowed and the ``token`` matches."""
-        if self._allowed and not _address_allowed(request.remote, self._allowed):
-            raise CallbackRejected("the callback's source address is not in allowed_ips")
-        given = request.param("token")
-        if given is None:
-            raise CallbackRejected("the callback has no token parameter")
-        if not hmac.compare_digest(given.encode(), self._token):
-            raise CallbackRejected("the callback's token does not match")
-
-    def delivery_reports(self, request: CallbackRequest) -> list[DeliveryReport]:
-        """The one report of a ``dlr-url`` hit; raises ``MalformedCallback`` if unreadable."""
-        ref = request.param("ref")
-        if not ref:
-            raise MalformedCallback("the delivery report has no ref parameter")
-        status = request.param("status") or ""
-        state = DLR_STATES.get(int(status)) if status.isdigit() else None
-        if state is None:
-            raise MalformedCallback(f"status must be a Kannel DLR type {sorted(DLR_STATES)}")
-        answer = request.param("answer") or ""
-        code, description = smsc_answer(answer)
-        return [
-            DeliveryReport(
-                state=state,
-                client_reference=ref,
-                error_code=code,
-                description=description,
-                reported_at=_unix_time(request.param("ts")),
-            )
-        ]
-
-    def inbound_messages(self, request: CallbackRequest) -> list[InboundSms]:
-        """The one reply of an ``sms-service`` hit; raises ``MalformedCallback`` if unreadable."""
-        sender = request.param("from")
-        text = request.param("text")
-        if not sender or text is None:
-            raise MalformedCallback("the reply needs from and text parameters")
-        if request.param("coding") == "2":
-            raise MalformedCallback(
-                "the reply arrived as raw UCS-2: set mo-recode = true in smsbox"
-            )
-        return [
-            InboundSms(
-                phone=e164_from_kannel(sender, self._region),
-                text=text,
-                received_at=_unix_time(request.param("ts")),
-                carrier_message_id=request.param("id") or None,
-                extension=request.param("to") or "",
-            )
-        ]
-
-    def reply(self) -> CallbackReply:
-        """200 ``ok`` as text/plain: Kannel only checks for a 2xx."""
-        return REPLY
-
-
-def smsc_answer(answer: str) -> tuple[str, str]:
-    """The error code and description in the SMSC's words (``%A``) of one report.
-
-    ``id:… stat:UNDELIV err:045 text:…`` gives ``("UNDELIV:045", …)``,
-    ``NACK/0x45/Invalid Destination`` gives ``("NACK/0x45", …)``, ``ACK/``
-    gives ``("ACK", "ACK/")``. The quoted ``text:`` (the start of the message)
-    is dropped from the description.
-    """
-    description = answer.split(" text:", 1)[0].strip()[:200]
-    stat = _STAT.search(answer)
-    if stat:
-        err = _ERR.search(answer)
-        failed = err is not None and err.group(1).strip("0") != ""
-        return (f"{stat.group(1)}:{err.group(1)}" if failed and err else stat.group(1)), description
-    if "/" in answer:
-        return "/".join(part for part in answer.split("/")[:2] if part), description
-    return answer.strip()[:40], description
-
-
-def e164_from_kannel(number: str, region: str) -> str:
-    """A sender number as an SMSC writes it (``+86…``, ``0086…``, ``86…``, ``138…``) in E.164.
-
-    Digits read as a national number of ``region`` win when valid; then as
-    an international number. Raises ``MalformedCallback`` if it is not a number.
-    """
-    text = number.strip()
-    if text.startswith("00"):
-        text = "+" + text[2:]
-    candidates = [text] if text.startswith("+") else [text, "+" + text]
-    parsed = []
-    for candidate in candidates:
-        try:
-            parsed.append(phonenumbers.parse(candidate, region))
-        except phonenumbers.NumberParseException:
-            continue
-    if not parsed:
-        raise MalformedCallback("the reply's from is not a phone number")
-    best = next((n for n in parsed if phonenumbers.is_valid_number(n)), parsed[0])
-    return phonenumbers.format_number(best, phonenumbers.PhoneNumberFormat.E164)
-
-
 def create_kannel(config: Mapping[str, Any]) -> KannelCarrier:
     """The ``kannel`` adapter from its settings; raises ``InvalidCarrierConfig`` for bad ones."""
     return KannelCarrier(parse_settings(config), name=str(config.get("name", "kannel")))
@@ -399,24 +269,6 @@ def parse_settings(config: Mapping[str, Any]) -> KannelSettings:
 
 def _literal(value: str) -> str:
     return value.replace("%", "%%")
-
-
-def _unix_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    if not value.isdigit():
-        raise MalformedCallback("ts must be a unix time in seconds")
-    return datetime.fromtimestamp(int(value), UTC)
-
-
-def _address_allowed(remote: str, networks: Sequence[IPNetwork]) -> bool:
-    try:
-        address = ipaddress.ip_address(remote)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d
-    return any(address in network for network in networks)
 
 
 def _invalid(problem: str) -> NoReturn:
