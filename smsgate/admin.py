@@ -1,4 +1,4 @@
-"""Operator actions shared by the command line and the demo: creditors and API keys.
+"""Operator actions shared by the command line and the demo: creditors, API keys, webhooks.
 
 Each action is one audited transaction. Validation happens before anything is
 written: the signature must be one the SMS core accepts and the profile one
@@ -15,8 +15,9 @@ from typing import Any
 from smsgate.api.keys import mint_key
 from smsgate.core.policy import profile_from_config
 from smsgate.core.sms import sign
-from smsgate.store import ApiKey, AuditEvent, Creditor, Role, Store
+from smsgate.store import ApiKey, AuditEvent, Creditor, JsonObject, Role, Store, Webhook
 from smsgate.store.audit import AuditAction
+from smsgate.webhooks.config import WEBHOOK_CONFIGURED, WEBHOOK_REMOVED, check_webhook_url
 
 OPERATOR = "operator:cli"
 
@@ -68,3 +69,37 @@ async def create_key(
             )
         )
     return key, token
+
+
+async def configure_webhook(store: Store, creditor_id: str, url: str, *, at: datetime) -> Webhook:
+    """Point the creditor's status webhook at ``url`` (audited ``webhook.configured``).
+
+    Raises ``ValueError`` for a URL webhooks may not use (``check_webhook_url``)
+    or an unknown creditor. The signing secret is derived, never stored:
+    see ``smsgate.webhooks.config``.
+    """
+    check_webhook_url(url)
+    async with store.transaction() as tx:
+        if await tx.creditors.get(creditor_id) is None:
+            raise ValueError(f"no creditor {creditor_id!r}")
+        previous = await tx.webhooks.get(creditor_id)
+        webhook = await tx.webhooks.configure(creditor_id, url, at)
+        detail: JsonObject = {"url": url, "previous_url": previous.url if previous else None}
+        await tx.audit.append(
+            AuditEvent(at, creditor_id, OPERATOR, WEBHOOK_CONFIGURED, creditor_id, detail)
+        )
+    return webhook
+
+
+async def remove_webhook(store: Store, creditor_id: str, *, at: datetime) -> bool:
+    """Remove the creditor's status webhook (audited ``webhook.removed``); ``False`` if none."""
+    async with store.transaction() as tx:
+        previous = await tx.webhooks.get(creditor_id)
+        if previous is None:
+            return False
+        await tx.webhooks.remove(creditor_id)
+        detail: JsonObject = {"url": previous.url, "last_event_id": previous.last_event_id}
+        await tx.audit.append(
+            AuditEvent(at, creditor_id, OPERATOR, WEBHOOK_REMOVED, creditor_id, detail)
+        )
+    return True

@@ -97,6 +97,7 @@ from smsgate.store.records import (
     VersionStatus,
     new_id,
 )
+from smsgate.store.webhooks import StatusEvent, Webhook, WebhookRepository
 
 __all__ = [
     "DATABASE_URL_VARIABLE",
@@ -159,6 +160,7 @@ __all__ = [
     "SchemaTooNew",
     "SendAttempt",
     "StatusChange",
+    "StatusEvent",
     "Store",
     "StoreBusy",
     "StoreError",
@@ -172,6 +174,8 @@ __all__ = [
     "UnknownReference",
     "UnsupportedDatabase",
     "VersionStatus",
+    "Webhook",
+    "WebhookRepository",
     "database_url",
     "format_instant",
     "new_id",

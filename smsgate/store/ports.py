@@ -54,6 +54,8 @@ from smsgate.store.records import (
     TemplateVersion,
     VersionStatus,
 )
+from smsgate.store.reporting import ReportingQueries
+from smsgate.store.webhooks import WebhookRepository
 
 
 class CreditorRepository(Protocol):
@@ -431,6 +433,10 @@ class UnitOfWork(Protocol):
     def idempotency(self) -> IdempotencyStore: ...
     @property
     def audit(self) -> AuditLog: ...
+    @property
+    def reporting(self) -> ReportingQueries: ...
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
 
 class Store(Protocol):

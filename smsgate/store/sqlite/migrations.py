@@ -273,11 +273,31 @@ CREATE INDEX inbound_replies_by_phone ON inbound_replies (creditor_id, phone, re
 CREATE INDEX messages_by_phone ON messages (phone, created_at);
 """
 
+# Step 4: outbound status webhooks, one per creditor. Delivery reads
+# message_events after ``last_event_id`` (the cursor of what the receiver
+# acknowledged); the rest is backoff after failures and the lease of the
+# worker posting right now. See smsgate.store.webhooks.
+_WEBHOOKS = """
+CREATE TABLE webhooks (
+    creditor_id TEXT PRIMARY KEY REFERENCES creditors (id),
+    url TEXT NOT NULL,
+    configured_at TEXT NOT NULL,
+    last_event_id INTEGER NOT NULL CHECK (last_event_id >= 0),
+    failures INTEGER NOT NULL CHECK (failures >= 0),
+    next_attempt_at TEXT,
+    last_error TEXT NOT NULL,
+    delivered_at TEXT,
+    lease_owner TEXT,
+    lease_until TEXT
+) STRICT;
+"""
+
 #: Every step of the schema, in order. Append new steps; never edit a published one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
     Migration(2, "send attempts", _SEND_ATTEMPTS),
     Migration(3, "delivery receipts and inbound replies", _CALLBACKS),
+    Migration(4, "status webhooks", _WEBHOOKS),
 )
 
 _CREATE_LEDGER = """

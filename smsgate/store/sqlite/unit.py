@@ -6,6 +6,7 @@ from smsgate.store.sqlite.attempts import SqliteAttemptLog
 from smsgate.store.sqlite.audit import SqliteAuditLog
 from smsgate.store.sqlite.callbacks import SqliteReceiptLog, SqliteReplyLog
 from smsgate.store.sqlite.messages import SqliteContactLedger, SqliteMessages, SqliteOutbox
+from smsgate.store.sqlite.reporting import SqliteReporting
 from smsgate.store.sqlite.session import Session
 from smsgate.store.sqlite.templates import SqliteTemplates
 from smsgate.store.sqlite.tenants import (
@@ -14,6 +15,7 @@ from smsgate.store.sqlite.tenants import (
     SqliteIdempotency,
     SqliteOptOuts,
 )
+from smsgate.store.sqlite.webhooks import SqliteWebhooks
 
 
 class SqliteUnitOfWork:
@@ -72,3 +74,11 @@ class SqliteUnitOfWork:
     @property
     def audit(self) -> SqliteAuditLog:
         return SqliteAuditLog(self._session)
+
+    @property
+    def reporting(self) -> SqliteReporting:
+        return SqliteReporting(self._session)
+
+    @property
+    def webhooks(self) -> SqliteWebhooks:
+        return SqliteWebhooks(self._session)

@@ -1,0 +1,48 @@
+"""Signed outbound status webhooks: upstream systems hear of status changes without polling.
+
+An admin gives a creditor a receiver URL (``smsgate creditors webhook acme
+--url https://…``); ``run_webhooks`` then posts every status change of that
+creditor's messages there, in order, at least once, as signed JSON batches.
+See ``config`` for the derived per-creditor secrets and allowed URLs,
+``delivery`` for the wire format, ``worker`` for ordering, leases and
+backoff, and ``smsgate.store.webhooks`` for the cursor over
+``message_events``.
+"""
+
+from smsgate.webhooks.backoff import Backoff
+from smsgate.webhooks.config import (
+    MASTER_SECRET_VARIABLE,
+    WEBHOOK_CONFIGURED,
+    WEBHOOK_REMOVED,
+    WebhookConfigError,
+    WebhookSecretMissing,
+    check_webhook_url,
+    creditor_secret,
+    master_secret,
+    require_master_secret,
+)
+from smsgate.webhooks.delivery import ReceiverAnswer, batch_body, post_batch, signed_headers
+from smsgate.webhooks.runner import new_worker_id, run_webhooks
+from smsgate.webhooks.worker import Delivery, WebhookSettings, WebhookWorker
+
+__all__ = [
+    "MASTER_SECRET_VARIABLE",
+    "WEBHOOK_CONFIGURED",
+    "WEBHOOK_REMOVED",
+    "Backoff",
+    "Delivery",
+    "ReceiverAnswer",
+    "WebhookConfigError",
+    "WebhookSecretMissing",
+    "WebhookSettings",
+    "WebhookWorker",
+    "batch_body",
+    "check_webhook_url",
+    "creditor_secret",
+    "master_secret",
+    "new_worker_id",
+    "post_batch",
+    "require_master_secret",
+    "run_webhooks",
+    "signed_headers",
+]
