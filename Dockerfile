@@ -1,6 +1,6 @@
 # smsgate container image: the same pip install as `make test`, minus test extras.
-# Issue 7 adds compose.yaml with PostgreSQL; until then the image serves SQLite
-# from the /data volume.
+# Alone it serves SQLite from the /data volume; compose.yaml runs it against
+# PostgreSQL (SMSGATE_DATABASE_URL=postgresql://…) as a gateway and a dispatcher.
 
 FROM python:3.11-slim AS build
 WORKDIR /src
@@ -8,6 +8,8 @@ COPY pyproject.toml README.md ./
 COPY smsgate ./smsgate
 COPY wordlists ./wordlists
 COPY templates ./templates
+# The same unpinned pip upgrade as `make install`, so the image builds as the tests do.
+# hadolint ignore=DL3013
 RUN python -m pip install --no-cache-dir --upgrade pip \
  && python -m pip wheel --no-cache-dir --wheel-dir /wheels .
 
@@ -15,7 +17,7 @@ FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 smsgate && mkdir /data && chown smsgate /data
 COPY --from=build /wheels /wheels
 RUN python -m pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
-USER smsgate
+USER 10001
 WORKDIR /home/smsgate
 VOLUME /data
 ENV SMSGATE_DATABASE_URL=sqlite:////data/smsgate.db \

@@ -3,8 +3,9 @@
 Callers import from here only. ``open_store(database_url(os.environ))``
 returns a ``Store``; its ``transaction()`` yields a ``UnitOfWork`` whose
 repositories read and write the records below, atomically. The SQLite
-implementation lives in ``smsgate.store.sqlite``; a PostgreSQL one will
-implement the same Protocols.
+implementation lives in ``smsgate.store.sqlite``, the PostgreSQL one (for
+several instances) in ``smsgate.store.postgres``; ``open_store`` picks one by
+the URL, and imports the PostgreSQL one (and asyncpg) only for a postgresql URL.
 """
 
 from smsgate.store.audit import (

@@ -3,20 +3,27 @@
 ``sqlite:///relative/path.db`` (relative to the working directory) and
 ``sqlite:////absolute/path.db`` open the SQLite store; ``?synchronous=normal``
 relaxes its durability (see ``smsgate.store.sqlite.store``).
-``postgresql://…`` is recognised and refused until the PostgreSQL store
-exists, so a deployment configured for it fails at start with a clear reason
-instead of silently writing to a local file.
+``postgresql://user:password@host:5432/database`` (also ``postgres://`` and
+the SQLAlchemy spellings ``postgresql+asyncpg://``, ``postgresql+psycopg://``)
+opens the PostgreSQL store; libpq's query options (``?sslmode=require``) pass
+through, and ``?pool_size=N`` sets how many connections one process keeps.
+A password may also come from ``PGPASSWORD`` or ``~/.pgpass``, which keeps it
+out of the URL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from smsgate.store.errors import InvalidDatabaseUrl, UnsupportedDatabase
+from smsgate.store.errors import InvalidDatabaseUrl
 from smsgate.store.ports import Store
 from smsgate.store.sqlite import SqliteSettings, Synchronous, open_sqlite_store
+
+if TYPE_CHECKING:  # imported when a postgresql URL is opened: asyncpg loads only then
+    from smsgate.store.postgres import PostgresSettings
 
 DATABASE_URL_VARIABLE = "SMSGATE_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///smsgate.db"
@@ -32,26 +39,25 @@ async def open_store(url: str) -> Store:
     """Open and migrate the store ``url`` names.
 
     Raises ``InvalidDatabaseUrl`` for a URL we cannot read,
-    ``UnsupportedDatabase`` for PostgreSQL (planned), ``StoreUnavailable`` if
-    the database cannot be opened and ``SchemaTooNew`` if a newer smsgate
-    migrated it.
+    ``StoreUnavailable`` if the database cannot be opened or reached and
+    ``SchemaTooNew`` if a newer smsgate migrated it.
     """
+    if urlsplit(url).scheme in _POSTGRES_SCHEMES:
+        from smsgate.store.postgres import open_postgres_store
+
+        return await open_postgres_store(postgres_settings(url))
     return await open_sqlite_store(sqlite_settings(url))
 
 
 def sqlite_settings(url: str) -> SqliteSettings:
     """The SQLite settings a ``sqlite:`` URL gives; raises as ``open_store`` does."""
     parts = urlsplit(url)
-    if parts.scheme in _POSTGRES_SCHEMES:
-        raise UnsupportedDatabase(
-            "PostgreSQL support is planned but not implemented yet; "
-            "use SMSGATE_DATABASE_URL=sqlite:///path/to/smsgate.db"
-        )
     if parts.scheme != "sqlite" or parts.netloc or len(parts.path) < 2:
         raise InvalidDatabaseUrl(
-            f"cannot open {url!r}: expected sqlite:///relative.db or sqlite:////absolute.db"
+            f"cannot open {url!r}: expected sqlite:///relative.db, sqlite:////absolute.db"
+            " or postgresql://user@host:5432/database"
         )
-    options = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+    options = dict(parse_qsl(parts.query))
     unknown = set(options) - {"synchronous"}
     if unknown:
         raise InvalidDatabaseUrl(f"unknown database URL options {sorted(unknown)} in {url!r}")
@@ -60,3 +66,33 @@ def sqlite_settings(url: str) -> SqliteSettings:
     except ValueError:
         raise InvalidDatabaseUrl(f"synchronous must be full or normal in {url!r}") from None
     return SqliteSettings(Path(unquote(parts.path[1:])), synchronous)
+
+
+def postgres_settings(url: str) -> PostgresSettings:
+    """The PostgreSQL settings a ``postgresql:`` URL gives; raises ``InvalidDatabaseUrl``."""
+    from smsgate.store.postgres import PostgresSettings
+
+    parts = urlsplit(url)
+    if parts.scheme not in _POSTGRES_SCHEMES or len(parts.path) < 2:
+        raise InvalidDatabaseUrl(
+            f"cannot open {_redacted(url)!r}: expected postgresql://user@host:5432/database"
+        )
+    options = parse_qsl(parts.query)
+    pool_size = [value for name, value in options if name == "pool_size"]
+    passed_on = urlencode([(name, value) for name, value in options if name != "pool_size"])
+    dsn = urlunsplit(("postgresql", parts.netloc, parts.path, passed_on, ""))
+    try:
+        return PostgresSettings(dsn, *(int(size) for size in pool_size[-1:]))
+    except ValueError:
+        raise InvalidDatabaseUrl(
+            f"pool_size must be a whole number >= 1, got {pool_size}"
+        ) from None
+
+
+def _redacted(url: str) -> str:
+    """``url`` with any password replaced, fit for an error message."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -1,4 +1,4 @@
-"""A real gateway for API tests: aiohttp on 127.0.0.1, a SQLite file, two creditors with keys.
+"""A real gateway for API tests: aiohttp on 127.0.0.1, a real database, two creditors with keys.
 
 Tests talk HTTP to it with aiohttp's client, as upstream systems do. The
 clock is a :class:`FrozenClock` the test can move, so quiet hours and caps are
@@ -21,6 +21,8 @@ from smsgate.api.app import bootstrap, create_app
 from smsgate.api.gateway import Gateway
 from smsgate.settings import Settings
 from smsgate.store import Role
+
+from ..pg_server import DATABASE_URL_FILE
 
 # 10:00 in Shanghai: inside the contact window.
 DEFAULT_NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -83,10 +85,21 @@ class GatewayUnderTest:
             return response.status, body, response
 
 
+def gateway_database_url(tmp_path: Path) -> str:
+    """The database of the test owning ``tmp_path``: a SQLite file there, unless the test runs
+    on PostgreSQL, whose fresh database's URL ``tests/conftest.py`` left in ``tmp_path``."""
+    chosen = tmp_path / DATABASE_URL_FILE
+    return chosen.read_text() if chosen.exists() else f"sqlite:///{tmp_path / 'gateway.db'}"
+
+
 async def start_gateway(tmp_path: Path, **settings: Any) -> AsyncIterator[GatewayUnderTest]:
-    """Start a gateway on a free 127.0.0.1 port with creditors ``acme`` and ``globex``."""
+    """Start a gateway on a free 127.0.0.1 port with creditors ``acme`` and ``globex``.
+
+    Its database is the test's (``gateway_database_url``); every API test
+    runs once on SQLite and once on PostgreSQL.
+    """
     clock = FrozenClock()
-    config = Settings(database_url=f"sqlite:///{tmp_path / 'gateway.db'}", **settings)
+    config = Settings(database_url=gateway_database_url(tmp_path), **settings)
     gateway = await bootstrap(config, clock=clock)
     for creditor, name in (("acme", "安信消费金融"), ("globex", "环球小贷")):
         await admin.create_creditor(

@@ -1,4 +1,4 @@
-"""A separate process racing for the last contact slots: ``python cap_worker.py DB TPL N``.
+"""A separate process racing for the last contact slots: ``python cap_worker.py URL TPL N``.
 
 Prints how many of its N attempts were accepted. Used by ``test_transactions``
 to show that the cap holds across processes, not only across tasks.
@@ -45,8 +45,8 @@ async def attempt(store: Store, template_id: str) -> bool:
         return True
 
 
-async def main(db_path: str, template_id: str, attempts: int) -> None:
-    store = await open_store(f"sqlite:///{db_path}")
+async def main(database_url: str, template_id: str, attempts: int) -> None:
+    store = await open_store(database_url)
     try:
         results = await asyncio.gather(*(attempt(store, template_id) for _ in range(attempts)))
     finally:

@@ -1,10 +1,17 @@
-"""The domain's uniqueness and reference rules surface as store errors, never sqlite3 ones."""
+"""The domain's uniqueness and reference rules surface as store errors, never driver ones.
+
+Each refused write runs in a unit of its own and the test expects the error
+from the whole block: on PostgreSQL a refused statement aborts the unit,
+which then rolls back (``smsgate.store.postgres.session``), while SQLite undoes
+the statement only; callers leave a unit by raising either way.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
 
+import asyncpg
 import pytest
 
 from smsgate.store import (
@@ -29,28 +36,33 @@ from smsgate.store import (
 
 from .store_support import DEBTOR_PHONE, T0, Tenant, creditor, message, template, version
 
+DRIVER_ERRORS = (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)
+
 
 class TestUniqueness:
     """Each uniqueness rule raises its own ``Conflict`` and leaves the first row alone."""
 
     async def test_template_name_per_creditor(self, store: Store, tenant: Tenant) -> None:
-        async with store.transaction() as tx:
-            with pytest.raises(DuplicateName):
+        with pytest.raises(DuplicateName):
+            async with store.transaction() as tx:
                 await tx.templates.add(template("acme", name="overdue-reminder"))
         other = await Tenant("other").save(store)  # the same name at another creditor is fine
         assert other.template.name == tenant.template.name
 
     async def test_version_per_template(self, store: Store, tenant: Tenant) -> None:
-        async with store.transaction() as tx:
-            with pytest.raises(DuplicateVersion):
+        with pytest.raises(DuplicateVersion):
+            async with store.transaction() as tx:
                 await tx.templates.add_version(version(tenant.template.id, tenant.author.id))
 
     async def test_idempotency_key_per_creditor(self, store: Store, tenant: Tenant) -> None:
         record = IdempotencyRecord("acme", "k1", "h1", 202, {"id": "msg_1"}, T0)
         async with store.transaction() as tx:
             await tx.idempotency.put(record)
-            with pytest.raises(IdempotencyKeyExists):
+        with pytest.raises(IdempotencyKeyExists):
+            async with store.transaction() as tx:
                 await tx.idempotency.put(replace(record, request_hash="h2"))
+        async with store.read() as tx:
+            assert await tx.idempotency.get("acme", "k1") == record
         await Tenant("other").save(store)
         async with store.transaction() as tx:
             await tx.idempotency.put(replace(record, creditor_id="other"))
@@ -60,22 +72,23 @@ class TestUniqueness:
         async with store.transaction() as tx:
             await tx.opt_outs.add(opt_out)
             await tx.opt_outs.add(replace(opt_out, kind=OptOutKind.DO_NOT_CONTACT))
-            with pytest.raises(OptOutExists):
+        with pytest.raises(OptOutExists):
+            async with store.transaction() as tx:
                 await tx.opt_outs.add(replace(opt_out, source=OptOutSource.MO))
 
     async def test_same_creditor_twice(self, store: Store, tenant: Tenant) -> None:
-        async with store.transaction() as tx:
-            with pytest.raises(AlreadyExists) as raised:
+        with pytest.raises(AlreadyExists) as raised:
+            async with store.transaction() as tx:
                 await tx.creditors.add(creditor("acme"))
         assert isinstance(raised.value, Conflict)
-        assert isinstance(raised.value.__cause__, sqlite3.IntegrityError)
+        assert isinstance(raised.value.__cause__, DRIVER_ERRORS)
 
     async def test_same_message_twice(self, store: Store, tenant: Tenant) -> None:
         sent = tenant.message()
         async with store.transaction() as tx:
             await tx.messages.add(sent)
-        async with store.transaction() as tx:
-            with pytest.raises(AlreadyExists):
+        with pytest.raises(AlreadyExists):
+            async with store.transaction() as tx:
                 await tx.messages.add(sent)
 
 
@@ -84,13 +97,13 @@ class TestReferences:
 
     async def test_message_of_unknown_version(self, store: Store, tenant: Tenant) -> None:
         orphan = replace(tenant.message(), template_version=7)
-        async with store.transaction() as tx:
-            with pytest.raises(UnknownReference):
+        with pytest.raises(UnknownReference):
+            async with store.transaction() as tx:
                 await tx.messages.add(orphan)
 
     async def test_message_of_unknown_creditor(self, store: Store, tenant: Tenant) -> None:
-        async with store.transaction() as tx:
-            with pytest.raises(UnknownReference):
+        with pytest.raises(UnknownReference):
+            async with store.transaction() as tx:
                 await tx.messages.add(message("nobody", tenant.template.id))
 
     @pytest.mark.parametrize(
@@ -108,8 +121,8 @@ class TestReferences:
         ],
     )
     async def test_changing_a_missing_row(self, store: Store, change: object) -> None:
-        async with store.transaction() as tx:
-            with pytest.raises(NotFound):
+        with pytest.raises(NotFound):
+            async with store.transaction() as tx:
                 await change(tx)  # type: ignore[operator]
 
 
@@ -120,7 +133,12 @@ class TestFourEyes:
         review = Review(
             tenant.template.id, 1, tenant.author.id, ReviewDecision.APPROVE, "mine", T0, "w1"
         )
-        async with store.transaction() as tx:
-            with pytest.raises(FourEyesViolation):
+        with pytest.raises(FourEyesViolation):
+            async with store.transaction() as tx:
                 await tx.templates.add_review(review)
+        async with store.transaction() as tx:
             await tx.templates.add_review(replace(review, reviewer_key_id=tenant.reviewer.id))
+        async with store.read() as tx:
+            detail = await tx.templates.detail("acme", tenant.template.id)
+        assert detail is not None
+        assert [r.reviewer_key_id for r in detail.reviews] == [tenant.reviewer.id]

@@ -25,6 +25,9 @@ from ..store_fixtures import OpenStore
 from .store_support import T0, Tenant, creditor
 from .test_transactions import CAP, Boom, accept_if_under_cap
 
+#: Group commit is the SQLite store's own machinery (see ``tests/conftest.py``).
+SQLITE_ONLY = True
+
 
 def durable_creditors(db_path: Path) -> set[str]:
     """Creditor ids a fresh connection sees: what is committed to the file."""

@@ -10,6 +10,8 @@ import pytest
 from smsgate.store import SchemaTooNew, Store, StoreUnavailable, open_store
 from smsgate.store.sqlite.migrations import MIGRATIONS, Migration, apply_migrations, statements
 
+#: These are SQLite's migrations, read from the file; ``test_postgres`` has PostgreSQL's.
+SQLITE_ONLY = True
 CURRENT = [step.version for step in MIGRATIONS]
 NEXT = len(MIGRATIONS) + 1
 EXTRA = Migration(NEXT, "add carrier column", "ALTER TABLE messages ADD COLUMN carrier TEXT;")

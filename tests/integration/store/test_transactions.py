@@ -137,8 +137,8 @@ class TestContactCap:
     async def test_fifty_tasks_three_stores(
         self, store: Store, tenant: Tenant, open_more: OpenStore
     ) -> None:
-        # Separate stores have separate connections and threads, as separate
-        # processes would: only SQLite's BEGIN IMMEDIATE lock serialises them.
+        # Separate stores have separate connections (and threads, or pools), as
+        # separate processes would: only the database's own locks serialise them.
         stores = [store, await open_more(), await open_more()]
         attempts = [accept_if_under_cap(stores[i % 3], tenant) for i in range(50)]
         results = await asyncio.gather(*attempts)
@@ -146,11 +146,11 @@ class TestContactCap:
         await self._assert_recorded(store, CAP)
 
     async def test_fifty_attempts_four_processes(
-        self, store: Store, tenant: Tenant, db_path: Path
+        self, store: Store, tenant: Tenant, database_url: str
     ) -> None:
         workers = [
             await asyncio.create_subprocess_exec(
-                sys.executable, str(WORKER), str(db_path), tenant.template.id, "13",
+                sys.executable, str(WORKER), database_url, tenant.template.id, "13",
                 stdout=asyncio.subprocess.PIPE,
             )
             for _ in range(4)

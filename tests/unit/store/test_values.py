@@ -19,14 +19,13 @@ from smsgate.store import (
     StoreBusy,
     StoreError,
     TemplateVersion,
-    UnsupportedDatabase,
     VersionStatus,
     database_url,
     format_instant,
     new_id,
     parse_instant,
 )
-from smsgate.store.location import sqlite_settings
+from smsgate.store.location import postgres_settings, sqlite_settings
 from smsgate.store.sqlite import Synchronous
 from smsgate.store.sqlite.translate import translate
 
@@ -81,7 +80,7 @@ class TestRecords:
 
 
 class TestDatabaseUrl:
-    """URLs select the SQLite file and its durability, or are refused with a reason."""
+    """URLs select the SQLite file and its durability, or a PostgreSQL server, or are refused."""
 
     @pytest.mark.parametrize(
         ("url", "path"),
@@ -116,11 +115,39 @@ class TestDatabaseUrl:
         with pytest.raises(InvalidDatabaseUrl):
             sqlite_settings(url)
 
-    @pytest.mark.parametrize("url", ["postgresql://gw@db/gw", "postgres://db/gw"])
-    def test_postgres_is_planned(self, url: str) -> None:
-        with pytest.raises(NotImplementedError, match="planned") as raised:
-            sqlite_settings(url)
-        assert isinstance(raised.value, UnsupportedDatabase)
+    @pytest.mark.parametrize(
+        ("url", "dsn", "pool_size"),
+        [
+            pytest.param("postgresql://gw@db/gw", "postgresql://gw@db/gw", 10, id="plain"),
+            pytest.param("postgres://db:5433/gw", "postgresql://db:5433/gw", 10, id="short-scheme"),
+            pytest.param(
+                "postgresql+asyncpg://gw:s3cret@db/gw?sslmode=require&pool_size=4",
+                "postgresql://gw:s3cret@db/gw?sslmode=require",
+                4,
+                id="sqlalchemy-scheme-and-options",
+            ),
+        ],
+    )
+    def test_postgres_urls(self, url: str, dsn: str, pool_size: int) -> None:
+        settings = postgres_settings(url)
+        assert (settings.dsn, settings.pool_size) == (dsn, pool_size)
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            pytest.param("postgresql://db", id="no-database"),
+            pytest.param("postgresql://db/gw?pool_size=many", id="pool-size-text"),
+            pytest.param("postgresql://db/gw?pool_size=0", id="pool-size-zero"),
+        ],
+    )
+    def test_postgres_invalid(self, url: str) -> None:
+        with pytest.raises(InvalidDatabaseUrl):
+            postgres_settings(url)
+
+    def test_password_not_in_error(self) -> None:
+        with pytest.raises(InvalidDatabaseUrl) as raised:
+            postgres_settings("postgresql://gw:s3cret@db")
+        assert "s3cret" not in str(raised.value)
 
     def test_from_environment(self) -> None:
         assert database_url({}) == "sqlite:///smsgate.db"

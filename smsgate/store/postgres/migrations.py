@@ -1,0 +1,348 @@
+"""The PostgreSQL schema, as numbered migrations applied in order and recorded once each.
+
+The steps mirror SQLite's (``smsgate.store.sqlite.migrations``) one for one:
+same tables, columns, keys, indexes and rules, in PostgreSQL's types
+(``timestamptz`` instants, ``json`` documents, ``text[]`` sets, identity
+columns). ``schema_migrations`` lists the versions applied, so a database
+migrated by one backend's step N has the same meaning as the other's.
+
+``apply_migrations`` takes a transaction-level advisory lock first, so two
+instances starting at once migrate one after the other (the second finds
+nothing to do), and runs every missing step in that one transaction:
+PostgreSQL's DDL is transactional, so a failed step leaves the schema as it
+was. Published steps are never edited: a change is a new step.
+
+Rules hold for hand-written SQL too: triggers refuse UPDATE, DELETE and
+TRUNCATE of the audit log and a review by the version's author; a partial
+unique index allows one active opt-out per creditor, phone and kind.
+Constraints that stand for a domain rule are named, because
+``translate`` maps violations by constraint name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from smsgate.store.errors import SchemaTooNew
+from smsgate.store.postgres.session import Connection, advisory_key
+from smsgate.store.postgres.translate import (
+    APPEND_ONLY_MESSAGE,
+    APPEND_ONLY_STATE,
+    FOUR_EYES_MESSAGE,
+    FOUR_EYES_STATE,
+)
+from smsgate.store.sqlite.migrations import Migration
+
+MIGRATION_LOCK = advisory_key("smsgate", "schema migrations")
+
+_INITIAL_SCHEMA = f"""
+CREATE TABLE creditors (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    signature text NOT NULL,
+    profile_name text NOT NULL,
+    profile_overrides json NOT NULL,
+    created_at timestamptz NOT NULL
+);
+
+CREATE TABLE api_keys (
+    id text PRIMARY KEY,
+    creditor_id text NOT NULL REFERENCES creditors (id),
+    roles text[] NOT NULL,
+    secret_hash text NOT NULL UNIQUE,
+    label text NOT NULL,
+    created_at timestamptz NOT NULL,
+    revoked_at timestamptz
+);
+CREATE INDEX api_keys_by_creditor ON api_keys (creditor_id, created_at);
+
+CREATE TABLE templates (
+    id text PRIMARY KEY,
+    creditor_id text NOT NULL REFERENCES creditors (id),
+    name text NOT NULL,
+    audience text NOT NULL CHECK (audience IN ('debtor', 'third_party')),
+    created_at timestamptz NOT NULL,
+    retired_at timestamptz,
+    CONSTRAINT templates_name_per_creditor UNIQUE (creditor_id, name)
+);
+
+CREATE TABLE template_versions (
+    template_id text NOT NULL REFERENCES templates (id),
+    version integer NOT NULL CHECK (version >= 1),
+    body text NOT NULL,
+    variables json NOT NULL,
+    status text NOT NULL
+        CHECK (status IN ('draft', 'submitted', 'approved', 'rejected', 'retired')),
+    author_key_id text NOT NULL REFERENCES api_keys (id),
+    created_at timestamptz NOT NULL,
+    lint json NOT NULL,
+    findings json NOT NULL,
+    wordlist_version text NOT NULL,
+    CONSTRAINT template_versions_pkey PRIMARY KEY (template_id, version)
+);
+
+CREATE TABLE reviews (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    template_id text NOT NULL,
+    version integer NOT NULL,
+    reviewer_key_id text NOT NULL REFERENCES api_keys (id),
+    decision text NOT NULL CHECK (decision IN ('approve', 'reject')),
+    reason text NOT NULL,
+    at timestamptz NOT NULL,
+    wordlist_version text NOT NULL,
+    FOREIGN KEY (template_id, version) REFERENCES template_versions (template_id, version)
+);
+CREATE INDEX reviews_by_template ON reviews (template_id, version);
+
+CREATE FUNCTION reviews_four_eyes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.reviewer_key_id = (
+        SELECT author_key_id FROM template_versions
+        WHERE template_id = NEW.template_id AND version = NEW.version
+    ) THEN
+        RAISE EXCEPTION '{FOUR_EYES_MESSAGE}' USING ERRCODE = '{FOUR_EYES_STATE}';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER reviews_four_eyes BEFORE INSERT ON reviews
+    FOR EACH ROW EXECUTE FUNCTION reviews_four_eyes();
+
+CREATE TABLE messages (
+    id text PRIMARY KEY,
+    creditor_id text NOT NULL REFERENCES creditors (id),
+    template_id text NOT NULL,
+    template_version integer NOT NULL,
+    phone text NOT NULL,
+    debtor_id text NOT NULL,
+    role text NOT NULL CHECK (role IN ('debtor', 'third_party')),
+    timezone text,
+    tags text[] NOT NULL,
+    text text NOT NULL,
+    segments integer NOT NULL CHECK (segments >= 1),
+    encoding text NOT NULL,
+    status text NOT NULL,
+    send_at timestamptz,
+    created_at timestamptz NOT NULL,
+    wordlist_version text NOT NULL,
+    verdict text NOT NULL CHECK (verdict IN ('pass', 'review', 'block')),
+    findings json NOT NULL,
+    FOREIGN KEY (template_id, template_version)
+        REFERENCES template_versions (template_id, version)
+);
+CREATE INDEX messages_by_creditor_status ON messages (creditor_id, status, created_at);
+
+CREATE TABLE message_events (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    message_id text NOT NULL REFERENCES messages (id),
+    status text NOT NULL,
+    at timestamptz NOT NULL,
+    detail text NOT NULL
+);
+CREATE INDEX message_events_by_message ON message_events (message_id, id);
+
+CREATE TABLE outbox (
+    message_id text PRIMARY KEY REFERENCES messages (id),
+    due_at timestamptz NOT NULL,
+    attempts integer NOT NULL CHECK (attempts >= 0),
+    lease_owner text,
+    lease_until timestamptz
+);
+CREATE INDEX outbox_by_due ON outbox (due_at);
+
+CREATE TABLE contacts (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    creditor_id text NOT NULL REFERENCES creditors (id),
+    debtor_id text NOT NULL,
+    phone text NOT NULL,
+    role text NOT NULL CHECK (role IN ('debtor', 'third_party')),
+    channel text NOT NULL CHECK (channel IN ('sms', 'call')),
+    at timestamptz NOT NULL,
+    message_id text REFERENCES messages (id)
+);
+CREATE INDEX contacts_by_debtor ON contacts (creditor_id, debtor_id, at);
+CREATE INDEX contacts_by_phone ON contacts (creditor_id, phone, at);
+CREATE INDEX contacts_by_message ON contacts (message_id) WHERE message_id IS NOT NULL;
+
+CREATE TABLE opt_outs (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    creditor_id text NOT NULL REFERENCES creditors (id),
+    phone text NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('opt_out', 'third_party_refusal', 'do_not_contact')),
+    source text NOT NULL CHECK (source IN ('api', 'mo', 'ui')),
+    reason text NOT NULL,
+    at timestamptz NOT NULL,
+    removed_at timestamptz
+);
+CREATE UNIQUE INDEX opt_outs_active ON opt_outs (creditor_id, phone, kind)
+    WHERE removed_at IS NULL;
+
+CREATE TABLE idempotency_keys (
+    creditor_id text NOT NULL REFERENCES creditors (id),
+    key text NOT NULL,
+    request_hash text NOT NULL,
+    response_status integer NOT NULL,
+    response_body json NOT NULL,
+    at timestamptz NOT NULL,
+    CONSTRAINT idempotency_keys_pkey PRIMARY KEY (creditor_id, key)
+);
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys (at);
+
+CREATE TABLE audit_log (
+    seq bigint PRIMARY KEY CHECK (seq >= 1),
+    at timestamptz NOT NULL,
+    creditor_id text,
+    actor text NOT NULL,
+    action text NOT NULL,
+    subject text NOT NULL,
+    detail json NOT NULL,
+    prev_hash text NOT NULL,
+    hash text NOT NULL UNIQUE
+);
+CREATE INDEX audit_log_by_creditor_time ON audit_log (creditor_id, at);
+CREATE INDEX audit_log_by_subject ON audit_log (subject);
+
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}' USING ERRCODE = '{APPEND_ONLY_STATE}';
+END;
+$$;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+"""
+
+# Step 2: the dispatcher's hand-overs to carriers (see SQLite's step 2).
+_SEND_ATTEMPTS = """
+CREATE TABLE message_attempts (
+    message_id text NOT NULL REFERENCES messages (id),
+    attempt integer NOT NULL CHECK (attempt >= 1),
+    carrier text NOT NULL,
+    client_reference text NOT NULL,
+    started_at timestamptz NOT NULL,
+    outcome text CHECK (outcome IN ('sent', 'retryable', 'permanent', 'unknown')),
+    finished_at timestamptz,
+    carrier_message_id text,
+    error_code text NOT NULL,
+    detail text NOT NULL,
+    PRIMARY KEY (message_id, attempt)
+);
+CREATE INDEX message_attempts_by_carrier_id ON message_attempts (carrier, carrier_message_id)
+    WHERE carrier_message_id IS NOT NULL;
+"""
+
+# Step 3: delivery receipts and inbound replies, deduplicated by a unique key
+# (see SQLite's step 3), and messages by phone for matching replies.
+_CALLBACKS = """
+CREATE TABLE delivery_receipts (
+    id text PRIMARY KEY,
+    carrier text NOT NULL,
+    state text NOT NULL CHECK (state IN ('accepted', 'delivered', 'failed')),
+    received_at timestamptz NOT NULL,
+    dedupe_key text NOT NULL UNIQUE,
+    carrier_message_id text,
+    client_reference text,
+    message_id text REFERENCES messages (id),
+    attempt integer,
+    creditor_id text REFERENCES creditors (id),
+    error_code text NOT NULL,
+    description text NOT NULL,
+    reported_at timestamptz
+);
+CREATE INDEX delivery_receipts_by_message ON delivery_receipts (message_id, received_at)
+    WHERE message_id IS NOT NULL;
+CREATE INDEX delivery_receipts_unmatched ON delivery_receipts (received_at)
+    WHERE message_id IS NULL;
+
+CREATE TABLE inbound_replies (
+    id text PRIMARY KEY,
+    carrier text NOT NULL,
+    phone text NOT NULL,
+    text text NOT NULL,
+    received_at timestamptz NOT NULL,
+    dedupe_key text NOT NULL UNIQUE,
+    intents text[] NOT NULL,
+    creditor_id text REFERENCES creditors (id),
+    message_id text REFERENCES messages (id),
+    carrier_message_id text,
+    signature text NOT NULL,
+    extension text NOT NULL
+);
+CREATE INDEX inbound_replies_by_creditor ON inbound_replies (creditor_id, received_at);
+CREATE INDEX inbound_replies_by_phone ON inbound_replies (creditor_id, phone, received_at);
+
+CREATE INDEX messages_by_phone ON messages (phone, created_at);
+"""
+
+# Step 4: status webhooks, one per creditor, a cursor over message_events (see
+# SQLite's step 4). PostgreSQL also needs webhook_horizon, its one row saying
+# up to which event id no event can still commit (see postgres.webhooks).
+_WEBHOOKS = """
+CREATE TABLE webhooks (
+    creditor_id text PRIMARY KEY REFERENCES creditors (id),
+    url text NOT NULL,
+    configured_at timestamptz NOT NULL,
+    last_event_id bigint NOT NULL CHECK (last_event_id >= 0),
+    failures integer NOT NULL CHECK (failures >= 0),
+    next_attempt_at timestamptz,
+    last_error text NOT NULL,
+    delivered_at timestamptz,
+    lease_owner text,
+    lease_until timestamptz
+);
+
+CREATE TABLE webhook_horizon (
+    one_row boolean PRIMARY KEY DEFAULT true CHECK (one_row),
+    settled_event_id bigint NOT NULL,
+    pending_event_id bigint NOT NULL,
+    pending_xmax bigint NOT NULL
+);
+INSERT INTO webhook_horizon (settled_event_id, pending_event_id, pending_xmax) VALUES (0, 0, 0);
+"""
+
+#: Every step of the schema, in order. Append new steps; never edit a published one.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _INITIAL_SCHEMA),
+    Migration(2, "send attempts", _SEND_ATTEMPTS),
+    Migration(3, "delivery receipts and inbound replies", _CALLBACKS),
+    Migration(4, "status webhooks", _WEBHOOKS),
+)
+
+_CREATE_LEDGER = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY,
+    name text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+async def apply_migrations(
+    connection: Connection, migrations: Sequence[Migration] = MIGRATIONS
+) -> int:
+    """Apply the steps of ``migrations`` not applied yet, atomically; the resulting version.
+
+    Raises ``SchemaTooNew`` if the database knows a version ``migrations``
+    lacks, and asyncpg's errors otherwise (the store translates them).
+    """
+    versions = [step.version for step in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise ValueError(f"migrations must be numbered 1, 2, 3 … in order, got {versions}")
+    async with connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        await connection.execute(_CREATE_LEDGER)
+        rows = await connection.fetch("SELECT version FROM schema_migrations")
+        applied = {row["version"] for row in rows}
+        unknown = applied - set(versions)
+        if unknown:
+            raise SchemaTooNew(f"the database has schema versions {sorted(unknown)} unknown here")
+        for step in migrations:
+            if step.version not in applied:
+                await connection.execute(step.sql)
+                await connection.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    step.version,
+                    step.name,
+                )
+    return max(versions, default=0)
