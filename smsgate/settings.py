@@ -2,18 +2,21 @@
 
 Secrets (API keys, carrier credentials) never live here as literals and are
 never logged: keys are created with ``smsgate keys create`` and stored
-hashed; carrier secrets come from the environment when carriers land.
+hashed. Carrier secrets come from ``SMSGATE_CARRIER_<NAME>_<KEY>`` variables,
+which are kept apart in ``carrier_environment`` (never in a repr) for the
+carrier configuration loader (``smsgate.carriers.config``).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from smsgate.store import DEFAULT_DATABASE_URL
+from smsgate.webhooks.config import WebhookConfigError, master_secret
 
 LogFormat = Literal["json", "console", "auto"]
 
@@ -36,8 +39,28 @@ class Settings:
     log_format: LogFormat = "auto"
     carrier: str = "console"
     carrier_file: Path | None = None
+    #: The carriers file (``SMSGATE_CARRIERS``); when set, ``carrier`` and ``carrier_file`` are not.
+    carriers_file: Path | None = None
+    #: Every ``SMSGATE_CARRIER_*`` variable: carrier secrets and settings by account name.
+    carrier_environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     dispatch_in_process: bool = True
     auth_cache_seconds: float = 5.0
+    #: How long a dispatcher holds a claimed message; a crashed one's claims wait this long.
+    dispatch_lease_seconds: int = 300
+    dispatch_batch_size: int = 50
+    #: Messages a dispatcher has in hand at once, over all carriers.
+    dispatch_concurrency: int = 4
+    #: The longest one carrier call may take; must be shorter than the lease.
+    send_timeout_seconds: int = 60
+    #: ``SMSGATE_WEBHOOK_SECRET``: each creditor's webhook signing key is derived from it.
+    webhook_secret: bytes | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.send_timeout_seconds >= self.dispatch_lease_seconds:
+            raise SettingsError(
+                f"SMSGATE_SEND_TIMEOUT_SECONDS ({self.send_timeout_seconds}) must be shorter "
+                f"than SMSGATE_DISPATCH_LEASE_SECONDS ({self.dispatch_lease_seconds})"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -58,11 +81,39 @@ class Settings:
             log_format=_log_format(env),
             carrier=env.get("SMSGATE_CARRIER", defaults.carrier),
             carrier_file=_path(env, "SMSGATE_CARRIER_FILE"),
+            carriers_file=_path(env, "SMSGATE_CARRIERS"),
+            carrier_environment={k: v for k, v in env.items() if k.startswith("SMSGATE_CARRIER_")},
             dispatch_in_process=env.get("SMSGATE_DISPATCH", "1") not in {"0", "false", "no"},
             auth_cache_seconds=float(
                 _int(env, "SMSGATE_AUTH_CACHE_SECONDS", int(defaults.auth_cache_seconds), 0)
             ),
+            webhook_secret=_webhook_secret(env),
+            **_dispatch_tuning(env, defaults),
         )
+
+
+def _dispatch_tuning(env: Mapping[str, str], defaults: Settings) -> dict[str, int]:
+    return {
+        "dispatch_lease_seconds": _int(
+            env, "SMSGATE_DISPATCH_LEASE_SECONDS", defaults.dispatch_lease_seconds, 2
+        ),
+        "dispatch_batch_size": _int(
+            env, "SMSGATE_DISPATCH_BATCH_SIZE", defaults.dispatch_batch_size, 1, 10_000
+        ),
+        "dispatch_concurrency": _int(
+            env, "SMSGATE_DISPATCH_CONCURRENCY", defaults.dispatch_concurrency, 1, 10_000
+        ),
+        "send_timeout_seconds": _int(
+            env, "SMSGATE_SEND_TIMEOUT_SECONDS", defaults.send_timeout_seconds, 1
+        ),
+    }
+
+
+def _webhook_secret(env: Mapping[str, str]) -> bytes | None:
+    try:
+        return master_secret(env)
+    except WebhookConfigError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _path(env: Mapping[str, str], name: str) -> Path | None:

@@ -1,10 +1,10 @@
 """The composition root: build the gateway's services from settings, and the aiohttp app.
 
-Nothing happens at import time. ``bootstrap`` opens the store and loads the
-wordlists; ``create_app`` wires routes and middlewares around a ready
-:class:`Gateway`; ``serving_app`` does both inside the server's event loop,
-runs the dispatcher beside the API and closes everything on cleanup (the
-aiohttp ``cleanup_ctx`` idiom).
+Nothing happens at import time. ``bootstrap`` opens the store, loads the
+wordlists and builds the carrier fleet; ``create_app`` wires routes and
+middlewares around a ready :class:`Gateway`; ``serving_app`` does both inside
+the server's event loop, runs the dispatcher beside the API and closes
+everything on cleanup (the aiohttp ``cleanup_ctx`` idiom).
 """
 
 from __future__ import annotations
@@ -22,18 +22,28 @@ from smsgate.api.middleware import problem_responses, request_metrics
 from smsgate.api.operations import GATEWAY, add_routes
 from smsgate.api.routes import all_operations
 from smsgate.api.wordlist_audit import ReloadAuditor, audit_live_version
-from smsgate.carriers import CarrierAdapter, build_carrier
-from smsgate.dispatch import run_dispatcher
+from smsgate.carriers.fleet import build_fleet
 from smsgate.settings import Settings
 from smsgate.store import open_store, utc_now
+from smsgate.web import add_web
 from smsgate.wordlists import WordlistSource, shipped_wordlists
+from smsgate.workers import run_workers
 
 
 async def bootstrap(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Gateway:
-    """Open the store (running migrations) and load the wordlists."""
+    """Build the carrier fleet, open the store (running migrations) and load the wordlists.
+
+    Raises ``InvalidCarrierConfig`` or ``UnknownCarrier`` for a bad carrier
+    configuration before anything is opened.
+    """
+    carriers = build_fleet(settings)
     auditor = ReloadAuditor(clock)
-    wordlists = WordlistSource(settings.wordlists_dir or shipped_wordlists(), on_change=auditor)
-    store = await open_store(settings.database_url)
+    try:
+        wordlists = WordlistSource(settings.wordlists_dir or shipped_wordlists(), on_change=auditor)
+        store = await open_store(settings.database_url)
+    except BaseException:
+        await carriers.aclose()
+        raise
     auditor.attach(store)
     await audit_live_version(store, wordlists.current().version, clock())
     return Gateway(
@@ -43,6 +53,7 @@ async def bootstrap(settings: Settings, clock: Callable[[], datetime] = utc_now)
         keys=KeyRing(store, settings.auth_cache_seconds),
         metrics=GatewayMetrics(),
         clock=clock,
+        carriers=carriers,
     )
 
 
@@ -54,13 +65,8 @@ def create_app(gateway: Gateway) -> web.Application:
     )
     app[GATEWAY] = gateway
     add_routes(app, all_operations())
+    add_web(app)
     return app
-
-
-def configured_carrier(settings: Settings) -> CarrierAdapter:
-    """The carrier adapter the settings name (``console`` by default)."""
-    config = {"path": str(settings.carrier_file)} if settings.carrier_file else {}
-    return build_carrier(settings.carrier, config)
 
 
 async def serving_app(
@@ -69,8 +75,10 @@ async def serving_app(
     """The app ``smsgate serve`` runs, built inside the server's event loop.
 
     Bootstraps the gateway, calls ``on_ready`` (the demo seeds its data
-    there), runs the dispatcher beside the API unless ``SMSGATE_DISPATCH=0``,
-    and on shutdown lets in-flight sends finish before closing the store.
+    there), runs the background workers (dispatcher, webhooks) beside the API unless
+    ``SMSGATE_DISPATCH=0``,
+    and on shutdown lets in-flight sends finish before closing the carriers
+    and the store.
     """
     gateway = await bootstrap(settings)
     if on_ready is not None:
@@ -79,17 +87,17 @@ async def serving_app(
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        carrier = configured_carrier(settings) if settings.dispatch_in_process else None
-        dispatcher = (
-            asyncio.create_task(run_dispatcher(gateway.store, carrier, stop_event=stop))
-            if carrier is not None
-            else None
-        )
+        workers: asyncio.Task[None] | None = None
+        if settings.dispatch_in_process:
+            working = run_workers(
+                gateway.store, gateway.carriers, settings, stop_event=stop, clock=gateway.clock
+            )
+            workers = asyncio.create_task(working)
         yield
         stop.set()
-        if dispatcher is not None and carrier is not None:
-            await dispatcher
-            await carrier.aclose()
+        if workers is not None:
+            await workers
+        await gateway.carriers.aclose()
         await gateway.store.close()
 
     app.cleanup_ctx.append(lifecycle)

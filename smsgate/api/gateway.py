@@ -8,6 +8,7 @@ from datetime import datetime
 
 from smsgate.api.keys import KeyRing
 from smsgate.api.metrics import GatewayMetrics
+from smsgate.carriers.fleet import CarrierFleet
 from smsgate.settings import Settings
 from smsgate.store import Store
 from smsgate.wordlists import WordlistSource
@@ -15,7 +16,11 @@ from smsgate.wordlists import WordlistSource
 
 @dataclass(frozen=True, slots=True)
 class Gateway:
-    """Store, scanner source, clock, key ring and metrics of one app instance."""
+    """Store, scanner source, clock, key ring, metrics and carriers of one app instance.
+
+    ``carriers`` is there even when this instance does not dispatch
+    (``SMSGATE_DISPATCH=0``): delivery reports and replies still arrive here.
+    """
 
     settings: Settings
     store: Store
@@ -23,3 +28,4 @@ class Gateway:
     keys: KeyRing
     metrics: GatewayMetrics
     clock: Callable[[], datetime]
+    carriers: CarrierFleet

@@ -40,6 +40,18 @@ class GatewayMetrics:
             ["status"],
             registry=self.registry,
         )
+        self.delivery_reports = Counter(
+            "smsgate_delivery_reports",
+            "Delivery reports received, by carrier and what they did.",
+            ["carrier", "effect"],
+            registry=self.registry,
+        )
+        self.replies = Counter(
+            "smsgate_inbound_replies",
+            "Inbound replies received, by carrier and intent (none, opt_out, complaint).",
+            ["carrier", "intent"],
+            registry=self.registry,
+        )
         self.queue_depth = Gauge(
             "smsgate_outbox_depth", "Messages waiting in the outbox.", registry=self.registry
         )

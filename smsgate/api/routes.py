@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from smsgate.api import contact_routes, message_routes, ops_routes, template_routes
+from smsgate.api import (
+    callback_routes,
+    contact_routes,
+    message_routes,
+    ops_routes,
+    template_routes,
+)
 from smsgate.api.operations import Operation
 
 
@@ -13,4 +19,5 @@ def all_operations() -> list[Operation]:
         *template_routes.OPERATIONS,
         *message_routes.OPERATIONS,
         *contact_routes.OPERATIONS,
+        *callback_routes.OPERATIONS,
     ]

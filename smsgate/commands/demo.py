@@ -1,6 +1,7 @@
 """``smsgate demo`` (what ``make run`` starts): the service with everything a newcomer needs.
 
-A fresh SQLite file, the console carrier printing every sent SMS, the demo
+A fresh SQLite file, the console carrier printing every sent SMS (or the
+fleet ``SMSGATE_CARRIERS`` configures, if set), the demo
 creditor with an author, a reviewer and a sender key, two approved templates
 and one awaiting review; the keys and a ready-to-paste ``curl`` are printed
 before the server starts. The demo database is recreated on every start, so
@@ -50,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
 
     async def seed_and_introduce(gateway: Gateway) -> None:
         setup = await seed_demo(gateway.store, gateway.wordlists.current(), utc_now())
-        print(banner(setup, settings.host, port, utc_now()), flush=True)
+        carriers = ", ".join(gateway.carriers.names())
+        print(banner(setup, settings.host, port, utc_now(), carriers), flush=True)
 
     web.run_app(serving_app(settings, seed_and_introduce), host=settings.host, port=port,
                 access_log=None, print=None)  # fmt: skip
@@ -77,8 +79,8 @@ def daytime_zone(now: datetime) -> str:
     return DEMO_ZONES[0]
 
 
-def banner(setup: DemoSetup, host: str, port: int, now: datetime) -> str:
-    """What a newcomer needs, ready to paste."""
+def banner(setup: DemoSetup, host: str, port: int, now: datetime, carriers: str = "console") -> str:
+    """What a newcomer needs, ready to paste; ``carriers`` names the fleet's accounts."""
     zone = daytime_zone(now)
     base = f"http://{host}:{port}"
     body = {
@@ -96,7 +98,7 @@ def banner(setup: DemoSetup, host: str, port: int, now: datetime) -> str:
     )
     return "\n".join([
         "",
-        f"smsgate demo is starting on {base}  (database {DEMO_DATABASE}, console carrier)",
+        f"smsgate demo is starting on {base}  (database {DEMO_DATABASE}, carriers: {carriers})",
         "",
         "  creditor  acme (安信消费金融), profile cn-shenzhen",
         f"  sender    {setup.sender}",
@@ -114,5 +116,8 @@ def banner(setup: DemoSetup, host: str, port: int, now: datetime) -> str:
         "",
         f"Then: curl -s {base}/v1/messages/<id> -H 'Authorization: Bearer {setup.sender}'",
         f"API document: {base}/openapi.json   health: {base}/readyz   metrics: {base}/metrics",
+        "",
+        f"Compliance UI: {base}/ui/  -- sign in with the reviewer key above; one template",
+        "is waiting in the review queue (open it, give a reason, press 批准 / Approve).",
         "",
     ])  # fmt: skip

@@ -1,31 +1,48 @@
-"""``smsgate dispatch``: run the outbox dispatcher alone (for separate dispatcher processes)."""
+"""``smsgate dispatch``: run the background workers alone (for separate dispatcher processes).
+
+That is the outbox dispatcher, status webhooks, and the sink SMPP sessions
+hand their receipts and replies to (``smsgate.workers``).
+
+It sends through the carrier fleet the settings configure (``SMSGATE_CARRIERS``,
+else the one ``SMSGATE_CARRIER``); a bad carrier configuration ends it before
+the database is opened, with the loader's message naming the file and key.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import signal
+import sys
 from typing import Any
 
-from smsgate.api.app import configured_carrier
-from smsgate.dispatch import run_dispatcher
+from smsgate.carriers import InvalidCarrierConfig, UnknownCarrier
+from smsgate.carriers.fleet import build_fleet
 from smsgate.logs import configure_logging
-from smsgate.settings import Settings
+from smsgate.settings import Settings, SettingsError
 from smsgate.store import open_store
+from smsgate.workers import run_workers
 
 
 def register(subparsers: Any) -> None:
     """Add the ``dispatch`` command."""
-    parser = subparsers.add_parser("dispatch", help="send queued messages through the carrier")
+    parser = subparsers.add_parser("dispatch", help="send queued messages through the carriers")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between empty polls")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Dispatch until SIGINT/SIGTERM, then finish in-flight sends and release the rest."""
-    settings = Settings.from_env()
-    configure_logging(settings.log_format)
-    asyncio.run(_dispatch(settings, args.poll))
+    """Dispatch until SIGINT/SIGTERM, then finish in-flight sends and release the rest.
+
+    Returns 2, having printed why, for settings or a carrier configuration that cannot work.
+    """
+    try:
+        settings = Settings.from_env()
+        configure_logging(settings.log_format)
+        asyncio.run(_dispatch(settings, args.poll))
+    except (SettingsError, InvalidCarrierConfig, UnknownCarrier) as error:
+        print(f"smsgate dispatch: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -34,10 +51,12 @@ async def _dispatch(settings: Settings, poll: float) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    store = await open_store(settings.database_url)
-    carrier = configured_carrier(settings)
+    carriers = build_fleet(settings)
     try:
-        await run_dispatcher(store, carrier, stop_event=stop, poll_interval=poll)
+        store = await open_store(settings.database_url)
+        try:
+            await run_workers(store, carriers, settings, stop_event=stop, poll_interval=poll)
+        finally:
+            await store.close()
     finally:
-        await carrier.aclose()
-        await store.close()
+        await carriers.aclose()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from aiohttp import web
 
 from smsgate.api.app import serving_app
+from smsgate.carriers import InvalidCarrierConfig, UnknownCarrier
 from smsgate.logs import configure_logging
-from smsgate.settings import Settings
+from smsgate.settings import Settings, SettingsError
 
 
 def register(subparsers: Any) -> None:
@@ -21,14 +23,18 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until interrupted."""
-    settings = Settings.from_env()
-    configure_logging(settings.log_format)
-    web.run_app(
-        serving_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        access_log=None,
-        print=None,
-    )
+    """Serve until interrupted; 2, having printed why, for settings that cannot work."""
+    try:
+        settings = Settings.from_env()
+        configure_logging(settings.log_format)
+        web.run_app(
+            serving_app(settings),
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            access_log=None,
+            print=None,
+        )
+    except (SettingsError, InvalidCarrierConfig, UnknownCarrier) as error:
+        print(f"smsgate serve: {error}", file=sys.stderr)
+        return 2
     return 0

@@ -6,6 +6,10 @@ Backoff and Jitter*). Randomising the whole wait, rather than adding a little
 noise to a fixed one, spreads the retries of a burst that failed together (a
 carrier outage, a throttle) so they do not hit the carrier together again.
 The random draw is a parameter so tests can make it exact.
+
+An attempt whose outcome is unknown is not retried but *looked up* at the
+carrier, when its account reconciles: after ``lookup_delay``, at most
+``lookups`` times before an operator gets it (``Retrying`` holds both).
 """
 
 from __future__ import annotations
@@ -53,3 +57,13 @@ class RetryPolicy:
         exponent = min(max(attempt - 1, 0), 1000)
         bound = min(self.cap.total_seconds(), self.base.total_seconds() * 2.0**exponent)
         return timedelta(seconds=min(max(jitter(bound), 0.0), bound))
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """How the dispatcher tries again: the retry policy, its randomness, and status lookups."""
+
+    policy: RetryPolicy
+    jitter: Jitter = full_jitter
+    lookup_delay: timedelta = timedelta(seconds=30)
+    lookups: int = 5

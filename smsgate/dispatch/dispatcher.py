@@ -6,18 +6,31 @@ transactions with the carrier call between them, never inside one, so the
 database's single writer lock is not held across the network:
 
 1. ``preparation.prepare_send``: re-check the policy, then either settle the
-   item (rejected, rescheduled, skipped) or record the attempt and mark the
-   message ``sending``;
-2. call the carrier, bounded by ``send_timeout``;
-3. ``results.record_answer``: sent, retry later, failed or unknown.
+   item (rejected, rescheduled, skipped), or choose the carrier account
+   (``lanes``: route, failover, circuit breakers), record the attempt and
+   mark the message ``sending``;
+2. wait for one of the account's slots and for its rate (segments per
+   second), then call it, bounded by ``send_timeout``;
+3. ``results.record_answer``: sent, retry later (on the next account of the
+   route), failed, unknown, or looked up later (``reconcile``).
+
+The carriers are a ``CarrierFleet``; a single adapter is taken as a fleet of
+one, which is what the older tests and tools pass.
+
+The account's slot and rate are waited for *after* the attempt is recorded,
+because the account is only known once step 1 has chosen it. The wait is
+short (at most ``concurrency`` items are in hand), but a crash during it
+leaves an attempt that never reached the carrier looking interrupted, so it
+goes to an operator (or a lookup, which then finds it was not received).
 
 Several dispatchers (processes or tasks) may share one database: the
 outbox's leases hand each item to one of them at a time, and an item whose
 holder died becomes claimable again when its lease runs out.
 
-Stopping. ``stop()`` only asks: sends already handed to the carrier are
-finished and recorded, and claimed items not yet started are released at
-once (due as before) so another dispatcher need not wait out the lease.
+Stopping. ``stop()`` only asks: sends already prepared (handed to the
+carrier, or waiting for its slot or rate) are finished and recorded, and
+claimed items not yet started are released at once (due as before) so
+another dispatcher need not wait out the lease.
 
 Time. ``clock`` and ``sleep`` are parameters, so tests run rounds at exact
 instants (21:05 in Shanghai, a lease just expired) without waiting.
@@ -30,18 +43,23 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import structlog
 
-from smsgate.carriers import CarrierAdapter, CarrierError, OutcomeUnknown
-from smsgate.dispatch.backoff import Jitter, RetryPolicy, full_jitter
+from smsgate.carriers import CarrierAdapter, CarrierError, OutcomeUnknown, QueriesStatus
+from smsgate.carriers.fleet import CarrierFleet
+from smsgate.dispatch.backoff import Jitter, Retrying, RetryPolicy, full_jitter
+from smsgate.dispatch.lanes import Lane, Lanes
 from smsgate.dispatch.outcomes import WARNINGS, DispatchReport, Disposition, Outcome
 from smsgate.dispatch.preparation import Claim, Ready, prepare_send
-from smsgate.dispatch.results import Answer, Retrying, record_answer
+from smsgate.dispatch.reconcile import Reconcile, record_lookup
+from smsgate.dispatch.results import Answer, record_answer
 from smsgate.store import OutboxItem, Store, StoreError, utc_now
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
 
 _log = structlog.get_logger("smsgate.dispatch")
 
@@ -50,9 +68,13 @@ _log = structlog.get_logger("smsgate.dispatch")
 class DispatchSettings:
     """How a dispatcher claims, paces and retries.
 
-    ``send_timeout`` bounds one carrier call; a call that outlives it counts as
-    ``OutcomeUnknown`` (the request may have been written). It must be
-    shorter than ``lease`` so a send never outlives the lease renewed for it.
+    ``send_timeout`` bounds one carrier call (and one status lookup); a call
+    that outlives it counts as ``OutcomeUnknown`` (the request may have been
+    written). It must be shorter than ``lease`` so a send never outlives the
+    lease renewed for it. ``concurrency`` bounds the round's items in hand,
+    over all carriers; each account's own limits come from the fleet.
+    ``lookup_delay`` and ``lookups`` pace the status lookups of accounts that
+    reconcile unknown outcomes.
     """
 
     lease: timedelta = timedelta(minutes=5)
@@ -60,35 +82,45 @@ class DispatchSettings:
     concurrency: int = 4
     send_timeout: timedelta = timedelta(seconds=60)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    lookup_delay: timedelta = timedelta(seconds=30)
+    lookups: int = 5
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.concurrency < 1:
-            raise ValueError("batch_size and concurrency must be at least 1")
+        if self.batch_size < 1 or self.concurrency < 1 or self.lookups < 1:
+            raise ValueError("batch_size, concurrency and lookups must be at least 1")
         if not timedelta(0) < self.send_timeout < self.lease:
             raise ValueError(f"send_timeout {self.send_timeout} must be shorter than the lease")
 
 
 class Dispatcher:
-    """Moves due outbox items to one carrier; see the module docstring."""
+    """Moves due outbox items to the fleet's carriers; see the module docstring.
+
+    ``clock`` is the wall clock of records, leases and circuit breakers;
+    ``ticks`` (monotonic seconds) and ``sleep`` pace the per-account rates.
+    """
 
     def __init__(
         self,
         store: Store,
-        carrier: CarrierAdapter,
+        carriers: CarrierFleet | CarrierAdapter,
         *,
         owner: str,
         settings: DispatchSettings | None = None,
         clock: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,
         jitter: Jitter = full_jitter,
+        ticks: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
-        self._carrier = carrier
+        fleet = carriers if isinstance(carriers, CarrierFleet) else CarrierFleet.of(carriers)
         self._settings = settings or DispatchSettings()
         self._clock = clock
         self._sleep = sleep
-        self._retrying = Retrying(self._settings.retry, jitter)
-        self._claim = Claim(owner, self._settings.lease, carrier.name, self._settings.retry.cap)
+        self._lanes = Lanes(fleet, clock=clock, ticks=ticks, sleep=sleep)
+        self._retrying = Retrying(
+            self._settings.retry, jitter, self._settings.lookup_delay, self._settings.lookups
+        )
+        self._claim = Claim(owner, self._settings.lease, self._lanes, self._settings.retry.cap)
         self._stopping = asyncio.Event()
 
     @property
@@ -159,29 +191,58 @@ class Dispatcher:
         try:
             async with self._store.transaction() as tx:
                 prepared = await prepare_send(tx, item, self._claim, self._clock())
+            if isinstance(prepared, Reconcile):
+                return await self._reconcile(prepared)
             if not isinstance(prepared, Ready):
                 return prepared
+            _log_choice(prepared)
             return await self._send(prepared)
         except StoreError as error:
             return Outcome(Disposition.ERROR, item.message_id, {"error": str(error)})
 
     async def _send(self, ready: Ready) -> Outcome:
-        started = time.monotonic()
-        answer = await self._hand_over(ready)
-        latency_ms = round((time.monotonic() - started) * 1000, 1)
+        lane = self._lanes.get(ready.carrier)
+        assert lane is not None  # the router chose it from the fleet
+        async with lane.turn(ready.sms.segments) as paced:
+            started = time.monotonic()
+            answer = await self._hand_over(lane, ready)
+            latency_ms = round((time.monotonic() - started) * 1000, 1)
+        self._lanes.answered(lane, answer)
         async with self._store.transaction() as tx:
             outcome = await record_answer(
                 tx, ready, answer, self.owner, self._retrying, self._clock()
             )
-        return Outcome(outcome.disposition, outcome.message_id, {
-            **outcome.fields, "latency_ms": latency_ms,
-        })  # fmt: skip
+        timing = {
+            "latency_ms": latency_ms,
+            **({"paced_ms": round(paced * 1000, 1)} if paced else {}),
+        }
+        return Outcome(outcome.disposition, outcome.message_id, {**outcome.fields, **timing})
 
-    async def _hand_over(self, ready: Ready) -> Answer:
+    async def _hand_over(self, lane: Lane, ready: Ready) -> Answer:
         """The carrier's answer, with anything other than its error family made ``unknown``."""
+        return await self._bounded(lane.adapter.send(ready.sms))
+
+    async def _reconcile(self, pending: Reconcile) -> Outcome:
+        lane = self._lanes.get(pending.attempt.carrier)
+        # The router said the account reconciles, which the fleet allows only for QueriesStatus.
+        assert lane is not None
+        assert isinstance(lane.adapter, QueriesStatus)
+        attempt = pending.attempt
+        async with lane.slot():
+            answer = await self._bounded(
+                lane.adapter.look_up(attempt.client_reference, pending.message.phone,
+                                     attempt.started_at)
+            )  # fmt: skip
+        async with self._store.transaction() as tx:
+            return await record_lookup(
+                tx, pending, answer, self.owner, self._retrying, self._clock()
+            )
+
+    async def _bounded(self, call: Awaitable[T]) -> T | CarrierError:
+        """``call``'s result within ``send_timeout``; any failure as the ``CarrierError`` family."""
         try:
             async with asyncio.timeout(self._settings.send_timeout.total_seconds()):
-                return await self._carrier.send(ready.sms)
+                return await call
         except CarrierError as error:
             return error
         except TimeoutError:
@@ -198,11 +259,18 @@ class Dispatcher:
         return Outcome(Disposition.RELEASED, item.message_id, {"reason": "stopping"})
 
     def _log(self, outcome: Outcome) -> None:
-        fields = {
-            "message_id": outcome.message_id, "carrier": self._carrier.name,
-            "owner": self.owner, **outcome.fields,
-        }  # fmt: skip
+        fields = {"message_id": outcome.message_id, "owner": self.owner, **outcome.fields}
         if outcome.disposition in WARNINGS:
             _log.warning(outcome.disposition.value, **fields)
         else:
             _log.info(outcome.disposition.value, **fields)
+
+
+def _log_choice(ready: Ready) -> None:
+    """The account chosen for an attempt (after the transaction recording it committed)."""
+    fields = {"message_id": ready.sms.message_id, "attempt": ready.sms.attempt,
+              "carrier": ready.carrier}  # fmt: skip
+    if ready.failover_from is not None:
+        _log.info("carrier_failover", failed_on=ready.failover_from, **fields)
+    else:
+        _log.info("carrier_chosen", **fields)

@@ -26,6 +26,7 @@ class Disposition(StrEnum):
     RETRYING = "message_retry_scheduled"
     FAILED = "message_failed"
     UNKNOWN = "message_outcome_unknown"
+    RECONCILING = "message_lookup_scheduled"
     REJECTED = "message_rejected"
     RESCHEDULED = "message_rescheduled"
     RELEASED = "message_released"

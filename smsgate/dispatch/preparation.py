@@ -3,21 +3,26 @@
 In one write transaction the dispatcher reads the message and its earlier
 attempts, re-checks the policy (``recheck``), and then either settles the
 item without sending (rejected, rescheduled, skipped) or renews its lease,
-records a new attempt as under way and marks the message ``sending``. Only
-after that commits does the carrier get called, so a crash mid-send leaves
-an unfinished attempt behind, which is how the next claimant knows that the
-outcome is unknown and must not resend blindly.
+chooses the carrier account (``Router``: the creditor's route, failover,
+circuits), records a new attempt as under way and marks the message
+``sending``. Only after that commits does the carrier get called, so a crash
+mid-send leaves an unfinished attempt behind, which is how the next claimant
+knows that the outcome is unknown and must not resend blindly: it goes to an
+operator, or, for an account that reconciles, is looked up (``Reconcile``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from smsgate.carriers import OutboundSms
 from smsgate.core.policy import Defer, PolicyError, Refuse
+from smsgate.dispatch.lanes import AllCircuitsOpen, Chosen
 from smsgate.dispatch.outcomes import Disposition, Outcome, outcome_of
 from smsgate.dispatch.recheck import recheck
+from smsgate.dispatch.reconcile import AWAITING, Reconcile, awaiting_lookup, failed_lookups
 from smsgate.store import (
     AttemptOutcome,
     Message,
@@ -31,36 +36,56 @@ from smsgate.store import (
 SENDABLE = frozenset({MessageStatus.QUEUED, MessageStatus.SCHEDULED})
 
 
+class Router(Protocol):
+    """Which carrier account an attempt goes to (``smsgate.dispatch.lanes.Lanes``)."""
+
+    def choose(
+        self, creditor_id: str, previous: SendAttempt | None
+    ) -> Chosen | AllCircuitsOpen: ...
+
+    def reconciles(self, carrier: str) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """Who holds an outbox item, for how long a renewal lasts, and through which carrier."""
+    """Who holds an outbox item, for how long a renewal lasts, and how carriers are chosen."""
 
     owner: str
     lease: timedelta
-    carrier: str
+    router: Router
     #: How long to set aside a message whose creditor's policy cannot be read.
     policy_error_delay: timedelta
 
 
 @dataclass(frozen=True, slots=True)
 class Ready:
-    """A message cleared to go, as the attempt just recorded."""
+    """A message cleared to go, as the attempt just recorded, and the account it goes to."""
 
     message: Message
     sms: OutboundSms
+    carrier: str
+    #: The account the previous attempt failed on, when this one is a failover.
+    failover_from: str | None = None
+    #: Whether an unknown outcome is looked up at the carrier rather than left to an operator.
+    reconciles: bool = False
 
 
 async def prepare_send(
     tx: UnitOfWork, item: OutboxItem, claim: Claim, now: datetime
-) -> Ready | Outcome:
-    """``Ready`` to call the carrier, or the ``Outcome`` of settling the item without sending."""
+) -> Ready | Reconcile | Outcome:
+    """``Ready`` to call the carrier, ``Reconcile`` to look the last attempt up there,
+    or the ``Outcome`` of settling the item without either."""
     message = await tx.messages.get(item.message_id, creditor_id=None)
     if message is None:
         await tx.outbox.complete(item.message_id, claim.owner)
         return Outcome(Disposition.SKIPPED, item.message_id, {"reason": "no such message"})
     attempts = await tx.attempts.of_message(message.id)
-    if attempts and attempts[-1].outcome is None:
-        return await _settle_interrupted(tx, message, attempts[-1], claim, now)
+    last = attempts[-1] if attempts else None
+    if last is not None and last.outcome is None:
+        return await _settle_interrupted(tx, message, last, claim, now)
+    if awaiting_lookup(message, last):
+        assert last is not None  # awaiting_lookup says so
+        return await _lookup_due(tx, message, last, claim, now)
     if message.status not in SENDABLE:
         await tx.outbox.complete(message.id, claim.owner)
         return outcome_of(Disposition.SKIPPED, message, reason=f"status {message.status}")
@@ -73,7 +98,7 @@ async def prepare_send(
         return await _reject(tx, message, decision, claim, now)
     if isinstance(decision, Defer):
         return await _reschedule(tx, message, decision, claim, now)
-    return await _start_attempt(tx, message, len(attempts) + 1, claim, now)
+    return await _start_attempt(tx, message, last, claim, now)
 
 
 async def _decide(tx: UnitOfWork, message: Message, now: datetime) -> Refuse | Defer | None:
@@ -87,17 +112,45 @@ async def _decide(tx: UnitOfWork, message: Message, now: datetime) -> Refuse | D
 
 async def _settle_interrupted(
     tx: UnitOfWork, message: Message, attempt: SendAttempt, claim: Claim, now: datetime
-) -> Outcome:
-    """An attempt a crash cut off may have reached the carrier: hand it to an operator."""
+) -> Reconcile | Outcome:
+    """An attempt a crash cut off may have reached the carrier: look it up, or ask a person."""
     detail = "interrupted: the dispatcher stopped while the carrier had the message"
     await tx.attempts.finish(
         message.id, attempt.attempt, AttemptOutcome.UNKNOWN, now, detail=detail
     )
-    await tx.messages.set_status(message.id, MessageStatus.UNKNOWN, now, "interrupted")
+    if claim.router.reconciles(attempt.carrier):
+        await tx.messages.set_status(message.id, MessageStatus.SENDING, now, AWAITING)
+        return await _lookup_due(tx, message, attempt, claim, now, failed=0)
+    return await _to_operator(tx, message, attempt, claim, now, "interrupted")
+
+
+async def _lookup_due(
+    tx: UnitOfWork,
+    message: Message,
+    attempt: SendAttempt,
+    claim: Claim,
+    now: datetime,
+    failed: int | None = None,
+) -> Reconcile | Outcome:
+    """``Reconcile`` the attempt now, unless its account no longer can (config changed)."""
+    if not claim.router.reconciles(attempt.carrier):
+        return await _to_operator(tx, message, attempt, claim, now, "cannot_reconcile")
+    if not await tx.outbox.renew(message.id, claim.owner, now, claim.lease):
+        return outcome_of(Disposition.LEASE_LOST, message, attempt=attempt.attempt)
+    if failed is None:
+        failed = failed_lookups(await tx.messages.history(message.id), attempt.attempt)
+    return Reconcile(message, attempt, failed)
+
+
+async def _to_operator(
+    tx: UnitOfWork, message: Message, attempt: SendAttempt, claim: Claim, now: datetime,
+    reason: str,
+) -> Outcome:  # fmt: skip
+    await tx.messages.set_status(message.id, MessageStatus.UNKNOWN, now, reason)
     await tx.outbox.complete(message.id, claim.owner)
     return outcome_of(
         Disposition.UNKNOWN, message, attempt=attempt.attempt, carrier=attempt.carrier,
-        reason="interrupted",
+        reason=reason,
     )  # fmt: skip
 
 
@@ -123,8 +176,17 @@ async def _reschedule(
 
 
 async def _start_attempt(
-    tx: UnitOfWork, message: Message, number: int, claim: Claim, now: datetime
+    tx: UnitOfWork, message: Message, previous: SendAttempt | None, claim: Claim, now: datetime
 ) -> Ready | Outcome:
+    number = previous.attempt + 1 if previous is not None else 1
+    chosen = claim.router.choose(message.creditor_id, previous)
+    if isinstance(chosen, AllCircuitsOpen):
+        # Not an attempt: nothing was sent, so the message waits without using up a retry.
+        held = await tx.outbox.release(message.id, claim.owner, chosen.until)
+        disposition = Disposition.RELEASED if held else Disposition.LEASE_LOST
+        return outcome_of(
+            disposition, message, reason="circuits_open", due_at=chosen.until.isoformat()
+        )
     if not await tx.outbox.renew(message.id, claim.owner, now, claim.lease):
         return outcome_of(Disposition.LEASE_LOST, message, attempt=number)
     sms = OutboundSms(
@@ -132,7 +194,8 @@ async def _start_attempt(
         segments=message.segments, encoding=message.encoding, creditor_id=message.creditor_id,
         template_id=message.template_id, template_version=message.template_version,
     )  # fmt: skip
-    attempt = SendAttempt(message.id, number, claim.carrier, sms.client_reference, now)
+    attempt = SendAttempt(message.id, number, chosen.carrier, sms.client_reference, now)
     await tx.attempts.start(attempt)
     await tx.messages.set_status(message.id, MessageStatus.SENDING, now, f"attempt {number}")
-    return Ready(message, sms)
+    reconciles = claim.router.reconciles(chosen.carrier)
+    return Ready(message, sms, chosen.carrier, chosen.failover_from, reconciles)

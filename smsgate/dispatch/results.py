@@ -14,7 +14,16 @@ retryable, none left   ``failed`` (retries_         completed
 permanent              ``failed`` (carrier code)    completed
 outcome unknown        ``unknown``                  completed: never resent
                                                     blindly
+outcome unknown, the   ``sending`` (looking it up)  released, due after the
+account reconciles                                  lookup delay (see
+                                                    ``smsgate.dispatch.reconcile``)
 =====================  ===========================  ===========================
+
+A fast carrier's delivery report can arrive while the dispatcher is still
+waiting for the answer to its request (``smsgate.service.receipts`` moves a
+``sending`` message): then a ``SendResult`` or an unknown outcome keeps the
+reported ``delivered``/``failed`` status, and the attempt is finished as
+``sent``, because the report proves the carrier took it.
 
 The attempt row is finished in every case. If the lease was lost meanwhile
 (the send outlived it), the carrier's answer is still recorded, because it
@@ -23,7 +32,6 @@ is the truth about the message, and the outcome says the lease was lost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from smsgate.carriers import (
@@ -33,26 +41,24 @@ from smsgate.carriers import (
     RetryableCarrierError,
     SendResult,
 )
-from smsgate.dispatch.backoff import Jitter, RetryPolicy
+from smsgate.dispatch.backoff import Retrying
 from smsgate.dispatch.outcomes import Disposition, Outcome, outcome_of
 from smsgate.dispatch.preparation import Ready
+from smsgate.dispatch.reconcile import AWAITING, schedule_lookup
 from smsgate.store import AttemptOutcome, MessageStatus, UnitOfWork
 
 Answer = SendResult | CarrierError
 
-
-@dataclass(frozen=True, slots=True)
-class Retrying:
-    """How the dispatcher retries: the policy and its source of randomness."""
-
-    policy: RetryPolicy
-    jitter: Jitter
+#: Final statuses only a delivery report sets while a send is under way.
+REPORTED = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED})
 
 
 async def record_answer(
     tx: UnitOfWork, ready: Ready, answer: Answer, owner: str, retrying: Retrying, now: datetime
 ) -> Outcome:
     """Record the carrier's ``answer`` to ``ready`` and settle its outbox item."""
+    if isinstance(answer, SendResult | OutcomeUnknown) and await _reported(tx, ready):
+        return await _already_reported(tx, ready, answer, owner, now)
     if isinstance(answer, SendResult):
         return await _sent(tx, ready, answer, owner, now)
     if isinstance(answer, RetryableCarrierError):
@@ -63,7 +69,27 @@ async def record_answer(
         return await _failed(tx, ready, answer, owner, now, "permanent")
     if not isinstance(answer, OutcomeUnknown):
         answer = OutcomeUnknown(f"{type(answer).__name__}: {answer}", code=answer.code)
+    if ready.reconciles:
+        return await _look_up_later(tx, ready, answer, owner, now + retrying.lookup_delay, now)
     return await _unknown(tx, ready, answer, owner, now)
+
+
+async def _reported(tx: UnitOfWork, ready: Ready) -> bool:
+    """Whether a delivery report settled the message while its send was under way."""
+    message = await tx.messages.get(ready.sms.message_id, creditor_id=None)
+    return message is not None and message.status in REPORTED
+
+
+async def _already_reported(
+    tx: UnitOfWork, ready: Ready, answer: SendResult | OutcomeUnknown, owner: str, now: datetime
+) -> Outcome:
+    carrier_id = answer.carrier_message_id if isinstance(answer, SendResult) else None
+    await tx.attempts.finish(
+        ready.sms.message_id, ready.sms.attempt, AttemptOutcome.SENT, now,
+        carrier_message_id=carrier_id, detail="a delivery report arrived before the answer",
+    )  # fmt: skip
+    held = await tx.outbox.complete(ready.sms.message_id, owner)
+    return _settled(held, Disposition.SENT, ready, carrier_message_id=carrier_id)
 
 
 async def _sent(
@@ -125,6 +151,18 @@ async def _unknown(
     return _settled(held, Disposition.UNKNOWN, ready, code=error.code, reason=str(error))
 
 
+async def _look_up_later(
+    tx: UnitOfWork, ready: Ready, error: OutcomeUnknown, owner: str, due_at: datetime,
+    now: datetime,
+) -> Outcome:  # fmt: skip
+    await _finish(tx, ready, AttemptOutcome.UNKNOWN, error, now)
+    held = await schedule_lookup(tx, ready.message, owner, now, due_at, AWAITING)
+    return _settled(
+        held, Disposition.RECONCILING, ready, code=error.code, reason=str(error),
+        due_at=due_at.isoformat(),
+    )  # fmt: skip
+
+
 async def _finish(
     tx: UnitOfWork, ready: Ready, outcome: AttemptOutcome, error: CarrierError, now: datetime
 ) -> None:
@@ -143,4 +181,6 @@ def _settled(held: bool, disposition: Disposition, ready: Ready, **fields: objec
     if not held:
         fields["recorded"] = disposition.value
         disposition = Disposition.LEASE_LOST
-    return outcome_of(disposition, ready.message, attempt=ready.sms.attempt, **fields)
+    return outcome_of(
+        disposition, ready.message, attempt=ready.sms.attempt, carrier=ready.carrier, **fields
+    )

@@ -77,6 +77,13 @@ class TestRunCommand:
             assert sms["carrier"] == "console"
             assert sms["text"].startswith("【安信消费金融】张三您好")
             assert sms["to"] == "+8613800138000"
+            ui = next(line for line in banner if line.startswith("Compliance UI: "))
+            url = ui.split()[2]
+            status_only = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url]
+            page = subprocess.run(
+                status_only, capture_output=True, text=True, timeout=30, check=True
+            )
+            assert page.stdout in {"200", "302", "303"}, page.stdout
         finally:
             process.terminate()
             process.communicate(timeout=30)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from smsgate.carriers import CarrierAdapter
+from smsgate.carriers.fleet import CarrierFleet
 from smsgate.dispatch import Dispatcher, DispatchSettings, RetryPolicy
 from smsgate.store import Store
 
@@ -43,7 +44,7 @@ def clock() -> Clock:
 def make_dispatcher(store: Store, clock: Clock) -> MakeDispatcher:
     """Builds a dispatcher on ``store`` reading ``clock``, with exact jitter and small retries."""
 
-    def make(carrier: CarrierAdapter, *, owner: str = "d1", on: Store | None = None,
+    def make(carrier: CarrierAdapter | CarrierFleet, *, owner: str = "d1", on: Store | None = None,
              **settings: Any) -> Dispatcher:  # fmt: skip
         options = {"retry": RETRY, **settings}
         return Dispatcher(

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from smsgate.carriers import DeliveryReport, DeliveryState
-from smsgate.service.receipts import ReceiptEffect, take_report
-from smsgate.store import MessageStatus, Store
+import pytest
 
-from ..dispatch.dispatch_support import Tenant, at, status_of, statuses
+from smsgate.carriers import (
+    DeliveryReport,
+    DeliveryState,
+    FakeCarrier,
+    OutboundSms,
+    OutcomeUnknown,
+)
+from smsgate.dispatch import Dispatcher
+from smsgate.service.receipts import ReceiptEffect, take_report
+from smsgate.store import AttemptOutcome, MessageStatus, Store
+
+from ..dispatch.dispatch_support import Clock, Tenant, at, status_of, statuses
 from .feedback_support import sent
 
 NOW = at(5)
@@ -117,3 +126,34 @@ class TestDuplicatesAndOrder:
         async with store.read() as tx:
             states = [r.state.value for r in await tx.receipts.of_message(message.id)]
         assert states == ["delivered", "failed"]
+
+
+class TestReportBeforeAnswer:
+    """A report that overtakes the carrier's answer keeps its status; nothing is resent."""
+
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            pytest.param("accepted", id="then-accepted"),
+            pytest.param("timeout", id="then-no-answer"),
+        ],
+    )
+    async def test_the_report_wins(self, store: Store, tenant: Tenant, answer: str) -> None:
+        [message] = await tenant.accept(store)
+
+        async def report_first(sms: OutboundSms) -> str:
+            report = DeliveryReport(DeliveryState.DELIVERED, client_reference=sms.client_reference)
+            assert (await take_report(store, "fake", report, NOW)).effect is ReceiptEffect.MOVED
+            if answer == "timeout":
+                raise OutcomeUnknown("read timeout")
+            return "fake-late-id"
+
+        carrier = FakeCarrier(report_first)
+        dispatcher = Dispatcher(store, carrier, owner="d1", clock=Clock(at(1)))
+        await dispatcher.run_once()
+        assert await status_of(store, message.id) is MessageStatus.DELIVERED
+        async with store.read() as tx:
+            [attempt] = await tx.attempts.of_message(message.id)
+            assert await tx.outbox.depth() == 0
+        assert attempt.outcome is AttemptOutcome.SENT
+        assert len(carrier.calls) == 1
