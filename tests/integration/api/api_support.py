@@ -92,11 +92,15 @@ def gateway_database_url(tmp_path: Path) -> str:
     return chosen.read_text() if chosen.exists() else f"sqlite:///{tmp_path / 'gateway.db'}"
 
 
-async def start_gateway(tmp_path: Path, **settings: Any) -> AsyncIterator[GatewayUnderTest]:
+async def start_gateway(
+    tmp_path: Path, *, port: int = 0, **settings: Any
+) -> AsyncIterator[GatewayUnderTest]:
     """Start a gateway on a free 127.0.0.1 port with creditors ``acme`` and ``globex``.
 
     Its database is the test's (``gateway_database_url``); every API test
-    runs once on SQLite and once on PostgreSQL.
+    runs once on SQLite and once on PostgreSQL. ``port`` 0 picks a free one;
+    a test that must name the gateway's URL in its settings (a carrier's
+    callback URL) picks one first.
     """
     clock = FrozenClock()
     config = Settings(database_url=gateway_database_url(tmp_path), **settings)
@@ -112,10 +116,11 @@ async def start_gateway(tmp_path: Path, **settings: Any) -> AsyncIterator[Gatewa
         )
     runner = web.AppRunner(create_app(gateway), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     async with aiohttp.ClientSession() as session:
         yield GatewayUnderTest(gateway, f"http://127.0.0.1:{port}", session, clock)
     await runner.cleanup()
+    await gateway.carriers.aclose()
     await gateway.store.close()
