@@ -42,12 +42,12 @@ async def run_workers(
     """
     attach_feedback(carriers, CarrierFeedback(store, clock, settings.wordlists_dir))
     webhooks = asyncio.create_task(
-        run_webhooks(store, stop_event=stop_event, secret=settings.webhook_secret)
+        run_webhooks(store, stop_event=stop_event, secret=settings.webhook_secret, clock=clock)
     )
     try:
         await run_dispatcher(
             store, carriers, stop_event=stop_event, poll_interval=poll_interval,
-            settings=dispatch_settings(settings),
+            settings=dispatch_settings(settings), clock=clock,
         )  # fmt: skip
     finally:
         stop_event.set()
