@@ -21,6 +21,11 @@ and then inserts can never interleave with another doing the same, which is
 what keeps contact caps exact. Do not open a transaction inside another one
 in the same task: the inner one waits for the outer forever.
 
+A statement that fails (a unique violation, say) spoils its unit of work:
+on PostgreSQL every later statement of the unit raises too, so a block must
+not catch a store error and carry on writing; let it end the unit (nothing
+is committed) and start a new one.
+
 Lookups of tenant-owned objects take the creditor, so a key of creditor A
 asking for creditor B's template or message gets ``None`` (the API's 404).
 Methods raise the ``smsgate.store.errors`` family, never driver errors.
@@ -292,7 +297,11 @@ class AttemptLog(Protocol):
         error_code: str = "",
         detail: str = "",
     ) -> None:
-        """Record how an attempt ended; raises ``NotFound`` for an unknown attempt."""
+        """Record how an attempt ended; raises ``NotFound`` for an unknown attempt.
+
+        May be called again on an attempt finished ``unknown``, to record what
+        reconciliation (the carrier's status query) found out.
+        """
         ...
 
     async def of_message(self, message_id: str) -> list[SendAttempt]:
