@@ -22,9 +22,7 @@ codes become the ``CarrierError`` family below; callbacks are in
 
 from __future__ import annotations
 
-import contextlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,13 +31,8 @@ from typing import Any
 import httpx
 import structlog
 
-from smsgate.carriers.aliyun_callbacks import (
-    CHINA_TIME,
-    AliyunCallbacks,
-    IPNetwork,
-    parse_allowed_ips,
-    parse_callback_token,
-)
+from smsgate.carriers import options
+from smsgate.carriers.aliyun_callbacks import CHINA_TIME, AliyunCallbacks
 from smsgate.carriers.aliyun_signing import (
     Clock,
     Nonce,
@@ -57,6 +50,7 @@ from smsgate.carriers.base import (
     SendResult,
 )
 from smsgate.carriers.callbacks import Lookup, LookupAnswer
+from smsgate.carriers.options import IPNetwork
 from smsgate.carriers.registry import InvalidCarrierConfig, allow_only
 from smsgate.logs import mask_phone
 
@@ -292,20 +286,17 @@ def parse_settings(config: Mapping[str, Any]) -> AliyunSettings:
     return AliyunSettings(
         name=name,
         access_key_id=_text(config, "access_key_id", name),
-        access_key_secret=_secret(config, name),
+        access_key_secret=options.secret(
+            config.get("access_key_secret"), name, "access_key_secret"
+        ),
         endpoint=_endpoint(config.get("endpoint", DEFAULT_ENDPOINT), name),
         region_id=_text(config, "region_id", name, default="cn-hangzhou"),
         sign_names=_sign_names(config.get("sign_names", {}), name),
         templates=_templates(config.get("templates", {}), name),
-        callback_token=parse_callback_token(config.get("callback_token"), name),
-        allowed_networks=parse_allowed_ips(config.get("allowed_ips", ()), name),
-        timeout_seconds=_timeout(config.get("timeout_seconds", 10), name),
+        callback_token=options.callback_token(config.get("callback_token"), name),
+        allowed_networks=options.networks(config.get("allowed_ips", ()), name),
+        timeout_seconds=options.positive_seconds(config.get("timeout_seconds", 10), name),
     )
-
-
-def secret_variable(name: str) -> str:
-    """The environment variable the settings loader reads ``name``'s AccessKey secret from."""
-    return f"SMSGATE_CARRIER_{re.sub(r'[^A-Z0-9]', '_', name.upper())}_ACCESS_KEY_SECRET"
 
 
 def _text(config: Mapping[str, Any], key: str, name: str, default: str | None = None) -> str:
@@ -313,16 +304,6 @@ def _text(config: Mapping[str, Any], key: str, name: str, default: str | None = 
     if not isinstance(value, str) or not value.strip():
         raise InvalidCarrierConfig(f"carrier {name!r}: {key} must be a non-empty string")
     return value.strip()
-
-
-def _secret(config: Mapping[str, Any], name: str) -> str:
-    value = config.get("access_key_secret")
-    if not isinstance(value, str) or not value:
-        raise InvalidCarrierConfig(
-            f"carrier {name!r} needs its AccessKey secret: set {secret_variable(name)} "
-            f"in the environment (secrets are never read from files)"
-        )
-    return value
 
 
 def _endpoint(value: object, name: str) -> str:
@@ -365,18 +346,6 @@ def _template_entry(ours: object, entry: object, name: str) -> AliyunTemplate:
         f'carrier {name!r}: templates[{ours!r}] must be {{code = "SMS_…", param = "content"}}, '
         f"got {entry!r}"
     )
-
-
-def _timeout(value: object, name: str) -> float:
-    seconds = 0.0  # the settings loader hands over values from the environment as strings
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        with contextlib.suppress(ValueError):
-            seconds = float(value)
-    if not 0 < seconds <= 300:
-        raise InvalidCarrierConfig(
-            f"carrier {name!r}: timeout_seconds must be seconds in (0, 300], got {value!r}"
-        )
-    return seconds
 
 
 def _detail_rows(answer: Mapping[str, Any]) -> list[Mapping[str, Any]]:

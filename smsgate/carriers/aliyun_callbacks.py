@@ -26,8 +26,6 @@ delivered or forge an opt-out.
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -35,7 +33,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 from smsgate.carriers.callbacks import (
-    CallbackRejected,
     CallbackReply,
     CallbackRequest,
     DeliveryReport,
@@ -43,18 +40,13 @@ from smsgate.carriers.callbacks import (
     InboundSms,
     MalformedCallback,
 )
-from smsgate.carriers.registry import InvalidCarrierConfig
+from smsgate.carriers.options import IPNetwork, require_allowed_address, require_token
 
 #: China Standard Time: Aliyun's wall clock, without daylight saving since 1991.
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
 #: What Aliyun wants back; it only checks that ``code`` is a number.
 REPLY = CallbackReply(body=json.dumps({"code": 0, "msg": "成功"}, ensure_ascii=False).encode())
-
-#: The shortest callback token accepted: a guessable one would let anyone forge reports.
-MIN_TOKEN_LENGTH = 16
 
 _MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S")  # older SmsUp docs show the compact form
@@ -71,15 +63,8 @@ class AliyunCallbacks:
 
     def authenticate(self, request: CallbackRequest) -> None:
         """Raise ``CallbackRejected`` unless the peer is allowed and the token matches."""
-        if self._allowed and not _address_allowed(request.remote, self._allowed):
-            raise CallbackRejected("the callback's source address is not in allowed_ips")
-        if self._token is None:
-            raise CallbackRejected("callbacks are disabled: no callback_token is configured")
-        given = request.param("token")
-        if given is None:
-            raise CallbackRejected("the callback has no token parameter")
-        if not hmac.compare_digest(given.encode(), self._token.encode()):
-            raise CallbackRejected("the callback's token does not match")
+        require_allowed_address(request, self._allowed)
+        require_token(request, self._token)
 
     def delivery_reports(self, request: CallbackRequest) -> list[DeliveryReport]:
         """Every ``SmsReport`` item of the body; ``MalformedCallback`` names the first bad one."""
@@ -92,46 +77,6 @@ class AliyunCallbacks:
     def reply(self) -> CallbackReply:
         """``{"code":0,"msg":"成功"}`` as JSON with status 200, so Aliyun stops retrying."""
         return REPLY
-
-
-def parse_callback_token(value: object, carrier: str) -> str | None:
-    """The ``callback_token`` setting: ``None`` (callbacks refused) or a long enough string.
-
-    Raises ``InvalidCarrierConfig``, never quoting the value.
-    """
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) < MIN_TOKEN_LENGTH:
-        raise InvalidCarrierConfig(
-            f"carrier {carrier!r}: callback_token must be a string of at least "
-            f"{MIN_TOKEN_LENGTH} characters (e.g. python -c 'import secrets; "
-            f"print(secrets.token_urlsafe(24))')"
-        )
-    return value
-
-
-def parse_allowed_ips(value: object, carrier: str) -> tuple[IPNetwork, ...]:
-    """The ``allowed_ips`` setting (addresses or CIDR blocks) as networks.
-
-    A list, or a comma-separated string as the environment gives it. Raises
-    ``InvalidCarrierConfig`` naming the entry that is not an address or block.
-    """
-    if isinstance(value, str):
-        value = [entry for entry in value.split(",") if entry.strip()]
-    if not isinstance(value, Sequence):
-        raise InvalidCarrierConfig(f"carrier {carrier!r}: allowed_ips must be a list of IPs/CIDRs")
-    return tuple(_network(entry, carrier) for entry in value)
-
-
-def _network(entry: object, carrier: str) -> IPNetwork:
-    try:
-        if isinstance(entry, str):
-            return ipaddress.ip_network(entry.strip(), strict=False)
-    except ValueError:
-        pass
-    raise InvalidCarrierConfig(
-        f"carrier {carrier!r}: allowed_ips entry {entry!r} is not an IP address or CIDR"
-    )
 
 
 def parse_sms_report(item: Mapping[str, Any]) -> DeliveryReport:
@@ -209,16 +154,6 @@ def _each_item(body: bytes, kind: str, parse: Callable[[Mapping[str, Any]], Item
         except ValueError as error:
             raise MalformedCallback(f"{kind} item {index}: {error}") from None
     return parsed
-
-
-def _address_allowed(remote: str, networks: Sequence[IPNetwork]) -> bool:
-    try:
-        address = ipaddress.ip_address(remote)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d
-    return any(address in network for network in networks)
 
 
 def _text(item: Mapping[str, Any], name: str, *, allow_empty: bool = False) -> str:

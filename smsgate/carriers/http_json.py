@@ -29,7 +29,6 @@ reports ``{"reports": [{"id"?, "reference"?, "status": "delivered"|"failed"|
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from smsgate.carriers import options
 from smsgate.carriers.base import (
     CarrierAdapter,
     OutboundSms,
@@ -288,7 +288,7 @@ def create_http(config: Mapping[str, Any]) -> CarrierAdapter:
         url=_url(config.get("url"), name),
         secret=_secret(config.get("secret"), name),
         name=name,
-        timeout_seconds=_timeout(config.get("timeout_seconds", 10), name),
+        timeout_seconds=options.positive_seconds(config.get("timeout_seconds", 10), name),
     )
     return HttpJsonCarrier(settings)
 
@@ -301,30 +301,6 @@ def _url(value: Any, name: str) -> str:
 
 
 def _secret(value: Any, name: str) -> bytes:
-    if isinstance(value, str) and value:
-        return value.encode("utf-8")
     if isinstance(value, bytes) and value:
         return value
-    variable = "SMSGATE_CARRIER_" + re.sub(r"[^A-Z0-9]", "_", name.upper()) + "_SECRET"
-    # Never echo the value: it may be a secret misplaced in the wrong setting.
-    raise InvalidCarrierConfig(f"carrier {name!r} needs a signing secret: set {variable}")
-
-
-def _timeout(value: Any, name: str) -> float:
-    seconds = _number(value)
-    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
-        raise InvalidCarrierConfig(
-            f"carrier {name!r}: timeout_seconds must be a positive number, got {value!r}"
-        )
-    return seconds
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):  # from the environment, every setting is text
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
+    return options.secret(value, name, "secret").encode("utf-8")

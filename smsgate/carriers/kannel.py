@@ -42,7 +42,6 @@ Reading both callbacks is ``kannel_callbacks``' work (``KannelCallbacks``).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -54,13 +53,15 @@ import httpx
 import phonenumbers
 import structlog
 
+from smsgate.carriers import options
 from smsgate.carriers.base import (
     OutboundSms,
     PermanentCarrierError,
     RetryableCarrierError,
     SendResult,
 )
-from smsgate.carriers.kannel_callbacks import IPNetwork, KannelCallbacks
+from smsgate.carriers.kannel_callbacks import KannelCallbacks
+from smsgate.carriers.options import IPNetwork
 from smsgate.carriers.registry import InvalidCarrierConfig, allow_only
 from smsgate.carriers.transport import exchange, retryable_status
 from smsgate.core.sms import Encoding
@@ -240,9 +241,10 @@ def create_kannel(config: Mapping[str, Any]) -> KannelCarrier:
 def parse_settings(config: Mapping[str, Any]) -> KannelSettings:
     """Validated ``KannelSettings``; values from the environment arrive as strings and are read."""
     allow_only(config, "kannel", _KNOWN)
+    name = str(config.get("name", "kannel"))
     method = _text(config, "method", "GET").upper()
     number_format = _text(config, "number_format", "international")
-    token = _text(config, "callback_token")
+    token = options.callback_token(config.get("callback_token"), name, required=True) or ""
     if not _URL_SAFE_TOKEN.fullmatch(token):
         _invalid("callback_token must be 16 or more of A-Z a-z 0-9 . _ ~ - (it sits in URLs)")
     if method not in ("GET", "POST"):
@@ -252,7 +254,7 @@ def parse_settings(config: Mapping[str, Any]) -> KannelSettings:
     return KannelSettings(
         url=_url(config, "url"),
         username=_text(config, "username"),
-        password=_text(config, "password"),
+        password=options.secret(config.get("password"), name, "password"),
         callback_url=_url(config, "callback_url"),
         callback_token=token,
         method=method,
@@ -262,8 +264,8 @@ def parse_settings(config: Mapping[str, Any]) -> KannelSettings:
         number_format=number_format,
         country_code=_country_code(config),
         dlr_mask=_whole(config, "dlr_mask", 1, 63) or 31,
-        timeout=_seconds(config.get("timeout", 10.0)),
-        allowed_networks=_networks(config.get("allowed_ips", ())),
+        timeout=options.positive_seconds(config.get("timeout", 10.0), name, "timeout"),
+        allowed_networks=options.networks(config.get("allowed_ips", ()), name),
     )
 
 
@@ -307,27 +309,3 @@ def _whole(config: Mapping[str, Any], key: str, low: int, high: int) -> int | No
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         _invalid(f"{key} must be a whole number from {low} to {high}, got {value!r}")
     return int(value)
-
-
-def _seconds(value: Any) -> float:
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = 0.0
-    if isinstance(value, bool) or not 0 < seconds <= 300:
-        _invalid(f"timeout must be a number of seconds up to 300, got {value!r}")
-    return seconds
-
-
-def _networks(value: Any) -> tuple[IPNetwork, ...]:
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple):
-        _invalid("allowed_ips must be a list of addresses or networks (CIDR)")
-    try:
-        return tuple(
-            ipaddress.ip_network(str(item).strip(), strict=False)
-            for item in items
-            if str(item).strip()
-        )
-    except ValueError as error:
-        _invalid(f"allowed_ips: {error}")

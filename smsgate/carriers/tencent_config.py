@@ -32,21 +32,18 @@ rendered body, so they are refused here.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any
 from urllib.parse import urlsplit
 
+from smsgate.carriers import options
+from smsgate.carriers.options import IPNetwork
 from smsgate.carriers.registry import InvalidCarrierConfig, allow_only
 from smsgate.carriers.tencent_signing import TencentCredentials
 
 DEFAULT_ENDPOINT = "https://sms.tencentcloudapi.com"
 DEFAULT_REGION = "ap-guangzhou"
-
-Network = IPv4Network | IPv6Network
 
 KNOWN_SETTINGS = {
     "secret_id",
@@ -83,7 +80,7 @@ class TencentSettings:
     endpoint: str = DEFAULT_ENDPOINT
     timeout_seconds: float = 10.0
     callback_token: str = field(default="", repr=False)
-    allowed_ips: tuple[Network, ...] = ()
+    allowed_ips: tuple[IPNetwork, ...] = ()
 
     @property
     def host(self) -> str:
@@ -97,7 +94,8 @@ def tencent_settings(config: Mapping[str, Any]) -> TencentSettings:
     name = _text(config, "name", "tencent") or "tencent"
     return TencentSettings(
         credentials=TencentCredentials(
-            _required(config, "secret_id", name), _required(config, "secret_key", name)
+            options.secret(config.get("secret_id"), name, "secret_id"),
+            options.secret(config.get("secret_key"), name, "secret_key"),
         ),
         sdk_app_id=_required(config, "sdk_app_id", name),
         templates=_templates(config.get("templates"), name),
@@ -105,15 +103,10 @@ def tencent_settings(config: Mapping[str, Any]) -> TencentSettings:
         sign_names=_sign_names(config.get("sign_names", {}), name),
         region=_text(config, "region", name) or DEFAULT_REGION,
         endpoint=_endpoint(config.get("endpoint", DEFAULT_ENDPOINT), name),
-        timeout_seconds=_timeout(config.get("timeout_seconds", 10), name),
-        callback_token=_text(config, "callback_token", name),
-        allowed_ips=_networks(config.get("allowed_ips", ()), name),
+        timeout_seconds=options.positive_seconds(config.get("timeout_seconds", 10), name),
+        callback_token=options.callback_token(config.get("callback_token"), name) or "",
+        allowed_ips=options.networks(config.get("allowed_ips", ()), name),
     )
-
-
-def environment_variable(name: str, setting: str) -> str:
-    """Where the settings loader reads a carrier's secret from: SMSGATE_CARRIER_<NAME>_<SETTING>."""
-    return f"SMSGATE_CARRIER_{re.sub(r'[^A-Z0-9]', '_', name.upper())}_{setting.upper()}"
 
 
 def _text(config: Mapping[str, Any], key: str, name: str) -> str:
@@ -129,8 +122,7 @@ def _text(config: Mapping[str, Any], key: str, name: str) -> str:
 def _required(config: Mapping[str, Any], key: str, name: str) -> str:
     value = _text(config, key, name)
     if not value:
-        hint = f" (set {environment_variable(name, key)})" if "secret" in key else ""
-        raise InvalidCarrierConfig(f"carrier {name!r} needs {key}{hint}")
+        raise InvalidCarrierConfig(f"carrier {name!r} needs {key}")
     return value
 
 
@@ -177,34 +169,3 @@ def _endpoint(value: Any, name: str) -> str:
             f"carrier {name!r}: endpoint must be an http(s) URL without a path, got {value!r}"
         )
     return str(value)
-
-
-def _timeout(value: Any, name: str) -> float:
-    seconds = _number(value)
-    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
-        raise InvalidCarrierConfig(
-            f"carrier {name!r}: timeout_seconds must be a positive number, got {value!r}"
-        )
-    return seconds
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):  # from the environment, every setting is text
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _networks(value: Any, name: str) -> tuple[Network, ...]:
-    if isinstance(value, str):
-        value = [cidr.strip() for cidr in value.split(",") if cidr.strip()]
-    if not isinstance(value, list | tuple):
-        raise InvalidCarrierConfig(f"carrier {name!r}: allowed_ips must be a list of CIDRs")
-    try:
-        return tuple(ip_network(str(cidr), strict=False) for cidr in value)
-    except ValueError as error:
-        raise InvalidCarrierConfig(f"carrier {name!r}: allowed_ips: {error}") from None
