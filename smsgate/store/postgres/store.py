@@ -26,6 +26,7 @@ its advisory locks end with it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -183,7 +184,10 @@ async def _roll_back(connection: Connection) -> None:
     try:
         await connection.execute("ROLLBACK")
     except (*DRIVER_ERRORS, asyncio.CancelledError):
-        connection.terminate()
+        # A connection the server killed may already have been handed back to
+        # the pool by asyncpg, which then refuses terminate(): it is gone anyway.
+        with contextlib.suppress(asyncpg.InterfaceError):
+            connection.terminate()
 
 
 async def _end_transaction(connection: asyncpg.Connection[asyncpg.Record]) -> None:
