@@ -137,40 +137,62 @@ def reply_key(carrier: str, sms: InboundSms) -> str:
     return f"{carrier}\x1f{sms.phone}\x1f{when}\x1f{digest}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Stoppage:
+    """What an intent does to the messages still waiting for the phone."""
+
+    status: MessageStatus
+    action: AuditAction
+    reason: str
+    detail: str
+
+
+_STOP = _Stoppage(
+    MessageStatus.REJECTED, AuditAction.MESSAGE_REJECTED, "opted_out",
+    "opted_out: the recipient replied to stop",
+)  # fmt: skip
+_HOLD = _Stoppage(
+    MessageStatus.HELD, AuditAction.MESSAGE_HELD, "do_not_contact",
+    "held for a reviewer: the recipient complained",
+)  # fmt: skip
+
+
 async def _stop(
     tx: UnitOfWork, reply: InboundReply, creditor_id: str, actor: str, now: datetime
 ) -> list[str]:
     await _add_flag(tx, reply, creditor_id, OptOutKind.OPT_OUT, actor, now)
-    rejected = []
-    for message in await tx.messages.pending_to_phone(creditor_id, reply.phone):
-        detail = f"opted_out: the recipient replied to stop ({reply.id})"
-        await tx.messages.set_status(message.id, MessageStatus.REJECTED, now, detail)
-        await tx.outbox.discard(message.id)
-        await tx.contacts.withdraw(message.id)
-        event = _event(AuditAction.MESSAGE_REJECTED, creditor_id, actor, message.id, now, reply,
-                       reason="opted_out")  # fmt: skip
-        await tx.audit.append(event)
-        rejected.append(message.id)
-    return rejected
+    return await _settle_pending(tx, reply, creditor_id, actor, now, _STOP)
 
 
 async def _flag(
     tx: UnitOfWork, reply: InboundReply, creditor_id: str, actor: str, now: datetime
 ) -> list[str]:
     await _add_flag(tx, reply, creditor_id, OptOutKind.DO_NOT_CONTACT, actor, now)
-    held = []
+    return await _settle_pending(tx, reply, creditor_id, actor, now, _HOLD)
+
+
+async def _settle_pending(
+    tx: UnitOfWork,
+    reply: InboundReply,
+    creditor_id: str,
+    actor: str,
+    now: datetime,
+    stoppage: _Stoppage,
+) -> list[str]:
+    """Move what still waits for the phone out of the outbox and the ledger; their ids."""
+    settled = []
     for message in await tx.messages.pending_to_phone(creditor_id, reply.phone):
-        if message.status is MessageStatus.HELD:
+        if message.status is stoppage.status:
             continue
-        detail = f"held for a reviewer: the recipient complained ({reply.id})"
-        await tx.messages.set_status(message.id, MessageStatus.HELD, now, detail)
+        detail = f"{stoppage.detail} ({reply.id})"
+        await tx.messages.set_status(message.id, stoppage.status, now, detail)
         await tx.outbox.discard(message.id)
         await tx.contacts.withdraw(message.id)
-        event = _event(AuditAction.MESSAGE_HELD, creditor_id, actor, message.id, now, reply,
-                       reason="do_not_contact")  # fmt: skip
+        event = _event(stoppage.action, creditor_id, actor, message.id, now, reply,
+                       reason=stoppage.reason)  # fmt: skip
         await tx.audit.append(event)
-        held.append(message.id)
-    return held
+        settled.append(message.id)
+    return settled
 
 
 async def _add_flag(
