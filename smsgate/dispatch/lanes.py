@@ -77,11 +77,8 @@ class Lane:
 
         Yields the seconds spent waiting for the rate (0 when there was room).
         """
-        async with AsyncExitStack() as stack:
-            if self._slots is not None:
-                await stack.enter_async_context(self._slots)
-            waited = await self._bucket.take(segments) if self._bucket is not None else 0.0
-            yield waited
+        async with self.slot():
+            yield await self._bucket.take(segments) if self._bucket is not None else 0.0
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
