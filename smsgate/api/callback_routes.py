@@ -96,13 +96,10 @@ async def _authenticated(
 
 async def callback_request(request: web.Request) -> CallbackRequest:
     """The framework-free view of ``request`` that carrier parsers read."""
-    query: dict[str, list[str]] = {}
-    for key, value in request.query.items():
-        query.setdefault(key, []).append(value)
     return CallbackRequest(
         method=request.method,
         path=request.path,
-        query=query,
+        query={key: request.query.getall(key) for key in request.query},
         headers={key.lower(): value for key, value in request.headers.items()},
         body=await request.read(),
         remote=request.remote or "",

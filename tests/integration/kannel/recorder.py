@@ -1,7 +1,7 @@
 """A stand-in for the gateway's ``/v1/dlr/kannel`` and ``/v1/mo/kannel``: it records and says ok.
 
 Kannel's callbacks are plain GET requests; the recorder keeps each one as the
-framework-free ``CallbackRequest`` the gateway's HTTP layer would build, so a
+framework-free ``CallbackRequest`` built by the gateway's own ``callback_request``, so a
 test hands it straight to ``KannelCallbacks``. It answers every request 200
 ``ok``, as ``KannelCallbacks.reply()`` says the gateway does.
 """
@@ -13,6 +13,7 @@ import time
 
 from aiohttp import web
 
+from smsgate.api.callback_routes import callback_request
 from smsgate.carriers import CallbackRequest
 
 
@@ -57,14 +58,5 @@ class CallbackRecorder:
         return found
 
     async def _record(self, request: web.Request) -> web.Response:
-        self.requests.append(
-            CallbackRequest(
-                method=request.method,
-                path=request.path,
-                query={key: request.query.getall(key) for key in request.query},
-                headers={key.lower(): value for key, value in request.headers.items()},
-                body=await request.read(),
-                remote=request.remote or "",
-            )
-        )
+        self.requests.append(await callback_request(request))
         return web.Response(text="ok", content_type="text/plain")
