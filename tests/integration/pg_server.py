@@ -34,7 +34,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -47,6 +46,8 @@ from typing import IO, Any, TypeVar
 
 import asyncpg
 import pytest
+
+from .local import free_port
 
 INSTALL_HINT = (
     "the postgres tests need PostgreSQL's server binaries (initdb, postgres): "
@@ -83,13 +84,6 @@ def server_binaries() -> Path | None:
 
 def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(".") if part.isdigit())
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class AdminConnection:

@@ -32,7 +32,8 @@ from smsgate.demo import seed_demo
 from smsgate.store import Store, open_store, utc_now
 from smsgate.wordlists import load_scanner
 
-from .pg_server import PostgresServer, free_port
+from .local import free_port
+from .pg_server import PostgresServer
 
 pytestmark = pytest.mark.postgres
 

@@ -9,9 +9,6 @@ makes it ``delivered``, and a 退订 typed at the phone opts it out.
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,16 +20,11 @@ from smsgate.store import Role
 
 from ..api.api_support import GatewayUnderTest, start_gateway
 from ..api.message_support import PHONE, message, seed_template
+from ..local import eventually, free_port
 from .conftest import TOKEN, KannelFactory
 from .harness import KannelHarness
 
 pytestmark = pytest.mark.kannel
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -58,15 +50,6 @@ async def wired(
     ):
         yield gw, kannel
         kannel.stop()  # before the gateway's runner, which waits for Kannel's connections
-
-
-async def eventually(check: Any, within: float = 15.0) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        value = await check()
-        if value or time.monotonic() > deadline:
-            return value
-        await asyncio.sleep(0.1)
 
 
 class TestThroughKannel:
@@ -98,7 +81,7 @@ class TestThroughKannel:
             _, body, _ = await gw.call("GET", f"/v1/messages/{accepted['id']}", token=sender)
             return bool(body["status"] == "delivered")
 
-        assert await eventually(delivered), "Kannel's delivery report never arrived"
+        assert await eventually(delivered, within=15), "Kannel's delivery report never arrived"
 
         await kannel.inject_mo(PHONE.lstrip("+"), "10690001", "退订")
         admin = await gw.key("acme", Role.ADMIN)
@@ -107,5 +90,5 @@ class TestThroughKannel:
             _, body, _ = await gw.call("GET", "/v1/opt-outs", token=admin)
             return list(body["opt_outs"])
 
-        [opt_out] = await eventually(opted_out)
+        [opt_out] = await eventually(opted_out, within=15)
         assert (opt_out["phone"], opt_out["kind"], opt_out["source"]) == (PHONE, "opt_out", "mo")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from smsgate.workers import run_workers
 
 from ..api.api_support import GatewayUnderTest, start_gateway
 from ..api.message_support import PHONE, message, seed_template
+from ..local import eventually
 from .peer_support import PASSWORD, SYSTEM_ID, Peer
 
 
@@ -54,15 +54,6 @@ async def workers(gw: GatewayUnderTest) -> AsyncIterator[None]:
     stop.set()
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.wait_for(task, 10)
-
-
-async def eventually(check: Any, within: float = 10.0) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        value = await check()
-        if value or time.monotonic() > deadline:
-            return value
-        await asyncio.sleep(0.05)
 
 
 @pytest.mark.usefixtures("workers")

@@ -29,7 +29,8 @@ from smsgate.store import (
 )
 from smsgate.store.postgres.migrations import MIGRATIONS
 
-from ..pg_server import PostgresServer, free_port
+from ..local import free_port
+from ..pg_server import PostgresServer
 from .store_support import T0, Tenant, at, creditor
 
 pytestmark = pytest.mark.postgres
