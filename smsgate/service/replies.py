@@ -32,6 +32,7 @@ import structlog
 
 from smsgate.carriers import InboundSms
 from smsgate.core.replies import ReplyKeywords
+from smsgate.core.sms import SIGNATURE_CLOSE, SIGNATURE_OPEN
 from smsgate.logs import mask_phone
 from smsgate.store import (
     REPLY_PREFIX,
@@ -92,12 +93,17 @@ async def _answered_message(
 ) -> Message | None:
     """The newest message to the phone that went through ``carrier`` (and its 签名, if quoted)."""
     for message in await tx.messages.recent_to_phone(sms.phone, now - ATTRIBUTION_WINDOW):
-        if sms.signature and not message.text.startswith(f"【{sms.signature}】"):
+        if sms.signature and not message.text.startswith(_signed_prefix(sms.signature)):
             continue
         attempts = await tx.attempts.of_message(message.id)
         if any(attempt.carrier == carrier for attempt in attempts):
             return message
     return None
+
+
+def _signed_prefix(signature: str) -> str:
+    """How a text signed with ``signature`` begins (``【安信消费金融】``)."""
+    return f"{SIGNATURE_OPEN}{signature}{SIGNATURE_CLOSE}"
 
 
 def _reply(
