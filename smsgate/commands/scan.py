@@ -66,8 +66,22 @@ def run(args: argparse.Namespace) -> int:
 def scan_lines(scanner: Scanner, lines: TextIO, out: TextIO, audience: Audience) -> None:
     """Write one JSON result line to ``out`` for every line of ``lines``."""
     for line in lines:
-        out.write(json.dumps(_scan_line(scanner, line, audience), ensure_ascii=False) + "\n")
+        out.write(_json_line(_scan_line(scanner, line, audience)) + "\n")
         out.flush()
+
+
+def _json_line(result: dict[str, object]) -> str:
+    """``result`` as readable JSON; ASCII-escaped only when it holds a lone surrogate.
+
+    A ``\\ud800`` escape in the input decodes to a lone surrogate, which no
+    UTF-8 stdout can write: such a line is written with ``\\uXXXX`` escapes.
+    """
+    encoded = json.dumps(result, ensure_ascii=False)
+    try:
+        encoded.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(result)
+    return encoded
 
 
 def _scan_line(scanner: Scanner, line: str, default: Audience) -> dict[str, object]:

@@ -75,6 +75,11 @@ class SmsMeasure:
     units: int
     segments: int
 
+    @property
+    def cost_order(self) -> tuple[bool, int]:
+        """A sort key by what a text costs: any UCS-2 text above any GSM-7 one, then by units."""
+        return self.encoding is Encoding.UCS2, self.units
+
 
 def encoding_of(text: str) -> Encoding:
     """GSM-7 if every character is in the basic or extension table, else UCS-2."""

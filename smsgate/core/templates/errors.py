@@ -118,9 +118,15 @@ class RenderRefused(ValueError):
 
 
 class RenderedTooLong(RenderRefused):
-    """The rendered text is longer than any SMS we are willing to send."""
+    """The rendered text is longer than any SMS we are willing to send.
+
+    Rendering stops at the first piece that crosses the limit, so ``length``
+    (the characters rendered by then) is a lower bound of the full length.
+    """
 
     def __init__(self, length: int, limit: int) -> None:
         self.length = length
         self.limit = limit
-        super().__init__(f"rendered text is {length} characters; the limit is {limit}")
+        super().__init__(
+            f"rendered text exceeds the limit of {limit} characters (rendering stopped at {length})"
+        )

@@ -13,6 +13,14 @@ so text on both sides joins (``公{# x #}安`` can only render as 公安). A
 ``{{ variable }}`` always renders something (values are never empty) and an
 ``{% elif %}``/``{% else %}`` separates branches that never appear together,
 so those end a run: a sensitive term is never invented across them.
+
+A parsed template is also held to a size: at most :data:`MAX_NESTING_DEPTH`
+levels of nodes (Jinja's code generator and Python's compiler recurse on the
+tree, and Python refuses more than 100 levels of indentation, so a deeper
+tree would fail later with an error no author could read) and at most
+:data:`MAX_TEMPLATE_NODES` nodes (far more than a 2,000-character body can
+hold; it bounds the work of everything downstream, rendering included); a
+body itself may have at most :data:`MAX_TEMPLATE_CHARS` characters.
 """
 
 from __future__ import annotations
@@ -32,6 +40,14 @@ NEWLINE = re.compile(r"\r\n|\r|\n")
 TAG_BEGINS = frozenset({"variable_begin", "block_begin", "comment_begin", "raw_begin"})
 # Block keywords that start a branch which never renders next to the previous one.
 RUN_BREAKING_KEYWORDS = frozenset({"elif", "else"})
+#: A template's tree is at most this deep: ``{% if %}`` blocks, operators and
+#: filter chains each add a level; real templates use fewer than ten.
+MAX_NESTING_DEPTH = 40
+#: A template's tree has at most this many nodes (a body has at most about one per character).
+MAX_TEMPLATE_NODES = 8_000
+#: Longer bodies are refused before lexing: Jinja's lexer slows down faster than
+#: linearly on long texts, and the API admits 2,000 characters anyway.
+MAX_TEMPLATE_CHARS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +117,11 @@ class _TrackedStream:
         except TemplateSyntaxError:
             self.wrap_failed = not self.lexer_failed
             raise
+        except ValueError:
+            # int() refuses a literal of more than sys.get_int_max_str_digits() digits.
+            self.wrap_failed = True
+            line = line_and_column(self.body, self.raw_start)[0]
+            raise TemplateSyntaxError("number with too many digits", line) from None
 
     def offset_of_failure(self, current: Token | None, message: str) -> int:
         """Best effort: the parser sometimes fails one token after the culprit."""
@@ -118,14 +139,22 @@ class _TrackedStream:
 
 
 def parse_template(environment: Environment, body: str) -> nodes.Template:
-    """Parse ``body``; raises :class:`TemplateSyntaxProblem` with line and, if known, column."""
+    """Parse ``body``; raises :class:`TemplateSyntaxProblem` with line and, if known, column.
+
+    A body longer than :data:`MAX_TEMPLATE_CHARS`, or a tree deeper than
+    :data:`MAX_NESTING_DEPTH` or larger than :data:`MAX_TEMPLATE_NODES`, is a
+    :class:`TemplateSyntaxProblem` too.
+    """
+    if len(body) > MAX_TEMPLATE_CHARS:
+        message = f"the template is longer than {MAX_TEMPLATE_CHARS} characters"
+        raise TemplateSyntaxProblem(message)
     stream = _TrackedStream(environment, body)
     parser: Parser | None = None
     try:
         # Parse "" first: Parser() lexes its source eagerly, ours is fed below.
         parser = Parser(environment, "")
         parser.stream = TokenStream(stream.tokens(), None, None)
-        return parser.parse()
+        ast = parser.parse()
     except TemplateSyntaxError as error:
         current = parser.stream.current if parser is not None else None
         message = error.message or "syntax error"
@@ -134,6 +163,27 @@ def parse_template(environment: Environment, body: str) -> nodes.Template:
         raise TemplateSyntaxProblem(message, error.lineno, located) from None
     except RecursionError:
         raise TemplateSyntaxProblem("the template is nested too deeply") from None
+    check_size(ast)
+    return ast
+
+
+def check_size(ast: nodes.Template) -> None:
+    """Raise :class:`TemplateSyntaxProblem` for a tree too deep or too large to compile.
+
+    Walks with an explicit stack: recursion is what a deep tree must not get.
+    """
+    stack: list[tuple[nodes.Node, int]] = [(ast, 0)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_NESTING_DEPTH:
+            message = f"the template is nested too deeply (more than {MAX_NESTING_DEPTH} levels)"
+            raise TemplateSyntaxProblem(message, node.lineno or None)
+        if count > MAX_TEMPLATE_NODES:
+            message = f"the template is too large (more than {MAX_TEMPLATE_NODES} parts)"
+            raise TemplateSyntaxProblem(message, node.lineno or None)
+        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
 
 
 class Locator:

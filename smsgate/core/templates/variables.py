@@ -24,6 +24,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
+from smsgate.core.sms import measure
+
 CENT = Decimal("0.01")
 DEFAULT_STR_MAX_LENGTH = 20
 MAX_STR_LENGTH = 500
@@ -242,7 +244,7 @@ class EnumVariable:
 
     @property
     def max_rendered_length(self) -> int:
-        return len(self.sample())
+        return max(map(len, self.values))
 
     def coerce(self, value: object) -> str:
         if not isinstance(value, str) or value not in self.values:
@@ -250,7 +252,9 @@ class EnumVariable:
         return value
 
     def sample(self) -> str:
-        return max(self.values, key=len)
+        # The costliest value on the air, not the one with most code points:
+        # "😀😀" (UCS-2, 4 units) costs more than "abc" (GSM-7, 3 septets).
+        return max(self.values, key=lambda value: measure(value).cost_order)
 
 
 Variable = StrVariable | IntVariable | MoneyVariable | DateVariable | PhoneVariable | EnumVariable

@@ -238,6 +238,18 @@ class TestSandboxEnvironment:
             SmsSandbox().from_string(body).render(name="张三")
 
 
+class TestSandboxLimits:
+    """The environment holds text compiled straight from a string to the parser's size limits."""
+
+    def test_deep_text_is_refused_by_the_environment(self) -> None:
+        with pytest.raises(TemplateError, match="nested too deeply"):
+            SmsSandbox().from_string("{{ name" + "|trim" * 60 + " }}")
+
+    def test_loops_cannot_be_compiled(self) -> None:
+        with pytest.raises(TemplateError, match="cannot be compiled in the SMS sandbox"):
+            SmsSandbox().from_string("{% for c in name %}{{ c }}{% endfor %}")
+
+
 class TestForbiddenStatements:
     """Every statement but if/elif/else is refused, naming the tag and its line."""
 
