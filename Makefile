@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Re-install whenever the dependency list changes.
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install system-deps run test lint fmt bench clean
+.PHONY: install system-deps run test lint fmt bench soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/api_bench.py
 	$(BIN)/python benchmarks/dispatch_bench.py
 	$(BIN)/python benchmarks/store_bench.py
+
+## make soak (not in CI): the long versions of the load, fuzz, fault and schema-fuzz tests;
+## SOAK_STAGES="load faults" runs only those (see scripts/soak)
+soak: $(STAMP) system-deps
+	scripts/soak $(SOAK_STAGES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Load tests: a real gateway process under a steady, mixed, open-loop load (and ``make soak``)."""
