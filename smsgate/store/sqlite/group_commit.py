@@ -27,7 +27,8 @@ with``: "a 202 means committed" holds. If the COMMIT fails, nothing of the
 group is durable and every unit raises its ``StoreError``; units whose
 blocks raised wait for the outcome as well, because what they saw may have
 come from other units of the group. If SQLite ends the transaction early
-(``INSERT OR ROLLBACK``, disk full), the group's units raise likewise.
+(``INSERT OR ROLLBACK``, disk full), the group's units raise likewise, with
+``StoreUnavailable`` when the disk or the file failed (the API answers 503).
 
 A unit sees the writes of earlier units of its group, exactly as if they had
 committed just before it: writers stay serialised, which is what keeps
@@ -121,12 +122,12 @@ class GroupCommit:
             yield session
         except BaseException as error:
             session.end()
-            self._line.when_idle(partial(self._end_unit, group, keep=False))
+            self._line.when_idle(partial(self._end_unit, group, session, keep=False))
             if isinstance(error, Exception):  # not for cancellation: stop at once
                 await group.outcome()
             raise
         session.end()
-        self._line.when_idle(partial(self._end_unit, group, keep=True))
+        self._line.when_idle(partial(self._end_unit, group, session, keep=True))
         await group.outcome()
 
     @asynccontextmanager
@@ -163,9 +164,11 @@ class GroupCommit:
                 self._line.run(rollback)
         self._pass_turn()
 
-    def _end_unit(self, group: _Group, *, keep: bool) -> None:
+    def _end_unit(self, group: _Group, session: Session, *, keep: bool) -> None:
         """Release or undo the unit's savepoint, then pass the turn on."""
         try:
+            if session.lost is not None:  # SQLite already rolled the group back
+                raise session.lost
             self._line.run(_release if keep else _undo)
             if not self._line.connection.in_transaction:
                 raise StoreError("the transaction ended early")
@@ -177,11 +180,17 @@ class GroupCommit:
         self._pass_turn()
 
     def _break(self, group: _Group, error: StoreError) -> None:
-        """Give up a group whose transaction SQLite already ended or cannot continue."""
+        """Give up a group whose transaction SQLite already ended or cannot continue.
+
+        Every unit of the group raises: ``StoreUnavailable`` when the database
+        could not take the writes (disk full, I/O error), so callers answer
+        503 and clients retry, else a plain ``StoreError``.
+        """
         self._group = None
         with suppress(StoreError):
             self._line.run(rollback)
-        lost = StoreError("the transaction was lost before its commit; nothing of it was saved")
+        kind = StoreUnavailable if isinstance(error, StoreUnavailable) else StoreError
+        lost = kind("the transaction was lost before its commit; nothing of it was saved")
         lost.__cause__ = error
         group.end(lost)
 

@@ -116,6 +116,8 @@ class Session:
     def __init__(self, line: SerialConnection) -> None:
         self._line = line
         self._open = True
+        #: The error with which SQLite ended the whole transaction (disk full, I/O error).
+        self.lost: StoreError | None = None
 
     async def call(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run a short statement ``work`` inline; raises ``StoreError``s."""
@@ -124,11 +126,12 @@ class Session:
             await self._line.settled()
         try:
             return self._line.run(work)
-        except StoreError:
+        except StoreError as error:
             if not self._line.connection.in_transaction:
                 # SQLite ended the whole transaction (disk full, I/O error):
                 # further statements would autocommit one by one, so refuse them.
                 self._open = False
+                self.lost = self.lost or error
             raise
 
     async def call_offloaded(self, work: Callable[[sqlite3.Connection], T]) -> T:
