@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from smsgate.store.errors import StoreError, StoreUnavailable
+from smsgate.store.errors import StoreBusy, StoreError, StoreUnavailable
 from smsgate.store.ports import UnitOfWork
 from smsgate.store.postgres.migrations import apply_migrations
 from smsgate.store.postgres.session import Connection, Session
@@ -43,6 +43,9 @@ from smsgate.store.postgres.unit import PostgresUnitOfWork
 POOL_SIZE = 10
 LOCK_TIMEOUT_MS = 5_000
 CONNECT_TIMEOUT_S = 10.0
+#: The longest a unit of work waits for a pooled connection: when every
+#: connection is stuck (a frozen server), callers get a 503 instead of waiting forever.
+ACQUIRE_TIMEOUT_S = 10.0
 CLOSE_TIMEOUT_S = 10.0
 _BEGIN_WRITE = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
 _BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -156,7 +159,9 @@ class PostgresStore:
             raise StoreUnavailable("the store is closed")
         pool = self._pool
         try:
-            connection = await pool.acquire()
+            connection = await pool.acquire(timeout=ACQUIRE_TIMEOUT_S)
+        except TimeoutError:
+            raise StoreBusy(f"no database connection free within {ACQUIRE_TIMEOUT_S:g} s") from None
         except DRIVER_ERRORS as error:
             raise translate(error) from error
         try:

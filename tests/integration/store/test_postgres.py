@@ -23,10 +23,12 @@ from smsgate.store import (
     ReviewDecision,
     SchemaTooNew,
     Store,
+    StoreBusy,
     StoreError,
     StoreUnavailable,
     open_store,
 )
+from smsgate.store.postgres import store as postgres_store
 from smsgate.store.postgres.migrations import MIGRATIONS
 
 from ..local import free_port
@@ -209,3 +211,19 @@ class TestUnavailable:
             async with store.transaction() as tx:
                 await tx.creditors.add(creditor("second"))
         await store.ping()  # the pool replaced the dead connection
+
+    async def test_no_free_connection_is_busy_not_a_hang(
+        self, pg_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With every pooled connection held, a unit gets ``StoreBusy`` (503), not a hang."""
+        monkeypatch.setattr(postgres_store, "ACQUIRE_TIMEOUT_S", 0.3)
+        single = await open_store(f"{pg_url}&pool_size=1")
+        try:
+            async with single.read():
+                with pytest.raises(StoreBusy):
+                    async with single.read():
+                        pass
+            async with single.read() as tx:  # released: free again
+                assert await tx.creditors.get("nobody") is None
+        finally:
+            await single.close()
