@@ -9,17 +9,28 @@ every send.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from smsgate.api.keys import mint_key
+from smsgate.api.problems import Problem
 from smsgate.core.policy import profile_from_config
 from smsgate.core.sms import sign
-from smsgate.store import ApiKey, AuditEvent, Creditor, JsonObject, Role, Store, Webhook
+from smsgate.service.keys import KeyActor, KeyDesk, Rotation
+from smsgate.store import (
+    ApiKey,
+    AuditEvent,
+    Creditor,
+    JsonObject,
+    Role,
+    Store,
+    Webhook,
+    utc_now,
+)
 from smsgate.store.audit import AuditAction
 from smsgate.webhooks.config import WEBHOOK_CONFIGURED, WEBHOOK_REMOVED, check_webhook_url
 
 OPERATOR = "operator:cli"
+OPERATOR_ACTOR = KeyActor(OPERATOR, creditor_id=None)
 
 
 async def create_creditor(
@@ -55,20 +66,45 @@ async def create_key(
     store: Store, creditor_id: str, roles: Iterable[Role], *, at: datetime, label: str = ""
 ) -> tuple[ApiKey, str]:
     """Mint and store an API key; returns the record and the secret token (shown once)."""
-    key, token = mint_key(creditor_id, roles, at, label)
-    async with store.transaction() as tx:
-        await tx.api_keys.add(key)
-        await tx.audit.append(
-            AuditEvent(
-                at,
-                creditor_id,
-                OPERATOR,
-                AuditAction.KEY_CREATED,
-                key.id,
-                {"roles": sorted(key.roles), "label": label},
-            )
-        )
-    return key, token
+    issued = await _key_desk(store, at).create(OPERATOR_ACTOR, creditor_id, roles, label)
+    return issued.key, issued.token
+
+
+async def list_keys(store: Store, creditor_id: str) -> list[ApiKey]:
+    """The creditor's keys, revoked ones included; raises ``ValueError`` for no such creditor."""
+    async with store.read() as tx:
+        if await tx.creditors.get(creditor_id) is None:
+            raise ValueError(f"no creditor {creditor_id!r}")
+    return await _key_desk(store, utc_now()).list(creditor_id)
+
+
+async def rotate_key(store: Store, key_id: str, *, at: datetime, grace: timedelta) -> Rotation:
+    """Replace a key by a new one with the same roles; the old one works ``grace`` longer.
+
+    Raises ``ValueError`` for an unknown, revoked or already rotated key, or a bad grace.
+    """
+    try:
+        return await _key_desk(store, at).rotate(OPERATOR_ACTOR, key_id, grace)
+    except Problem as problem:
+        raise ValueError(problem.detail) from None
+
+
+async def revoke_key(store: Store, key_id: str, *, at: datetime) -> ApiKey:
+    """Revoke a key now, even a creditor's last admin key (the operator rescues tenants).
+
+    Idempotent: an already revoked key is returned unchanged. Raises
+    ``ValueError`` for an unknown key.
+    """
+    try:
+        return await _key_desk(store, at).revoke(OPERATOR_ACTOR, key_id)
+    except Problem as problem:
+        raise ValueError(problem.detail) from None
+
+
+def _key_desk(store: Store, at: datetime) -> KeyDesk:
+    # A separate process: no key ring to evict from; serving instances drop
+    # their cached lookups within SMSGATE_AUTH_CACHE_SECONDS.
+    return KeyDesk(store, lambda: at)
 
 
 async def configure_webhook(store: Store, creditor_id: str, url: str, *, at: datetime) -> Webhook:

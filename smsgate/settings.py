@@ -45,6 +45,12 @@ class Settings:
     carrier_environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     dispatch_in_process: bool = True
     auth_cache_seconds: float = 5.0
+    #: Failed authentications one client address may make per window before it is refused.
+    auth_failure_limit: int = 20
+    auth_failure_window_seconds: int = 60
+    #: ``SMSGATE_TRUST_PROXY``: take the client address from ``X-Forwarded-For`` (set it
+    #: only behind a proxy that appends to that header); the UI reads the same variable.
+    trust_proxy: bool = False
     #: How long a dispatcher holds a claimed message; a crashed one's claims wait this long.
     dispatch_lease_seconds: int = 300
     dispatch_batch_size: int = 50
@@ -88,8 +94,22 @@ class Settings:
                 _int(env, "SMSGATE_AUTH_CACHE_SECONDS", int(defaults.auth_cache_seconds), 0)
             ),
             webhook_secret=_webhook_secret(env),
+            trust_proxy=env.get("SMSGATE_TRUST_PROXY", "0") in {"1", "true", "yes"},
+            **_auth_throttling(env, defaults),
             **_dispatch_tuning(env, defaults),
         )
+
+
+def _auth_throttling(env: Mapping[str, str], defaults: Settings) -> dict[str, int]:
+    return {
+        "auth_failure_limit": _int(
+            env, "SMSGATE_AUTH_FAILURE_LIMIT", defaults.auth_failure_limit, 1, 1_000_000
+        ),
+        "auth_failure_window_seconds": _int(
+            env, "SMSGATE_AUTH_FAILURE_WINDOW_SECONDS", defaults.auth_failure_window_seconds,
+            1, 86_400,
+        ),
+    }  # fmt: skip
 
 
 def _dispatch_tuning(env: Mapping[str, str], defaults: Settings) -> dict[str, int]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from smsgate.api.auth_throttle import AuthThrottle
 from smsgate.api.keys import KeyRing
 from smsgate.api.metrics import GatewayMetrics
 from smsgate.carriers.fleet import CarrierFleet
@@ -20,6 +21,8 @@ class Gateway:
 
     ``carriers`` is there even when this instance does not dispatch
     (``SMSGATE_DISPATCH=0``): delivery reports and replies still arrive here.
+    ``auth_throttle`` counts failed authentications of the API and the UI
+    sign-in together (see ``smsgate.api.auth_throttle``).
     """
 
     settings: Settings
@@ -29,3 +32,4 @@ class Gateway:
     metrics: GatewayMetrics
     clock: Callable[[], datetime]
     carriers: CarrierFleet
+    auth_throttle: AuthThrottle = field(default_factory=AuthThrottle)

@@ -52,6 +52,13 @@ class GatewayMetrics:
             ["carrier", "intent"],
             registry=self.registry,
         )
+        self.auth_failures = Counter(
+            "smsgate_auth_failures",
+            "Refused authentications by surface (api, ui) and reason"
+            " (missing_key, malformed_key, unknown_key, revoked_key, rate_limited).",
+            ["surface", "reason"],
+            registry=self.registry,
+        )
         self.queue_depth = Gauge(
             "smsgate_outbox_depth", "Messages waiting in the outbox.", registry=self.registry
         )

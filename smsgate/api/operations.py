@@ -4,6 +4,11 @@ The table drives three things, so they cannot drift apart: the aiohttp
 routes, the authentication and role check that wraps every handler (a route
 cannot forget it), and the OpenAPI document. A handler receives a
 :class:`Call` (request, principal, gateway) and returns a response.
+
+Authentication (:func:`authenticate`, which the UI's sign-in uses too) asks
+the failed-auth throttle first, so a client address over its limit gets 429
+``auth_rate_limited`` before any key is looked at; every operation that
+needs a key documents that 429.
 """
 
 from __future__ import annotations
@@ -12,12 +17,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from aiohttp import web
 
+from smsgate.api.auth_throttle import client_address
 from smsgate.api.gateway import Gateway
-from smsgate.api.keys import Principal
+from smsgate.api.keys import KeyRefusal, Principal
 from smsgate.api.problems import Problem, ProblemCode
 from smsgate.store import Role
+
+log = structlog.get_logger(__name__)
 
 GATEWAY: web.AppKey[Gateway] = web.AppKey("gateway", Gateway)
 
@@ -50,6 +59,23 @@ class Response:
 
 
 @dataclass(frozen=True, slots=True)
+class QueryParameter:
+    """An optional query parameter: its JSON Schema and what it does (for the OpenAPI document)."""
+
+    schema: Mapping[str, Any]
+    description: str
+
+
+def page_limit(most: int, default: int = 100) -> QueryParameter:
+    """The ``limit`` parameter of a list: how many items, from 1 to ``most``."""
+    schema = {"type": "integer", "minimum": 1, "maximum": most, "default": default}
+    return QueryParameter(schema, f"At most this many items (1..{most})")
+
+
+PHONE_FILTER = QueryParameter({"type": "string"}, "Only this phone number (E.164; send '+' as %2B)")
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     """One method and path. ``roles`` empty means public (ops endpoints)."""
 
@@ -63,11 +89,24 @@ class Operation:
     request_model: Any = None
     responses: Mapping[int, Response] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, QueryParameter] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.roles and 429 not in self.responses:
+            responses = {**self.responses, 429: AUTH_RATE_LIMITED_RESPONSE}
+            object.__setattr__(self, "responses", responses)  # frozen: set once, here
 
     @property
     def public(self) -> bool:
         """Whether the operation needs no API key."""
         return not self.roles
+
+
+#: What every operation needing a key may answer when the caller's address is throttled.
+AUTH_RATE_LIMITED_RESPONSE = Response(
+    "Too many failed authentications from this address (auth_rate_limited; see Retry-After)",
+    problem=True,
+)
 
 
 def bearer_token(request: web.Request) -> str | None:
@@ -85,18 +124,46 @@ def route_handler(operation: Operation) -> Callable[[web.Request], Awaitable[web
 
     async def authorised(request: web.Request) -> web.StreamResponse:
         gateway = request.app[GATEWAY]
-        token = bearer_token(request)
-        principal = await gateway.keys.principal(token) if token else None
-        if principal is None:
-            raise Problem(
-                401, ProblemCode.UNAUTHORIZED, "send a valid API key as 'Authorization: Bearer …'"
-            )
+        principal = await authenticate(request, bearer_token(request), surface="api")
         if not principal.roles & operation.roles:
             needed = ", ".join(sorted(operation.roles))
             raise Problem(403, ProblemCode.FORBIDDEN, f"this key lacks the role: one of {needed}")
         return await handler(Call(request, principal, gateway))
 
     return authorised
+
+
+async def authenticate(request: web.Request, token: str | None, *, surface: str) -> Principal:
+    """The principal of the live key ``token``, for a request from the API or the UI.
+
+    Raises a 429 ``auth_rate_limited`` :class:`Problem` (with ``retry_after``)
+    while the client's address is throttled, whatever the token, and a 401
+    ``unauthorized`` one for a missing, malformed, unknown or revoked key,
+    which counts against the address unless no key was sent at all.
+    """
+    gateway = request.app[GATEWAY]
+    client = client_address(request, gateway.settings.trust_proxy)
+    wait = gateway.auth_throttle.retry_after(client)
+    if wait is not None:
+        gateway.metrics.auth_failures.labels(surface, "rate_limited").inc()
+        raise Problem(
+            429,
+            ProblemCode.AUTH_RATE_LIMITED,
+            f"too many failed authentications from this address; retry in {wait} s",
+            retry_after=wait,
+        )
+    check = await gateway.keys.check(token)
+    if check.principal is not None:
+        return check.principal
+    refusal = check.refusal or KeyRefusal.UNKNOWN
+    gateway.metrics.auth_failures.labels(surface, refusal.value).inc()
+    log.info("auth_failed", client=client, surface=surface, reason=refusal.value, key=check.key_id)
+    if refusal is not KeyRefusal.MISSING and gateway.auth_throttle.failed(client):
+        limit, window = gateway.auth_throttle.limit, gateway.auth_throttle.window
+        log.warning("auth_rate_limited", client=client, surface=surface, limit=limit, window=window)
+    raise Problem(
+        401, ProblemCode.UNAUTHORIZED, "send a valid API key as 'Authorization: Bearer …'"
+    )
 
 
 def add_routes(app: web.Application, operations: list[Operation]) -> None:

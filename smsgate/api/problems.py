@@ -47,6 +47,9 @@ class ProblemCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     CALLBACK_REJECTED = "callback_rejected"
     CALLBACK_INVALID = "callback_invalid"
+    AUTH_RATE_LIMITED = "auth_rate_limited"
+    REQUEST_TIMEOUT = "request_timeout"
+    LAST_ADMIN_KEY = "last_admin_key"
 
 
 _TITLES = {
@@ -74,6 +77,9 @@ _TITLES = {
     ProblemCode.INTERNAL_ERROR: "Internal error",
     ProblemCode.CALLBACK_REJECTED: "Callback not authenticated",
     ProblemCode.CALLBACK_INVALID: "Callback cannot be read",
+    ProblemCode.AUTH_RATE_LIMITED: "Too many failed authentications",
+    ProblemCode.REQUEST_TIMEOUT: "Request body not received in time",
+    ProblemCode.LAST_ADMIN_KEY: "The creditor's last admin key",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from smsgate.api import (
     callback_routes,
     contact_routes,
+    key_routes,
     message_routes,
     ops_routes,
     template_routes,
@@ -20,4 +21,5 @@ def all_operations() -> list[Operation]:
         *message_routes.OPERATIONS,
         *contact_routes.OPERATIONS,
         *callback_routes.OPERATIONS,
+        *key_routes.OPERATIONS,
     ]

@@ -1,7 +1,9 @@
-"""Administrative commands: migrate, creditors create / webhook, keys create, audit verify.
+"""Administrative commands: migrate, creditors create / webhook, keys, audit verify.
 
 The DESIGN.md contract: ``keys create`` prints the new key alone on its last
-line, so scripts can take it with ``tail -1``. ``creditors webhook --url``
+line, so scripts can take it with ``tail -1``; ``keys rotate`` does the same
+with the successor key. ``keys list`` prints one line per key (id, roles,
+label, state, last use), never a token. ``creditors webhook --url``
 does the same with the creditor's derived webhook signing secret.
 """
 
@@ -11,6 +13,7 @@ import argparse
 import asyncio
 import os
 import sys
+from datetime import datetime, timedelta
 from typing import Any
 
 from smsgate import admin
@@ -42,11 +45,30 @@ def register(subparsers: Any) -> None:
     key.add_argument("--roles", required=True, help="comma-separated: sender,author,reviewer,admin")
     key.add_argument("--label", default="")
     key.set_defaults(handler=lambda args: _run(_create_key(args)))
+    _register_key_lifecycle(key_commands)
 
     audit = subparsers.add_parser("audit", help="the audit log")
     audit_commands = audit.add_subparsers(dest="action", required=True)
     verify = audit_commands.add_parser("verify", help="check the hash chain of the audit log")
     verify.set_defaults(handler=lambda args: _run(_verify()))
+
+
+def _register_key_lifecycle(key_commands: Any) -> None:
+    listing = key_commands.add_parser("list", help="list a creditor's keys (never their tokens)")
+    listing.add_argument("--creditor", required=True)
+    listing.set_defaults(handler=lambda args: _run(_list_keys(args)))
+    rotate = key_commands.add_parser(
+        "rotate", help="replace a key by a new one with the same roles; prints it on the last line"
+    )
+    rotate.add_argument("key_id")
+    rotate.add_argument(
+        "--grace", type=int, default=0, metavar="SECONDS",
+        help="how long the old key keeps working (0 to 604800, default 0)",
+    )  # fmt: skip
+    rotate.set_defaults(handler=lambda args: _run(_rotate_key(args)))
+    revoke = key_commands.add_parser("revoke", help="revoke a key now (idempotent)")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(handler=lambda args: _run(_revoke_key(args)))
 
 
 def _register_webhook(creditor_commands: Any) -> None:
@@ -112,6 +134,57 @@ async def _create_key(args: argparse.Namespace) -> int:
     print("store it now: it is not shown again")
     print(token)
     return EXIT_OK
+
+
+async def _list_keys(args: argparse.Namespace) -> int:
+    store = await open_store(database_url(os.environ))
+    try:
+        keys = await admin.list_keys(store, args.creditor)
+    finally:
+        await store.close()
+    now = utc_now()
+    for key in keys:
+        state = "live" if key.revoked_at is None else _revocation(key.revoked_at, now)
+        used = "never used" if key.last_used_at is None else f"used {_instant(key.last_used_at)}"
+        label = f" {key.label!r}" if key.label else ""
+        print(f"{key.id} {','.join(sorted(key.roles))}{label} {state}, {used}")
+    return EXIT_OK
+
+
+async def _rotate_key(args: argparse.Namespace) -> int:
+    grace = timedelta(seconds=args.grace)
+    store = await open_store(database_url(os.environ))
+    try:
+        rotation = await admin.rotate_key(store, args.key_id, at=utc_now(), grace=grace)
+    finally:
+        await store.close()
+    old, new = rotation.old, rotation.new.key
+    assert old.revoked_at is not None  # a rotation always schedules it
+    print(f"created key {new.id} for {new.creditor_id} with roles {','.join(sorted(new.roles))}")
+    print(f"key {old.id} stops working at {_instant(old.revoked_at)}")
+    print("store it now: it is not shown again")
+    print(rotation.new.token)
+    return EXIT_OK
+
+
+async def _revoke_key(args: argparse.Namespace) -> int:
+    store = await open_store(database_url(os.environ))
+    try:
+        key = await admin.revoke_key(store, args.key_id, at=utc_now())
+    finally:
+        await store.close()
+    assert key.revoked_at is not None  # revoke_key returns the key as revoked
+    print(f"key {key.id} of {key.creditor_id} revoked at {_instant(key.revoked_at)}")
+    return EXIT_OK
+
+
+def _revocation(revoked_at: datetime, now: datetime) -> str:
+    verb = "revoked" if revoked_at <= now else "revoked from"
+    return f"{verb} {_instant(revoked_at)}"
+
+
+def _instant(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def _webhook(args: argparse.Namespace) -> int:

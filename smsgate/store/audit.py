@@ -34,6 +34,7 @@ class AuditAction(StrEnum):
     CREDITOR_CREATED = "creditor.created"
     KEY_CREATED = "key.created"
     KEY_REVOKED = "key.revoked"
+    KEY_ROTATED = "key.rotated"
     TEMPLATE_CREATED = "template.created"
     TEMPLATE_SUBMITTED = "template.submitted"
     TEMPLATE_APPROVED = "template.approved"

@@ -103,7 +103,15 @@ class ApiKeyRepository(Protocol):
         ...
 
     async def revoke(self, key_id: str, at: datetime) -> bool:
-        """Revoke a live key; ``False`` if it is unknown or already revoked."""
+        """Set the key's ``revoked_at`` to ``at`` (now, or a future instant: a scheduled
+        revocation); ``False`` if it is unknown or already revoked at or before ``at``.
+
+        A scheduled revocation can be brought forward, never pushed back.
+        """
+        ...
+
+    async def mark_used(self, key_id: str, at: datetime) -> None:
+        """Record that the key was used at ``at``; never moves ``last_used_at`` backwards."""
         ...
 
 

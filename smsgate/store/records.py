@@ -18,7 +18,7 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeAlias
 
@@ -119,7 +119,13 @@ class Creditor:
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
-    """An API key of one creditor. Only a hash of its secret is kept; the secret is shown once."""
+    """An API key of one creditor. Only a hash of its secret is kept; the secret is shown once.
+
+    ``revoked_at`` in the future is a scheduled revocation (a rotated key's
+    grace period): the key works until that instant, and not from it on.
+    ``last_used_at`` is when a request last presented it, recorded at most
+    about once a minute (see ``smsgate.api.keys.KeyUsage``).
+    """
 
     id: str
     creditor_id: str
@@ -128,14 +134,19 @@ class ApiKey:
     created_at: datetime
     label: str = ""
     revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if not self.roles:
             raise ValueError("an API key needs at least one role")
 
-    def may(self, role: Role) -> bool:
-        """Whether the key is live and has ``role``."""
-        return self.revoked_at is None and role in self.roles
+    def live_at(self, at: datetime) -> bool:
+        """Whether the key works at ``at``: not revoked, or revoked only later."""
+        return self.revoked_at is None or self.revoked_at > at
+
+    def may(self, role: Role, at: datetime | None = None) -> bool:
+        """Whether the key is live at ``at`` (default: now) and has ``role``."""
+        return self.live_at(datetime.now(UTC) if at is None else at) and role in self.roles
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,15 +3,17 @@
 A person signs in with an API key of their creditor that holds the
 ``reviewer`` or ``admin`` role (a sender's or author's key is refused with
 a message saying so); there are no passwords to manage or leak. The key is
-resolved through the gateway's :class:`~smsgate.api.keys.KeyRing`, exactly
-as the API does, and then forgotten: the session cookie (see ``sessions``)
-holds only the key's id.
+resolved exactly as the API resolves it (``authenticate``: the same key
+ring, and the same failed-auth throttle, so the form cannot be used to guess
+keys: an address over the limit gets the form back with 429), and then
+forgotten: the session cookie (see ``sessions``) holds only the key's id.
 
 Every page handler is wrapped by :func:`guarded`, so none can forget to:
 
 1. open the session cookie (missing, forged or expired: back to sign-in);
-2. re-read the key by id, so a revoked key, or one whose roles no longer
-   allow the UI, loses its sessions at the next click, not at expiry;
+2. re-read the key by id, so a revoked key (or a rotated one whose grace
+   period is over), or one whose roles no longer allow the UI, loses its
+   sessions at the next click, not at expiry;
 3. check the CSRF token of every POST (a 403 page on mismatch, nothing
    changed), and the sign-in form's own double-submit token;
 4. re-issue the cookie with a new last-seen time (the idle timeout).
@@ -35,8 +37,8 @@ from multidict import MultiDict, MultiDictProxy
 
 from smsgate.api.gateway import Gateway
 from smsgate.api.keys import Principal
-from smsgate.api.operations import GATEWAY
-from smsgate.api.problems import Problem
+from smsgate.api.operations import GATEWAY, authenticate
+from smsgate.api.problems import Problem, ProblemCode
 from smsgate.store import Role
 from smsgate.web.catalogue import Translator
 from smsgate.web.context import (
@@ -57,6 +59,8 @@ log = structlog.get_logger(__name__)
 #: The roles that may sign in to the UI at all.
 SIGN_IN_ROLES = frozenset({Role.REVIEWER, Role.ADMIN})
 HOME = f"{UI_PREFIX}/queue"
+#: The catalogue entry of the sign-in page's "too many failed attempts" message.
+RATE_LIMITED = "login.rate_limited"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +166,7 @@ async def _answer(handler: PageHandler, page: Page) -> web.StreamResponse:
 async def _viewer(gateway: Gateway, session: UiSession) -> Viewer | None:
     async with gateway.store.read() as tx:
         key = await tx.api_keys.get(session.key_id)
-    if key is None or key.revoked_at is not None or key.creditor_id != session.creditor_id:
+    if key is None or not key.live_at(gateway.clock()) or key.creditor_id != session.creditor_id:
         return None
     if not key.roles & SIGN_IN_ROLES:
         return None
@@ -241,10 +245,10 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
         log.warning("ui_csrf_rejected", path=request.path, actor="anonymous")
         return _sign_in_page(request, status=403, error="error.csrf", target=target)
     token = str(form.get("key", "")).strip()
-    principal = await gateway.keys.principal(token) if token else None
-    if principal is None:
-        log.info("ui_sign_in_refused", reason="unknown_key")
-        return _sign_in_page(request, status=401, error="login.unknown_key", target=target)
+    try:
+        principal = await authenticate(request, token, surface="ui")
+    except Problem as refused:
+        return _refused_sign_in(request, refused, target)
     if not principal.roles & SIGN_IN_ROLES:
         log.info("ui_sign_in_refused", reason="role", actor=principal.key_id)
         return _sign_in_page(request, status=403, error="login.wrong_role", target=target)
@@ -253,6 +257,16 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     keep_session(request, response, ui, session)
     response.del_cookie(LOGIN_COOKIE, path=UI_PREFIX)
     log.info("ui_signed_in", actor=principal.key_id, creditor=principal.creditor_id)
+    return response
+
+
+def _refused_sign_in(request: web.Request, refused: Problem, target: str) -> web.Response:
+    """The sign-in page again: 401 for a bad key, 429 while the address is throttled."""
+    log.info("ui_sign_in_refused", reason=refused.code.value)
+    if refused.code is not ProblemCode.AUTH_RATE_LIMITED:
+        return _sign_in_page(request, status=401, error="login.unknown_key", target=target)
+    response = _sign_in_page(request, status=429, error=RATE_LIMITED, target=target)
+    response.headers["Retry-After"] = str(refused.extra["retry_after"])
     return response
 
 

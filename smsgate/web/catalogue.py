@@ -35,6 +35,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "login.key": ("登录密钥", "Login key"),
     "login.submit": ("登录", "Sign in"),
+    "login.rate_limited": (
+        "登录失败次数过多，请稍后再试。",
+        "Too many failed sign-ins from this address; try again shortly.",
+    ),
     "login.unknown_key": ("密钥无效或已被吊销。", "This key is unknown or has been revoked."),
     "login.wrong_role": (
         "此密钥没有审核员或管理员角色，不能登录审核界面。",

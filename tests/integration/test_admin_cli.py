@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from smsgate.api.keys import hash_secret
+
 SMSGATE = [sys.executable, "-m", "smsgate.cli"]
 
 
@@ -117,3 +119,75 @@ class TestAuditVerify:
         broken = run(database, "audit", "verify")
         assert broken.returncode == 1
         assert "BROKEN at seq 1" in broken.stderr
+
+
+def created_key_id(stdout: str) -> str:
+    """The key id in the "created key <id> for …" line of ``keys create`` or ``keys rotate``."""
+    line = next(line for line in stdout.splitlines() if line.startswith("created key "))
+    return line.split()[2]
+
+
+def keys_of(database: Path) -> dict[str, tuple[str, str | None]]:
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT id, secret_hash, revoked_at FROM api_keys").fetchall()
+    db.close()
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+class TestKeyLifecycle:
+    """keys list, rotate and revoke, as an operator runs them; every change audited."""
+
+    def test_list_rotate_revoke(self, tmp_path: Path) -> None:
+        database = tmp_path / "smsgate.db"
+        run(database, "creditors", "create", "acme", "--name", "A", "--signature", "安信金融")
+        created = run(database, "keys", "create", "--creditor", "acme", "--roles", "admin")
+        old = created_key_id(created.stdout)
+        listed = run(database, "keys", "list", "--creditor", "acme")
+        assert listed.stdout.splitlines()[-1] == f"{old} admin live, never used"
+
+        rotated = run(database, "keys", "rotate", old, "--grace", "3600")
+        assert rotated.returncode == 0, rotated.stderr
+        new, token = created_key_id(rotated.stdout), rotated.stdout.splitlines()[-1]
+        assert token.startswith("sgk_")
+        stored = keys_of(database)
+        assert set(stored) == {old, new}
+        assert stored[new] == (hash_secret(token), None)
+        assert stored[old][1] is not None  # scheduled an hour ahead
+        again = run(database, "keys", "rotate", old)
+        assert (again.returncode, again.stderr) == (1, "smsgate: this key is already rotated\n")
+
+        for _ in range(2):  # the operator may revoke the last admin key; twice changes nothing
+            revoked = run(database, "keys", "revoke", new)
+            assert revoked.returncode == 0, revoked.stderr
+            assert f"key {new} of acme revoked at " in revoked.stdout
+        listing = run(database, "keys", "list", "--creditor", "acme").stdout
+        assert f"{old} admin revoked from " in listing
+        assert f"{new} admin revoked " in listing
+        assert token not in listing
+        verify = run(database, "audit", "verify")
+        # creditor, key created, key rotated, successor created, successor revoked (once)
+        assert "intact: 5 entries" in verify.stdout
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            pytest.param(("keys", "revoke", "key_unknown"), "key not found", id="revoke-unknown"),
+            pytest.param(("keys", "rotate", "key_unknown"), "key not found", id="rotate-unknown"),
+            pytest.param(
+                ("keys", "rotate", "key_unknown", "--grace", "604801"),
+                "grace period is 0 to 604800 seconds",
+                id="grace-too-long",
+            ),
+            pytest.param(
+                ("keys", "list", "--creditor", "nobody"), "no creditor", id="list-unknown-creditor"
+            ),
+        ],
+    )
+    def test_bad_targets_are_clear_errors(
+        self, tmp_path: Path, args: tuple[str, ...], message: str
+    ) -> None:
+        done = run(tmp_path / "smsgate.db", *args)
+        assert done.returncode == 1
+        assert done.stderr.startswith("smsgate: ")
+        assert message in done.stderr
+        assert "Traceback" not in done.stderr

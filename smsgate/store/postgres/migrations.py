@@ -301,12 +301,18 @@ CREATE TABLE webhook_horizon (
 INSERT INTO webhook_horizon (settled_event_id, pending_event_id, pending_xmax) VALUES (0, 0, 0);
 """
 
+# Step 5: when each API key was last used (see SQLite's step 5).
+_KEY_USE = """
+ALTER TABLE api_keys ADD COLUMN last_used_at timestamptz;
+"""
+
 #: Every step of the schema, in order. Append new steps; never edit a published one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
     Migration(2, "send attempts", _SEND_ATTEMPTS),
     Migration(3, "delivery receipts and inbound replies", _CALLBACKS),
     Migration(4, "status webhooks", _WEBHOOKS),
+    Migration(5, "api key last use", _KEY_USE),
 )
 
 _CREATE_LEDGER = """

@@ -12,6 +12,9 @@ write decides on what every other instance has committed:
   opt-outs: "add unless active" never raises ``OptOutExists`` for a race,
   and a send deciding on a phone sees an opt-out committed before it. The
   contact ledger takes this same phone key (see ``messages``).
+* ``ApiKeyRepository`` locks the creditor's keys when it lists them in a
+  write unit: two revocations deciding "is another admin key left?" run
+  one after the other, so a creditor cannot lose its last admin key to a race.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from smsgate.store.records import (
 
 #: The advisory lock key of a creditor's phone, shared by opt-outs and the ledger.
 PHONE_LOCK = "phone"
+#: The advisory lock key of a creditor's set of API keys.
+KEYS_LOCK = "api_keys"
 
 
 class PostgresCreditors:
@@ -111,12 +116,23 @@ class PostgresApiKeys:
         return None if row is None else _api_key(row)
 
     async def of_creditor(self, creditor_id: str) -> list[ApiKey]:
+        await self._session.lock(KEYS_LOCK, creditor_id)
         sql = "SELECT * FROM api_keys WHERE creditor_id = $1 ORDER BY created_at, id"
         return [_api_key(row) for row in await self._session.rows(sql, creditor_id)]
 
     async def revoke(self, key_id: str, at: datetime) -> bool:
-        sql = "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
+        sql = (
+            "UPDATE api_keys SET revoked_at = $1"
+            " WHERE id = $2 AND (revoked_at IS NULL OR revoked_at > $1)"
+        )
         return await self._session.execute(sql, instant(at), key_id) == 1
+
+    async def mark_used(self, key_id: str, at: datetime) -> None:
+        sql = (
+            "UPDATE api_keys SET last_used_at = $1"
+            " WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)"
+        )
+        await self._session.execute(sql, instant(at), key_id)
 
 
 def _api_key(row: asyncpg.Record) -> ApiKey:
@@ -128,6 +144,7 @@ def _api_key(row: asyncpg.Record) -> ApiKey:
         created_at=row["created_at"],
         label=row["label"],
         revoked_at=row["revoked_at"],
+        last_used_at=row["last_used_at"],
     )
 
 

@@ -292,12 +292,20 @@ CREATE TABLE webhooks (
 ) STRICT;
 """
 
+# Step 5: when each API key was last used, for operators retiring unused keys.
+# Written at most about once a minute per key, never per request (see
+# smsgate.api.keys.KeyUsage); NULL for a key never used since the step.
+_KEY_USE = """
+ALTER TABLE api_keys ADD COLUMN last_used_at TEXT;
+"""
+
 #: Every step of the schema, in order. Append new steps; never edit a published one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
     Migration(2, "send attempts", _SEND_ATTEMPTS),
     Migration(3, "delivery receipts and inbound replies", _CALLBACKS),
     Migration(4, "status webhooks", _WEBHOOKS),
+    Migration(5, "api key last use", _KEY_USE),
 )
 
 _CREATE_LEDGER = """

@@ -98,8 +98,18 @@ class SqliteApiKeys:
         return [_api_key(row) for row in await self._session.rows(sql, (creditor_id,))]
 
     async def revoke(self, key_id: str, at: datetime) -> bool:
-        sql = "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"
+        sql = (
+            "UPDATE api_keys SET revoked_at = ?1"
+            " WHERE id = ?2 AND (revoked_at IS NULL OR revoked_at > ?1)"
+        )
         return await self._session.execute(sql, (format_instant(at), key_id)) == 1
+
+    async def mark_used(self, key_id: str, at: datetime) -> None:
+        sql = (
+            "UPDATE api_keys SET last_used_at = ?1"
+            " WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)"
+        )
+        await self._session.execute(sql, (format_instant(at), key_id))
 
 
 def _api_key(row: sqlite3.Row) -> ApiKey:
@@ -111,6 +121,7 @@ def _api_key(row: sqlite3.Row) -> ApiKey:
         created_at=parse_instant(row["created_at"]),
         label=row["label"],
         revoked_at=parse_optional(row["revoked_at"]),
+        last_used_at=parse_optional(row["last_used_at"]),
     )
 
 

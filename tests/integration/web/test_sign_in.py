@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+import aiohttp
 import pytest
 
 from smsgate.web.context import SESSION_COOKIE
@@ -113,7 +112,7 @@ class TestExpiry:
     ) -> None:
         await client.sign_in(world.tokens["reviewer"])
         async with world.gateway.store.transaction() as tx:
-            await tx.api_keys.revoke(world.principals["reviewer"].key_id, datetime.now(UTC))
+            await tx.api_keys.revoke(world.principals["reviewer"].key_id, world.clock())
         answer = await client.get("/ui/queue")
         assert answer.status == 303
         assert "reason=revoked" in answer.location
@@ -127,3 +126,33 @@ class TestSignOut:
         answer = await client.submit("/ui/queue", "/ui/logout")
         assert (answer.status, answer.location) == (303, "/ui/login?reason=signed_out")
         assert (await client.get("/ui/queue")).status == 303
+
+
+class TestSignInThrottle:
+    """Failed sign-ins count against the address like failed API keys; over the limit, 429."""
+
+    async def test_guessing_through_the_form_is_throttled_for_ui_and_api(
+        self, world: UiWorld, client: UiClient
+    ) -> None:
+        limit = world.gateway.auth_throttle.limit
+        for _ in range(limit):
+            assert (await client.sign_in("sgk_guess")).status == 401
+        answer = await client.sign_in(world.tokens["reviewer"])
+        assert answer.status == 429
+        assert int(answer.headers["Retry-After"]) >= 1
+        assert SESSION_COOKIE not in answer.headers.get("Set-Cookie", "")
+        assert (await client.get("/ui/queue")).status == 303
+        headers = {"Authorization": f"Bearer {world.tokens['sender']}"}
+        async with (
+            aiohttp.ClientSession() as api,
+            api.get(f"{world.base_url}/v1/templates", headers=headers) as response,
+        ):
+            assert response.status == 429
+
+    async def test_a_signed_in_session_keeps_working(
+        self, world: UiWorld, client: UiClient
+    ) -> None:
+        await client.sign_in(world.tokens["reviewer"])
+        for _ in range(world.gateway.auth_throttle.limit):
+            await client.sign_in("sgk_guess")
+        assert (await client.get("/ui/queue")).status == 200  # a session is not a key lookup

@@ -1,0 +1,196 @@
+"""The key desk: list, create, rotate and revoke a creditor's API keys, each change audited.
+
+Used by the key routes (an admin key acting on its own creditor) and by the
+operator's command line (acting on any creditor). Every change is one
+transaction with its audit entry, whose actor is the acting key's id (or
+``operator:cli``) and whose subject is the target key's id; the token is
+shown once to the caller and is never audited, logged or stored.
+
+Rules, and why:
+
+- *Rotation* mints a key with the same roles and label and schedules the
+  old key's revocation ``grace`` from now (``revoked_at`` in the future), so
+  a client can deploy the new token before the old one stops working. Only
+  a key that is live and not already scheduled can be rotated (409
+  ``invalid_state``): rotating twice would leave two successors of one key.
+- *Revocation* takes effect now; it also cuts short a rotation's grace.
+  Revoking a key that is already revoked is idempotent: the answer is the
+  key with its original ``revoked_at`` and nothing is written, because a
+  client retrying a DELETE after a timeout has what it asked for.
+- *Last admin key*: through the API a creditor cannot revoke (or, by
+  revoking its successor, lose) its last admin key that is not scheduled
+  for revocation (409 ``last_admin_key``): it could then never manage its
+  keys again without an operator. A key may revoke itself otherwise. The
+  operator's CLI is not bound by this: it is how a lost tenant is rescued.
+- Another creditor's key is "not found", exactly like a key that does not
+  exist, so ids of other tenants cannot be probed.
+
+Every change evicts the key from this process's :class:`KeyRing` cache at
+once; other instances drop it within ``SMSGATE_AUTH_CACHE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import structlog
+
+from smsgate.api.keys import mint_key
+from smsgate.api.problems import Problem, ProblemCode, not_found
+from smsgate.store import ApiKey, AuditEvent, JsonObject, Role, Store, UnitOfWork, format_instant
+from smsgate.store.audit import AuditAction
+
+log = structlog.get_logger(__name__)
+
+MAX_GRACE = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyActor:
+    """Who changes keys: an admin key of one creditor (``creditor_id``) or the operator (None)."""
+
+    name: str
+    creditor_id: str | None
+
+    @property
+    def guards_last_admin(self) -> bool:
+        """Whether the last-admin-key rule applies (to tenants, not to the operator)."""
+        return self.creditor_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A stored key and its token, which is shown once and never again."""
+
+    key: ApiKey
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """The rotated key (with its scheduled ``revoked_at``) and its successor."""
+
+    old: ApiKey
+    new: IssuedKey
+
+
+@dataclass(frozen=True, slots=True)
+class KeyDesk:
+    """The key use cases over a store and a clock; ``evict`` drops a key from the auth cache."""
+
+    store: Store
+    clock: Callable[[], datetime]
+    evict: Callable[[str], None] = lambda secret_hash: None
+
+    async def list(self, creditor_id: str) -> list[ApiKey]:
+        """The creditor's keys, revoked ones included, oldest first."""
+        async with self.store.read() as tx:
+            return await tx.api_keys.of_creditor(creditor_id)
+
+    async def create(
+        self, actor: KeyActor, creditor_id: str, roles: Iterable[Role], label: str = ""
+    ) -> IssuedKey:
+        """Mint and store a key of ``creditor_id`` (raises ``UnknownReference`` for no such
+        creditor, ``ValueError`` for no roles)."""
+        key, token = mint_key(creditor_id, roles, self.clock(), label)
+        async with self.store.transaction() as tx:
+            await tx.api_keys.add(key)
+            detail: JsonObject = {"roles": sorted(key.roles), "label": label}
+            await tx.audit.append(
+                _event(actor, AuditAction.KEY_CREATED, key, key.created_at, detail)
+            )
+        _log_change("key_created", actor, key)
+        return IssuedKey(key, token)
+
+    async def rotate(self, actor: KeyActor, key_id: str, grace: timedelta) -> Rotation:
+        """Mint a successor of ``key_id`` and schedule the old key's revocation after ``grace``.
+
+        Raises ``ValueError`` for a grace outside 0..7 days, and a 404
+        ``not_found`` or 409 ``invalid_state`` :class:`Problem`.
+        """
+        if not timedelta(0) <= grace <= MAX_GRACE:
+            raise ValueError("the grace period is 0 to 604800 seconds")
+        now = self.clock()
+        async with self.store.transaction() as tx:
+            old = await self._target(tx, actor, key_id)
+            if old.revoked_at is not None:
+                state = "revoked" if not old.live_at(now) else "already rotated"
+                raise Problem(409, ProblemCode.INVALID_STATE, f"this key is {state}")
+            key, token = mint_key(old.creditor_id, old.roles, now, old.label)
+            await tx.api_keys.add(key)
+            if not await tx.api_keys.revoke(old.id, now + grace):
+                raise Problem(409, ProblemCode.INVALID_STATE, "this key was changed meanwhile")
+            old = replace(old, revoked_at=now + grace)
+            detail: JsonObject = {
+                "successor": key.id,
+                "grace_seconds": int(grace.total_seconds()),
+                "revoked_at": format_instant(now + grace),
+            }
+            await tx.audit.append(_event(actor, AuditAction.KEY_ROTATED, old, now, detail))
+            created: JsonObject = {
+                "roles": sorted(key.roles),
+                "label": key.label,
+                "replaces": old.id,
+            }
+            await tx.audit.append(_event(actor, AuditAction.KEY_CREATED, key, now, created))
+        self.evict(old.secret_hash)
+        _log_change("key_rotated", actor, old, successor=key.id, grace=int(grace.total_seconds()))
+        return Rotation(old, IssuedKey(key, token))
+
+    async def revoke(self, actor: KeyActor, key_id: str) -> ApiKey:
+        """Revoke ``key_id`` now; the key as revoked (idempotent, see module doc).
+
+        Raises a 404 ``not_found`` or 409 ``last_admin_key`` :class:`Problem`.
+        """
+        now = self.clock()
+        async with self.store.transaction() as tx:
+            key = await self._target(tx, actor, key_id)
+            if not key.live_at(now):
+                return key
+            if actor.guards_last_admin and await _last_admin(tx, key):
+                raise Problem(
+                    409,
+                    ProblemCode.LAST_ADMIN_KEY,
+                    "this is the creditor's last admin key: create or rotate to another first",
+                )
+            if not await tx.api_keys.revoke(key.id, now):  # revoked meanwhile
+                return await self._target(tx, actor, key_id)
+            key = replace(key, revoked_at=now)
+            await tx.audit.append(_event(actor, AuditAction.KEY_REVOKED, key, now, {}))
+        self.evict(key.secret_hash)
+        _log_change("key_revoked", actor, key)
+        return key
+
+    async def _target(self, tx: UnitOfWork, actor: KeyActor, key_id: str) -> ApiKey:
+        key = await tx.api_keys.get(key_id)
+        if key is None or actor.creditor_id not in (None, key.creditor_id):
+            raise not_found("key")
+        return key
+
+
+async def _last_admin(tx: UnitOfWork, key: ApiKey) -> bool:
+    """Whether revoking ``key`` leaves its creditor no admin key that is not scheduled to go."""
+    if Role.ADMIN not in key.roles:
+        return False
+    keys = await tx.api_keys.of_creditor(key.creditor_id)
+    lasting = [k for k in keys if k.id != key.id and Role.ADMIN in k.roles and k.revoked_at is None]
+    return not lasting
+
+
+def _event(
+    actor: KeyActor, action: str, key: ApiKey, at: datetime, detail: JsonObject
+) -> AuditEvent:
+    return AuditEvent(at, key.creditor_id, actor.name, action, key.id, detail)
+
+
+def _log_change(event: str, actor: KeyActor, key: ApiKey, **facts: object) -> None:
+    log.info(
+        event,
+        creditor=key.creditor_id,
+        key=key.id,
+        actor=actor.name,
+        roles=sorted(role.value for role in key.roles),
+        **facts,
+    )
