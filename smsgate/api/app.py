@@ -15,10 +15,12 @@ from datetime import datetime
 
 from aiohttp import web
 
+from smsgate.api.auth_throttle import AuthThrottle
 from smsgate.api.gateway import Gateway
 from smsgate.api.keys import KeyRing
+from smsgate.api.limits import DEFAULT_LIMITS, RequestLimits, bounded_body
 from smsgate.api.metrics import GatewayMetrics
-from smsgate.api.middleware import problem_responses, request_metrics
+from smsgate.api.middleware import problem_responses, refuse_nul_characters, request_metrics
 from smsgate.api.operations import GATEWAY, add_routes
 from smsgate.api.routes import all_operations
 from smsgate.api.wordlist_audit import ReloadAuditor, audit_live_version
@@ -50,23 +52,39 @@ async def bootstrap(settings: Settings, clock: Callable[[], datetime] = utc_now)
         settings=settings,
         store=store,
         wordlists=wordlists,
-        keys=KeyRing(store, settings.auth_cache_seconds),
+        keys=KeyRing(store, settings.auth_cache_seconds, now=clock),
         metrics=GatewayMetrics(),
         clock=clock,
         carriers=carriers,
+        auth_throttle=AuthThrottle(
+            settings.auth_failure_limit, settings.auth_failure_window_seconds
+        ),
     )
 
 
-def create_app(gateway: Gateway) -> web.Application:
-    """The aiohttp application serving ``gateway``."""
+def create_app(gateway: Gateway, limits: RequestLimits = DEFAULT_LIMITS) -> web.Application:
+    """The aiohttp application serving ``gateway``, holding each client to ``limits``."""
+    max_bytes = gateway.settings.max_body_bytes
     app = web.Application(
-        client_max_size=gateway.settings.max_body_bytes,
-        middlewares=[request_metrics, problem_responses],
+        client_max_size=max_bytes,
+        middlewares=[
+            request_metrics,
+            problem_responses,
+            refuse_nul_characters,
+            bounded_body(limits, max_bytes),
+        ],
+        handler_args=limits.handler_args(),
     )
     app[GATEWAY] = gateway
     add_routes(app, all_operations())
     add_web(app)
+    app.on_cleanup.append(_settle_key_usage)
     return app
+
+
+async def _settle_key_usage(app: web.Application) -> None:
+    # After the server has finished its requests, before whoever owns the store closes it.
+    await app[GATEWAY].keys.aclose()
 
 
 async def serving_app(
@@ -98,6 +116,7 @@ async def serving_app(
         if workers is not None:
             await workers
         await gateway.carriers.aclose()
+        await gateway.keys.aclose()
         await gateway.store.close()
 
     app.cleanup_ctx.append(lifecycle)

@@ -20,9 +20,16 @@ from typing import TypeVar
 
 from aiohttp import web
 
-from smsgate.api.bodies import json_response
-from smsgate.api.operations import GATEWAY, Call, Operation, Response
-from smsgate.api.problems import Problem, ProblemCode, invalid_request, not_found
+from smsgate.api.bodies import json_response, whole_number
+from smsgate.api.operations import (
+    GATEWAY,
+    PHONE_FILTER,
+    Call,
+    Operation,
+    Response,
+    page_limit,
+)
+from smsgate.api.problems import Problem, ProblemCode, not_found
 from smsgate.api.reply_models import CallbackAccepted, ReplyBody, ReplyList
 from smsgate.carriers import (
     CallbackRejected,
@@ -73,7 +80,7 @@ async def list_replies(call: Call) -> web.StreamResponse:
     """The creditor's replies, newest first (``?phone=``, ``?limit=``)."""
     raw_phone = call.request.query.get("phone")
     phone = None if raw_phone is None else parse_e164(raw_phone, "phone")
-    limit = _limit(call.request.query.get("limit", "100"))
+    limit = whole_number(call.request.query.get("limit", "100"), "limit", 1, _MAX_LISTED)
     async with call.gateway.store.read() as tx:
         replies = await tx.replies.of_creditor(call.creditor_id, phone=phone, limit=limit)
     return json_response(ReplyList(replies=[ReplyBody.of(reply) for reply in replies]))
@@ -117,12 +124,6 @@ def _reply(reply: CallbackReply) -> web.Response:
     return web.Response(status=reply.status, body=reply.body, content_type=reply.content_type)
 
 
-def _limit(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= _MAX_LISTED:
-        raise invalid_request(f"limit must be a whole number from 1 to {_MAX_LISTED}")
-    return int(raw)
-
-
 _CALLBACK_RESPONSES = {
     200: Response("Accepted; the body is what the carrier expects", CallbackAccepted),
     400: Response("The carrier's body cannot be read", problem=True),
@@ -149,8 +150,9 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         "GET", "/v1/replies", "listReplies",
-        "Replies recipients sent (MO), newest first (query: phone=E.164, limit=1..500)",
+        "Replies recipients sent (MO), newest first",
         "replies", list_replies,
+        query={"phone": PHONE_FILTER, "limit": page_limit(_MAX_LISTED)},
         roles=frozenset({Role.SENDER, Role.REVIEWER, Role.ADMIN}),
         responses={200: Response("Replies", ReplyList)},
     ),

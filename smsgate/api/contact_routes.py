@@ -14,11 +14,9 @@ also what the OpenAPI document can describe and validate.
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from aiohttp import web
 
-from smsgate.api.bodies import decode_body, json_response
+from smsgate.api.bodies import decode_body, json_response, utc_instant
 from smsgate.api.contact_models import (
     ContactBody,
     NewContact,
@@ -27,7 +25,7 @@ from smsgate.api.contact_models import (
     OptOutList,
     OptOutRemoval,
 )
-from smsgate.api.operations import Call, Operation, Response
+from smsgate.api.operations import PHONE_FILTER, Call, Operation, QueryParameter, Response
 from smsgate.api.problems import invalid_request
 from smsgate.service import contacts, opt_outs
 from smsgate.service.phones import parse_e164
@@ -46,7 +44,7 @@ async def record_contact(call: Call) -> web.StreamResponse:
         phone=parse_e164(body.phone, "phone"),
         role=body.role,
         channel=body.channel,
-        at=now if body.at is None else body.at.astimezone(UTC),
+        at=now if body.at is None else utc_instant(body.at, "at"),
     )
     stored = await contacts.record_contact(call.gateway.store, contact, call.principal.key_id, now)
     return json_response(ContactBody.of(stored), status=201)
@@ -104,6 +102,10 @@ def _kind(raw: str) -> OptOutKind:
 _SENDERS = frozenset({Role.SENDER})
 _LIST_KEEPERS = frozenset({Role.SENDER, Role.ADMIN})
 _ADMINS = frozenset({Role.ADMIN})
+_KIND_QUERY = QueryParameter(
+    {"type": "string", "enum": [kind.value for kind in OptOutKind], "default": "opt_out"},
+    "Which kind of opt-out to lift",
+)
 
 OPERATIONS: list[Operation] = [
     Operation(
@@ -121,10 +123,11 @@ OPERATIONS: list[Operation] = [
         "GET",
         "/v1/opt-outs",
         "listOptOuts",
-        "List active opt-outs, newest first (query: phone=E.164, '+' as %2B)",
+        "List active opt-outs, newest first",
         "opt-outs",
         list_opt_outs,
         roles=_LIST_KEEPERS,
+        query={"phone": PHONE_FILTER},
         responses={200: Response("Active opt-outs", OptOutList)},
     ),
     Operation(
@@ -145,11 +148,11 @@ OPERATIONS: list[Operation] = [
         "DELETE",
         "/v1/opt-outs/{phone}",
         "removeOptOut",
-        f"Lift an active opt-out (query: kind={'|'.join(k.value for k in OptOutKind)},"
-        " default opt_out)",
+        "Lift an active opt-out",
         "opt-outs",
         remove_opt_out,
         roles=_ADMINS,
+        query={"kind": _KIND_QUERY},
         request_model=OptOutRemoval,
         responses={
             200: Response("The lifted opt-out, with removed_at", OptOutBody),

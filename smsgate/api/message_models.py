@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from smsgate.api.bodies import DebtorId, RequestModel, RequiredReason
+from smsgate.api.bodies import DebtorId, RequestModel, RequiredReason, Variables
 from smsgate.core.audience import Audience
 from smsgate.core.policy import OnQuietHours
 from smsgate.core.scanner import Verdict
@@ -46,7 +46,7 @@ class MessageRequest(RequestModel):
 
     template_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     recipient: MessageRecipient
-    variables: dict[str, Any] = msgspec.field(default_factory=dict)
+    variables: Variables = msgspec.field(default_factory=dict)
     send_at: (
         Annotated[datetime, msgspec.Meta(tz=True, description="earliest instant, with offset")]
         | None

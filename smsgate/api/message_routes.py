@@ -20,7 +20,14 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from smsgate.api.bodies import decode_body, decode_json, json_response, to_builtins
+from smsgate.api.bodies import (
+    decode_body,
+    decode_json,
+    json_response,
+    to_builtins,
+    utc_instant,
+    whole_number,
+)
 from smsgate.api.gateway import Gateway
 from smsgate.api.keys import Principal
 from smsgate.api.message_models import (
@@ -38,7 +45,7 @@ from smsgate.api.message_models import (
     RawMessageBatch,
     findings_of,
 )
-from smsgate.api.operations import Call, Operation, Response
+from smsgate.api.operations import Call, Operation, Response, page_limit
 from smsgate.api.problems import PROBLEM_CONTENT_TYPE, Problem, invalid_request, not_found
 from smsgate.core.policy import Recipient, UnknownTimeZone
 from smsgate.core.policy.local_time import zone_named
@@ -62,7 +69,7 @@ async def send_message(call: Call) -> web.StreamResponse:
 
 async def send_batch(call: Call) -> web.StreamResponse:
     """Vet and enqueue each message of a batch independently; per-item results."""
-    batch = await decode_body(call.request, RawMessageBatch)
+    batch = await decode_body(call.request, RawMessageBatch, envelope=True)
     limit = call.gateway.settings.max_batch_items
     if not 1 <= len(batch.messages) <= limit:
         raise invalid_request(
@@ -88,7 +95,8 @@ async def _batch_item(call: Call, index: int, raw: msgspec.Raw) -> MessageBatchR
 def send_request(body: MessageRequest, key: str | None, hashed: Any) -> sending.SendRequest:
     """The service's request from a decoded body; ``hashed`` is what identifies it.
 
-    Raises a 400 ``invalid_request`` :class:`Problem` naming a bad phone or time zone.
+    Raises a 400 ``invalid_request`` :class:`Problem` naming a bad phone, time zone or
+    ``send_at``.
     """
     given = body.recipient
     if given.timezone is not None:
@@ -108,7 +116,7 @@ def send_request(body: MessageRequest, key: str | None, hashed: Any) -> sending.
         template_id=body.template_id,
         variables=body.variables,
         recipient=recipient,
-        send_at=body.send_at,
+        send_at=None if body.send_at is None else utc_instant(body.send_at, "send_at"),
         on_quiet_hours=body.on_quiet_hours,
         idempotency_key=key,
         request_hash=sending.body_hash(hashed),
@@ -151,10 +159,8 @@ async def get_message(call: Call) -> web.StreamResponse:
 
 async def list_held(call: Call) -> web.StreamResponse:
     """The creditor's held messages, oldest first (``?limit=``, default 100)."""
-    raw = call.request.query.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_HELD_PAGE:
-        raise invalid_request(f"limit must be a whole number from 1 to {MAX_HELD_PAGE}")
-    messages = await held.held_messages(call.gateway, call.creditor_id, int(raw))
+    limit = whole_number(call.request.query.get("limit", "100"), "limit", 1, MAX_HELD_PAGE)
+    messages = await held.held_messages(call.gateway, call.creditor_id, limit)
     return json_response(HeldMessages(held=[_held_body(m) for m in messages]))
 
 
@@ -265,10 +271,11 @@ OPERATIONS: list[Operation] = [
         "GET",
         "/v1/held",
         "listHeld",
-        "Messages held for review, oldest first, with findings (query: limit)",
+        "Messages held for review, oldest first, with findings",
         "held",
         list_held,
         roles=_REVIEWERS,
+        query={"limit": page_limit(MAX_HELD_PAGE)},
         responses={200: Response("Held messages", HeldMessages)},
     ),
     Operation(

@@ -1,9 +1,10 @@
 """Cross-cutting concerns of every request: problem+json for every error, and metrics.
 
 Bad input must never become a 500: handlers raise :class:`Problem`, aiohttp's
-own 404/405/413 are translated here, a storage outage is a 503 with a clear
-code, and only a genuine bug reaches the catch-all, which logs it and answers
-with a detail that reveals nothing.
+own 404/405/413 are translated here, a NUL in the URL is refused before any
+lookup, a storage outage is a 503 with a clear code, and only a genuine bug
+reaches the catch-all, which logs it and answers with a detail that reveals
+nothing. Size and time limits on requests live in ``smsgate.api.limits``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,19 @@ async def problem_responses(request: web.Request, handler: Handler) -> web.Strea
 def _refused(request: web.Request, problem: Problem) -> web.Response:
     request.app[GATEWAY].metrics.refusals.labels(problem.code.value).inc()
     return problem.response(request.path)
+
+
+@web.middleware
+async def refuse_nul_characters(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse a NUL character in the decoded path or query (400 ``invalid_request``).
+
+    No identifier contains one, and PostgreSQL cannot even compare a ``text``
+    column with a string holding one: the lookup would fail as a 500.
+    """
+    query = request.query
+    if "\x00" in request.path or any("\x00" in k + v for k, v in query.items()):
+        raise Problem(400, ProblemCode.INVALID_REQUEST, "the URL must not contain NUL (%00)")
+    return await handler(request)
 
 
 @web.middleware

@@ -92,6 +92,18 @@ def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         }
         for name, description in operation.headers.items()
     ]
+    parameters += [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": dict(parameter.schema),
+            "description": parameter.description,
+        }
+        for name, parameter in operation.query.items()
+    ]
+    if operation.query:
+        document["responses"].setdefault("400", _problem("Invalid query parameter"))
     if parameters:
         document["parameters"] = parameters
     if not operation.public:
@@ -104,8 +116,17 @@ def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": refs[operation.request_model]}},
         }
-        document["responses"].setdefault("400", _problem("Malformed or invalid request"))
+        for refusal, explained in _BODY_REFUSALS:
+            document["responses"].setdefault(refusal, _problem(explained))
     return document
+
+
+_BODY_REFUSALS = (
+    ("400", "Malformed or invalid request"),
+    ("408", "The body did not arrive in time (request_timeout)"),
+    ("413", "The body exceeds SMSGATE_MAX_BODY_BYTES (payload_too_large)"),
+    ("415", "The body is not application/json (unsupported_media_type)"),
+)
 
 
 def _response(description: str, model: Any, problem: bool, refs: dict[Any, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from smsgate.api.bodies import RequestModel
+from smsgate.api.bodies import RequestModel, Variables
 from smsgate.core.audience import Audience
 from smsgate.core.templates import MAX_RENDERED_CHARS
 from smsgate.service.templates import Drafted, Transition, serving_version
@@ -43,7 +43,7 @@ class TemplateDraft(RequestModel):
     name: TemplateName
     audience: Audience
     body: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_RENDERED_CHARS)]
-    variables: dict[str, Any] = msgspec.field(default_factory=dict)
+    variables: Variables = msgspec.field(default_factory=dict)
 
 
 class ReviewBody(RequestModel):

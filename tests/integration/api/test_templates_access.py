@@ -207,10 +207,14 @@ class TestOpenApi:
         assert create["requestBody"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/TemplateDraft"
         }
-        assert set(create["responses"]) == {"201", "400", "401", "403", "409", "422"}
+        assert set(create["responses"]) == {
+            *("201", "400", "401", "403", "408", "409", "413", "415", "422", "429")
+        }
         assert schemas["TemplateDraft"]["additionalProperties"] is False
         assert schemas["TemplateDraft"]["required"] == ["name", "audience", "body"]
         approve = paths["/v1/templates/{template_id}/approve"]["post"]
         assert [p["name"] for p in approve["parameters"]] == ["template_id"]
-        assert set(approve["responses"]) == {"200", "400", "401", "403", "404", "409", "422"}
+        assert set(approve["responses"]) == {
+            *("200", "400", "401", "403", "404", "408", "409", "413", "415", "422", "429")
+        }
         assert {"VersionChanged", "TemplateView", "TemplateList", "ReviewBody"} <= set(schemas)
