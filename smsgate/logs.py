@@ -22,6 +22,15 @@ REDACTED_FIELDS = frozenset(
     {"text", "body", "message_text", "rendered", "secret", "api_key", "authorization", "password"}
 )
 
+#: Integer fields that count, measure or identify and so are never phone numbers
+#: (webhook event ids pass a million quickly): the last ``_``-separated word of the name.
+NUMERIC_FIELD_ENDINGS = frozenset(
+    {"id", "ids", "count", "total", "attempt", "attempts", "failures", "parts", "segments",
+     "version", "size", "bytes", "limit", "ms", "seconds", "latency"}
+)  # fmt: skip
+#: Fields whose integer values stay masked whatever their name ends with.
+PHONE_FIELD_HINTS = ("phone", "mobile", "msisdn", "recipient", "number", "to", "from")
+
 # A phone-like run of 7 to 15 digits, with an optional + and country code, not
 # glued to ASCII letters (digits inside ids such as msg_Ab1234567x or hex
 # carrier ids are not phone numbers; Chinese text around a number is fine).
@@ -52,28 +61,40 @@ def _mask_match(match: re.Match[str]) -> str:
 
 
 def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Drop body and secret fields; mask phone numbers in every value, nested ones too."""
+    """Drop body and secret fields; mask phone numbers in every value, nested ones too.
+
+    Integers of id, count and latency fields (:data:`NUMERIC_FIELD_ENDINGS`)
+    are kept as they are, unless the name hints at a phone number.
+    """
     for name in list(event):
         if name.lower() in REDACTED_FIELDS:
             del event[name]
         else:
-            event[name] = _redacted(event[name])
+            event[name] = _redacted(event[name], numeric_field(name))
     return event
 
 
-def _redacted(value: Any) -> Any:
+def numeric_field(name: str) -> bool:
+    """Whether the integers of field ``name`` are ids, counts or measures, not phone numbers."""
+    words = name.lower().replace("-", "_").split("_")
+    if any(hint in words for hint in PHONE_FIELD_HINTS):
+        return False
+    return words[-1] in NUMERIC_FIELD_ENDINGS
+
+
+def _redacted(value: Any, numeric: bool = False) -> Any:
     if isinstance(value, str):
         return mask_phone(value)
     if isinstance(value, int) and not isinstance(value, bool):
-        return mask_phone(str(value)) if abs(value) >= 10**6 else value
+        return value if numeric or abs(value) < 10**6 else mask_phone(str(value))
     if isinstance(value, Mapping):
         return {
-            key: _redacted(item)
+            key: _redacted(item, numeric_field(str(key)))
             for key, item in value.items()
             if str(key).lower() not in REDACTED_FIELDS
         }
     if isinstance(value, list | tuple | set | frozenset):
-        return [_redacted(item) for item in value]
+        return [_redacted(item, numeric) for item in value]
     return value
 
 

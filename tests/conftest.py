@@ -17,10 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import structlog
+
+from smsgate.logs import configure_logging
 
 from .integration.pg_server import DATABASE_URL_FILE, postgres_server
+from .integration.security import log_hygiene
 
 __all__ = ["backend", "database_url", "gateway_database", "postgres_server"]
 
@@ -65,3 +70,59 @@ def gateway_database(request: pytest.FixtureRequest, backend: str | None) -> Non
     if backend == "postgres" and API_TESTS in request.path.parents:
         tmp_path: Path = request.getfixturevalue("tmp_path")
         (tmp_path / DATABASE_URL_FILE).write_text(request.getfixturevalue("database_url"))
+
+
+# --- The log-hygiene check of the whole run (tests/integration/security/log_hygiene.py) ---
+# Every structlog event goes through the production pipeline into the tap; what
+# pytest captured of each test and the subprocess logs under the session's tmp
+# directory are added; at the end any key, secret, full phone or body fails the run.
+_HYGIENE_FINDINGS = pytest.StashKey[list[log_hygiene.Finding]]()
+
+
+def _install_log_tap() -> None:
+    if structlog.get_config()["logger_factory"].__dict__.get("_file") is not log_hygiene.TAP:
+        configure_logging("json", log_hygiene.TAP)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _install_log_tap()
+
+
+@pytest.fixture(autouse=True)
+def log_tap(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Attribute this test's log lines to it (re-installing the tap if a test replaced it)."""
+    _install_log_tap()
+    log_hygiene.TAP.current = request.node.nodeid
+    yield
+    log_hygiene.TAP.secrets |= log_hygiene.secrets_in_environment()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    captured = "\n".join((report.capstdout, report.capstderr)).splitlines()
+    log_hygiene.TAP.feed(report.nodeid, captured)
+    log_hygiene.TAP.feed(report.nodeid, report.caplog.splitlines(), only_events=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    tap = log_hygiene.TAP
+    secrets = tap.secrets | log_hygiene.secrets_in_environment()
+    secrets |= log_hygiene.secrets_in_test_modules(Path(__file__).parent)
+    lines = list(tap.lines)
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is not None and factory._basetemp is not None:
+        lines += log_hygiene.log_files(factory.getbasetemp())
+    findings = log_hygiene.scan(lines, secrets)
+    session.config.stash[_HYGIENE_FINDINGS] = findings
+    if findings and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    findings = config.stash.get(_HYGIENE_FINDINGS, None)
+    if findings == []:
+        terminalreporter.line(f"log hygiene: {len(log_hygiene.TAP.lines)} log lines scanned, clean")
+    if findings:
+        terminalreporter.section("log hygiene: secrets, phones or bodies in log lines", red=True)
+        for finding in findings[:200]:
+            terminalreporter.line(str(finding))
+        terminalreporter.line(f"{len(findings)} leaking log line(s); the run fails.")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import structlog
 
-from smsgate.logs import REDACTED_FIELDS, configure_logging, mask_phone, redact
+from smsgate.logs import REDACTED_FIELDS, configure_logging, mask_phone, numeric_field, redact
 
 
 @pytest.fixture
@@ -157,6 +157,67 @@ class TestRedact:
     def test_drops_fields_whatever_their_case(self) -> None:
         event = redact(None, "info", {"event": "x", "Authorization": "Bearer sgk_abc"})
         assert event == {"event": "x"}
+
+
+class TestNumericFields:
+    """Integer ids, counts and latencies pass unmasked; phone fields stay masked whatever else."""
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            pytest.param("first_id", id="first-id"),
+            pytest.param("last_id", id="last-id"),
+            pytest.param("id", id="id"),
+            pytest.param("event_ids", id="ids"),
+            pytest.param("count", id="count"),
+            pytest.param("failures", id="failures"),
+            pytest.param("latency_ms", id="latency-ms"),
+            pytest.param("wait_seconds", id="seconds"),
+        ],
+    )
+    def test_big_integers_of_id_count_and_latency_fields_are_kept(self, name: str) -> None:
+        event = redact(None, "info", {"event": "x", name: 13800138000})
+        assert event[name] == 13800138000
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            pytest.param("phone", id="phone"),
+            pytest.param("phone_id", id="phone-id"),
+            pytest.param("to_number", id="to-number"),
+            pytest.param("recipient", id="recipient"),
+            pytest.param("valid", id="ends-in-id-letters-only"),
+            pytest.param("amount", id="other"),
+        ],
+    )
+    def test_other_integers_stay_masked(self, name: str) -> None:
+        event = redact(None, "info", {"event": "x", name: 13800138000})
+        assert event[name] == "138****8000"
+
+    def test_a_string_in_an_id_field_is_still_masked(self) -> None:
+        event = redact(None, "info", {"event": "x", "debtor_id": "13800138000"})
+        assert event["debtor_id"] == "138****8000"
+
+    def test_nested_names_decide_too(self) -> None:
+        event = redact(
+            None,
+            "info",
+            {"event": "x", "batch": {"first_id": 12345678, "phone": 13800138000}, "ids": [9876543]},
+        )
+        assert event["batch"] == {"first_id": 12345678, "phone": "138****8000"}
+        assert event["ids"] == [9876543]
+
+    @pytest.mark.parametrize(
+        ("name", "expected"),
+        [
+            pytest.param("message_id", True, id="message-id"),
+            pytest.param("segments", True, id="segments"),
+            pytest.param("mobile", False, id="mobile"),
+            pytest.param("from_id", False, id="from-hint-wins"),
+        ],
+    )
+    def test_numeric_field(self, name: str, expected: bool) -> None:
+        assert numeric_field(name) is expected
 
 
 class TestConfiguredPipeline:

@@ -1,0 +1,186 @@
+"""Every UI route under ``/ui`` x every caller x own/other creditor, against a written table.
+
+The routes come from ``smsgate.web.routes.ROUTES``; the expectations from
+issue #6 and the API's table: only ``reviewer`` and ``admin`` keys sign in
+(a sender's or author's key is refused at the door, so every page sends
+them back to sign-in); approving, rejecting and deciding held messages
+need ``reviewer``; lifting an opt-out needs ``admin`` (as ``DELETE
+/v1/opt-outs``). Adding an opt-out is open to every signed-in viewer:
+wider than the API's sender/admin, deliberately, because it only ever
+stops contact. Another creditor's template is a 404; its held message
+and opt-out are refused per item; its lists never show acme's rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from smsgate import admin
+from smsgate.store import Role
+from smsgate.web.context import UI_PREFIX
+from smsgate.web.routes import ROUTES
+
+from ..web.ui_client import UiClient
+from ..web.web_support import OPTED_OUT_PHONE, UiWorld, csrf_of, start_ui
+
+SIGNED_IN = frozenset({Role.REVIEWER, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class UiRoute:
+    """Who may use one UI route, and whether acme's data in it is addressed by the request."""
+
+    allowed: frozenset[Role]
+    tenant: str  # "path": another creditor gets 404; "form": refused; "list": sees none
+
+
+#: (method, path pattern) -> expectation, written from issue #6, not read from the handlers.
+EXPECTED = {
+    ("GET", "/queue"): UiRoute(SIGNED_IN, "list"),
+    ("GET", "/templates/{template_id}"): UiRoute(SIGNED_IN, "path"),
+    ("POST", "/templates/{template_id}/{decision:approve|reject}"): UiRoute(
+        frozenset({Role.REVIEWER}), "path"
+    ),
+    ("GET", "/held"): UiRoute(SIGNED_IN, "list"),
+    ("POST", "/held/decide"): UiRoute(frozenset({Role.REVIEWER}), "form"),
+    ("GET", "/opt-outs"): UiRoute(SIGNED_IN, "list"),
+    ("POST", "/opt-outs/add"): UiRoute(SIGNED_IN, "list"),
+    ("POST", "/opt-outs/remove"): UiRoute(frozenset({Role.ADMIN}), "form"),
+    ("GET", "/audit"): UiRoute(SIGNED_IN, "list"),
+    ("GET", "/audit/export.{format:csv|json}"): UiRoute(SIGNED_IN, "list"),
+    ("GET", "/wordlists"): UiRoute(SIGNED_IN, "list"),
+    ("POST", "/wordlists/scan"): UiRoute(SIGNED_IN, "list"),
+    ("GET", "/dashboard"): UiRoute(SIGNED_IN, "list"),
+    ("POST", "/logout"): UiRoute(SIGNED_IN, "list"),
+}
+#: The sign-in form itself is public.
+PUBLIC = {("GET", "/login"), ("POST", "/login")}
+GUARDED = [(method, path) for method, path, _ in ROUTES if (method, path) not in PUBLIC]
+CALLERS = [
+    *[(role, creditor) for role in ("sender", "author") for creditor in ("acme",)],
+    *[(role, creditor) for role in ("reviewer", "admin") for creditor in ("acme", "globex")],
+    ("no-session", "acme"),
+    ("revoked", "acme"),
+    ("forged-cookie", "acme"),
+]
+CASES = [
+    pytest.param(method, path, caller, creditor, id=f"{method}{path}-{caller}-{creditor}")
+    for method, path in GUARDED
+    for caller, creditor in CALLERS
+]
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[UiWorld]:
+    async for running in start_ui(tmp_path):
+        yield running
+
+
+def concrete(world: UiWorld, path: str) -> str:
+    path = path.replace("{template_id}", world.templates["lawyer-letter"])
+    path = path.replace("{decision:approve|reject}", "reject")
+    return UI_PREFIX + path.replace("{format:csv|json}", "csv")
+
+
+def form_of(world: UiWorld, path: str) -> dict[str, str]:
+    return {
+        "/held/decide": {"action": "reject", "reason": "matrix",
+                         "message_id": world.held["acme"][0]},
+        "/opt-outs/add": {"phone": "+8613600136000", "reason": "matrix"},
+        "/opt-outs/remove": {"phone": OPTED_OUT_PHONE, "kind": "opt_out", "reason": "matrix"},
+        "/wordlists/scan": {"text": "请到派出所说明情况"},
+    }.get(path, {"reason": "matrix"})  # fmt: skip
+
+
+async def signed_in_client(world: UiWorld, ui: UiClient, caller: str, creditor: str) -> bool:
+    """Sign ``ui`` in as ``caller``; whether a session was opened."""
+    if caller == "no-session":
+        return False
+    if caller == "forged-cookie":
+        ui.session.cookie_jar.update_cookies({"smsgate_session": "forged.value.x"})
+        return False
+    roles = {Role.REVIEWER} if caller == "revoked" else {Role(caller)}
+    key, token = await admin.create_key(world.gateway.store, creditor, roles, at=world.clock())
+    page = await ui.sign_in(token)
+    if caller == "revoked":
+        assert page.status == 303
+        await admin.revoke_key(world.gateway.store, key.id, at=world.clock())
+        return False
+    return page.status == 303
+
+
+class TestTableCoversEveryUiRoute:
+    """Every guarded UI route has a decided expectation."""
+
+    def test_no_route_without_a_decision(self) -> None:
+        assert sorted(set(GUARDED) - set(EXPECTED)) == []
+        assert sorted(set(EXPECTED) - set(GUARDED)) == []
+
+
+class TestUiMatrix:
+    """Sign-in first (back to the form), then the role (403), then the tenant (404 or none)."""
+
+    @pytest.mark.parametrize(("method", "path", "caller", "creditor"), CASES)
+    async def test_matrix(
+        self, world: UiWorld, method: str, path: str, caller: str, creditor: str
+    ) -> None:
+        expected = EXPECTED[(method, path)]
+        async with UiClient.open(world.base_url) as ui:
+            has_session = await signed_in_client(world, ui, caller, creditor)
+            target = concrete(world, path)
+            if method == "GET":
+                page = await ui.get(target)
+            else:
+                token = csrf_of((await ui.get("/ui/wordlists")).text) if has_session else "x"
+                page = await ui.post(target, {"csrf": token, **form_of(world, path)})
+        if not has_session:
+            assert page.status in {302, 303}, page.status
+            assert "/ui/login" in page.location, page.location
+            return
+        role = Role(caller)
+        if role not in expected.allowed:
+            # Another creditor's template page is a 404 before the role is weighed: it
+            # refuses as firmly and does not even confirm the template exists.
+            refusals = {403, 404} if creditor != "acme" and expected.tenant == "path" else {403}
+            assert page.status in refusals, page.status
+            await self._acme_untouched(world, path)
+            return
+        if creditor == "acme":
+            signed_out = path == "/logout" and page.location.endswith("reason=signed_out")
+            assert page.status in {200, 303}, page.text
+            assert signed_out or "/ui/login" not in page.location, page.location
+            return
+        await self._other_creditor(world, expected, path, page.status, page.text)
+
+    @staticmethod
+    async def _other_creditor(
+        world: UiWorld, expected: UiRoute, path: str, status: int, text: str
+    ) -> None:
+        if expected.tenant == "path":
+            assert status == 404, status
+        else:
+            assert status in {200, 303, 404, 422}, status
+        # The template id in a path is the caller's own input (echoed in links): not a leak.
+        addressed = {"path": (world.templates["lawyer-letter"],), "form": (world.held["acme"][0],)}
+        addressed_here = addressed.get(expected.tenant, ())
+        marks = {world.templates["lawyer-letter"], "lawyer-letter", *world.held["acme"]}
+        for mark in marks - set(addressed_here):
+            assert mark not in text, mark
+        assert not re.search(r"139\*{0,4}\d*9000", text) or "opt-outs/add" in path
+        await TestUiMatrix._acme_untouched(world, path)
+
+    @staticmethod
+    async def _acme_untouched(world: UiWorld, path: str) -> None:
+        async with world.gateway.store.read() as tx:
+            held = await tx.messages.held("acme")
+            phones = [o.phone for o in await tx.opt_outs.of_creditor("acme")]
+            detail = await tx.templates.detail("acme", world.templates["lawyer-letter"])
+        assert world.held["acme"][0] in [m.id for m in held]
+        assert OPTED_OUT_PHONE in phones
+        assert detail is not None
+        assert detail.versions[-1].status.value == "submitted"
