@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from .local import free_port
+from .security.log_hygiene import feed_log_lines
 
 
 def read_until(process: subprocess.Popen[str], pattern: str, timeout: float) -> list[str]:
@@ -60,6 +61,7 @@ class TestRunCommand:
         )
         try:
             banner = read_until(process, r"dispatcher_started", timeout=60)
+            feed_log_lines("smsgate demo", banner)  # its start-up log events, for the log check
             sent = subprocess.run(
                 printed_curl(banner), capture_output=True, text=True, timeout=30, check=True
             )
