@@ -16,6 +16,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
 #: Fields whose values never reach a log line (compared case-insensitively).
 REDACTED_FIELDS = frozenset(
@@ -35,15 +36,17 @@ PHONE_FIELD_HINTS = ("phone", "mobile", "msisdn", "recipient", "number", "to", "
 # glued to ASCII letters (digits inside ids such as msg_Ab1234567x or hex
 # carrier ids are not phone numbers; Chinese text around a number is fine).
 _PHONE = re.compile(r"(?<![\dA-Za-z+])\+?\d{7,15}(?![\dA-Za-z])")
-# Country calling codes whose length is not obvious from the digits: the usual
-# ones of our traffic; other international numbers keep a 2-digit prefix.
-_COUNTRY_CODES = ("86", "852", "853", "886", "1", "44", "61", "65", "81", "82")
+# Every country calling code (ITU codes are prefix-free, so at most one matches);
+# an unassigned one keeps a 1-digit prefix, so no more digits show than for a known one.
+_COUNTRY_CODES = frozenset(str(code) for code in COUNTRY_CODE_TO_REGION_CODE)
 
 
 def mask_phone(value: str) -> str:
-    """Mask every phone-like number in ``value``, keeping 3 leading and 4 trailing digits.
+    """Mask every phone-like number in ``value``, keeping at most 3 leading and 4 trailing digits.
 
-    ``13800138000`` -> ``138****8000``; ``+8613800138000`` -> ``+86138****8000``.
+    ``13800138000`` -> ``138****8000``; ``+8613800138000`` -> ``+86138****8000``;
+    at least four digits of the national number are always hidden
+    (``+85291234567`` -> ``+852****4567``).
     Masking an already masked text changes nothing.
     """
     return _PHONE.sub(_mask_match, value)
@@ -53,11 +56,12 @@ def _mask_match(match: re.Match[str]) -> str:
     number = match.group()
     prefix = ""
     if number.startswith("+"):
-        code = next((c for c in _COUNTRY_CODES if number[1:].startswith(c)), number[1:3])
+        code = next((number[1:n] for n in (2, 3, 4) if number[1:n] in _COUNTRY_CODES), number[1:2])
         prefix, number = "+" + code, number[1 + len(code) :]
     if len(number) < 8:
         return prefix + number[:1] + "****" + number[-2:]
-    return prefix + number[:3] + "****" + number[-4:]
+    # At least four digits always hidden: 3 leading ones show only from 11 digits on.
+    return prefix + number[: min(3, len(number) - 8)] + "****" + number[-4:]
 
 
 def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
