@@ -32,7 +32,7 @@ from smsgate.demo import seed_demo
 from smsgate.store import Store, open_store, utc_now
 from smsgate.wordlists import load_scanner
 
-from .local import free_port
+from .local import free_port, until_ready
 from .pg_server import PostgresServer
 
 pytestmark = pytest.mark.postgres
@@ -117,21 +117,12 @@ def fleet(database_url_pg: str, seeded: Seeded, tmp_path: Path) -> Iterator[Flee
 
 
 async def _wait_ready(gateways: tuple[str, ...], processes: list[subprocess.Popen[bytes]]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    async with aiohttp.ClientSession() as session:
-        for gateway in gateways:
-            while True:
-                if any(process.poll() is not None for process in processes):
-                    raise RuntimeError("a gateway or dispatcher process exited during start-up")
-                try:
-                    async with session.get(f"{gateway}/readyz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{gateway} did not become ready")
-                await asyncio.sleep(0.2)
+    def alive() -> None:
+        if any(process.poll() is not None for process in processes):
+            raise RuntimeError("a gateway or dispatcher process exited during start-up")
+
+    for gateway in gateways:
+        await until_ready(gateway, START_TIMEOUT_S, alive)
 
 
 def send_body(template_id: str, debtor: int, zone: str) -> dict[str, Any]:

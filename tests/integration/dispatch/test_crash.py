@@ -11,7 +11,6 @@ sends are in flight, and counts every arrival by reference.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import sqlite3
 import sys
@@ -21,30 +20,18 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from smsgate.commands.demo import daytime_zone
 from smsgate.store import open_store, utc_now
 
+from ..local import load_http_sink
 from .dispatch_support import Tenant
 
-ROOT = Path(__file__).resolve().parents[3]
 MESSAGES = 200
 KILL_AFTER = 40  # arrivals at the sink before the kill
 SECRET = "crash-test-signing-secret"
-
-
-def load_sink() -> ModuleType:
-    """``benchmarks/http_sink.py`` as a module (benchmarks is not a package)."""
-    spec = importlib.util.spec_from_file_location("http_sink", ROOT / "benchmarks" / "http_sink.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("http_sink", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 async def seed(db_path: Path) -> list[str]:
@@ -119,7 +106,7 @@ class TestKillNine:
     """A dispatcher killed with SIGKILL mid-batch loses nothing and sends nothing twice."""
 
     async def test_every_message_reaches_the_sink_at_most_once(self, tmp_path: Path) -> None:
-        http_sink = load_sink()
+        http_sink = load_http_sink()
         db_path = tmp_path / "crash.db"
         ids = await seed(db_path)
         sink = http_sink.HttpSink(http_sink.Behaviour((50.0, 200.0), secret=SECRET.encode()))

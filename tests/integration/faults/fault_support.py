@@ -38,7 +38,7 @@ from smsgate.demo import seed_demo
 from smsgate.store import open_store, utc_now
 from smsgate.wordlists import load_scanner
 
-from ..local import free_port
+from ..local import free_port, until_ready
 
 FAULT_SECONDS = float(os.environ.get("SMSGATE_FAULT_SECONDS", "3"))
 MAX_SENDS = int(os.environ.get("SMSGATE_FAULT_SENDS", "3000"))
@@ -134,19 +134,10 @@ def start_gateway(started: Processes, url: str) -> str:
 
 async def wait_ready(base: str, started: Processes) -> None:
     """Return once ``/readyz`` answers 200; fails if a process exits or it takes too long."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    async with aiohttp.ClientSession() as session:
-        while True:
-            started.check_alive()
-            try:
-                async with session.get(f"{base}/readyz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"{base} did not become ready:{started.logs()}")
-            await asyncio.sleep(0.1)
+    try:
+        await until_ready(base, START_TIMEOUT_S, started.check_alive)
+    except TimeoutError:
+        pytest.fail(f"{base} did not become ready:{started.logs()}")
 
 
 def tail(log: Path) -> str:

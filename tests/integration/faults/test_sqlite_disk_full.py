@@ -18,15 +18,12 @@ size limit); a filler file takes every free byte and is deleted again later.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import sqlite3
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
-from types import ModuleType
 
 import aiohttp
 import pytest
@@ -35,6 +32,7 @@ from smsgate.commands.demo import daytime_zone
 from smsgate.store import Message, Store, StoreUnavailable, open_store, utc_now
 
 from ..dispatch.dispatch_support import Tenant
+from ..local import load_http_sink
 from .fault_support import (
     ANSWER_WITHIN_S,
     FAULT_SECONDS,
@@ -53,7 +51,6 @@ from .fault_support import (
 )
 from .small_disk import Filler, mounted_tmpfs, truncate_wal
 
-ROOT = Path(__file__).resolve().parents[3]
 UNITS = 48  # concurrent write units per round in the group-commit test
 MESSAGES = 200  # queued for the dispatcher test
 SINK_SECRET = "disk-full-sink-secret"
@@ -208,17 +205,6 @@ async def read_while_full(base: str, token: str, load: Load) -> Counter[int]:
     return statuses
 
 
-def load_sink() -> ModuleType:
-    """``benchmarks/http_sink.py`` as a module (benchmarks is not a package)."""
-    spec = importlib.util.spec_from_file_location("http_sink", ROOT / "benchmarks" / "http_sink.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("http_sink", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def start_dispatcher(started: Processes, url: str, sink_url: str, folder: Path) -> None:
     carriers = folder / "carriers.toml"
     carriers.write_text(
@@ -259,7 +245,7 @@ class TestDispatcherOnAFullDisk:
         finally:
             await store.close()
         truncate_wal(db_path)
-        http_sink = load_sink()
+        http_sink = load_http_sink()
         sink = http_sink.HttpSink(http_sink.Behaviour((30.0, 120.0), secret=SINK_SECRET.encode()))
         runner, sink_url = await http_sink.start_sink(sink)
         try:

@@ -20,9 +20,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
-
-from ..local import free_port
+from ..local import free_port, until_ready
 
 SMSGATE = str(Path(sys.executable).with_name("smsgate"))
 START_TIMEOUT_S = 60.0
@@ -94,20 +92,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 async def wait_ready(gateway: RunningGateway) -> None:
     """Return once ``/readyz`` answers 200; raises ``RuntimeError`` if the process dies or hangs."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    async with aiohttp.ClientSession() as session:
-        while True:
-            if gateway.process.poll() is not None:
-                raise RuntimeError(f"smsgate serve exited during start-up; see {gateway.log}")
-            try:
-                async with session.get(f"{gateway.base_url}/readyz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"smsgate serve was not ready in {START_TIMEOUT_S}s")
-            await asyncio.sleep(0.2)
+
+    def alive() -> None:
+        if gateway.process.poll() is not None:
+            raise RuntimeError(f"smsgate serve exited during start-up; see {gateway.log}")
+
+    await until_ready(gateway.base_url, START_TIMEOUT_S, alive)
 
 
 def logged_errors(log: Path) -> list[str]:
