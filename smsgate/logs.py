@@ -58,10 +58,11 @@ def _mask_match(match: re.Match[str]) -> str:
     if number.startswith("+"):
         code = next((number[1:n] for n in (2, 3, 4) if number[1:n] in _COUNTRY_CODES), number[1:2])
         prefix, number = "+" + code, number[1 + len(code) :]
-    if len(number) < 8:
-        return prefix + number[:1] + "****" + number[-2:]
-    # At least four digits always hidden: 3 leading ones show only from 11 digits on.
-    return prefix + number[: min(3, len(number) - 8)] + "****" + number[-4:]
+    # At least four digits always hidden: 4 trailing ones show from 8 digits on,
+    # 3 leading ones only from 11 on.
+    trailing = 4 if len(number) >= 8 else max(0, min(2, len(number) - 4))
+    leading = max(0, min(3, len(number) - 4 - trailing))
+    return prefix + number[:leading] + "****" + number[len(number) - trailing :]
 
 
 def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

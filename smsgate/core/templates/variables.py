@@ -79,9 +79,20 @@ def text_problem(text: str) -> str | None:
     return None
 
 
+def sms_length(text: str) -> int:
+    """The length of ``text`` in UTF-16 code units: what it takes of a UCS-2 SMS."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
 @dataclass(frozen=True, slots=True)
 class StrVariable:
-    """Free text such as a name: at most ``max_length`` characters on one line."""
+    """Free text such as a name: at most ``max_length`` characters on one line.
+
+    Characters are counted as an SMS counts them: one outside the Basic
+    Multilingual Plane (an emoji, a rare ideograph such as 𠮷) is two UTF-16
+    units and counts twice, so no value costs more than the sample the
+    reviewer's estimate was made with (``max_length`` times 某).
+    """
 
     type: ClassVar[VariableType] = VariableType.STR
     name: str
@@ -97,8 +108,10 @@ class StrVariable:
             raise ValueRefused(f"must be a string, not {type(value).__name__}")
         if not value.strip():
             raise ValueRefused("must not be empty")
-        if len(value) > self.max_length:
-            raise ValueRefused(f"must be at most {self.max_length} characters, not {len(value)}")
+        if (length := sms_length(value)) > self.max_length:
+            astral = " (an emoji or a rare character counts as 2)" if length > len(value) else ""
+            limit = f"must be at most {self.max_length} characters{astral}"
+            raise ValueRefused(f"{limit}, not {length}")
         if problem := text_problem(value):
             raise ValueRefused(problem)
         return value
