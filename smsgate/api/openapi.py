@@ -109,8 +109,8 @@ def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     if not operation.public:
         document["security"] = [{"bearer": []}]
         document["description"] = "Roles: " + ", ".join(sorted(operation.roles))
-        for status, description in ((401, "No valid API key"), (403, "The key lacks the role")):
-            document["responses"].setdefault(str(status), _problem(description))
+        for status, description in _KEY_REFUSALS:
+            document["responses"].setdefault(status, _problem(description))
     if operation.request_model is not None:
         document["requestBody"] = {
             "required": True,
@@ -121,6 +121,14 @@ def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     return document
 
 
+_KEY_REFUSALS = (
+    ("401", "No valid API key"),
+    ("403", "The key lacks the role"),
+    (
+        "429",
+        "Too many failed authentications from this address (auth_rate_limited; see Retry-After)",
+    ),
+)
 _BODY_REFUSALS = (
     ("400", "Malformed or invalid request"),
     ("408", "The body did not arrive in time (request_timeout)"),

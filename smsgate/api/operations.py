@@ -7,8 +7,8 @@ cannot forget it), and the OpenAPI document. A handler receives a
 
 Authentication (:func:`authenticate`, which the UI's sign-in uses too) asks
 the failed-auth throttle first, so a client address over its limit gets 429
-``auth_rate_limited`` before any key is looked at; every operation that
-needs a key documents that 429.
+``auth_rate_limited`` before any key is looked at; the OpenAPI document
+lists that 429 for every operation needing a key.
 """
 
 from __future__ import annotations
@@ -91,22 +91,10 @@ class Operation:
     headers: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, QueryParameter] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        if self.roles and 429 not in self.responses:
-            responses = {**self.responses, 429: AUTH_RATE_LIMITED_RESPONSE}
-            object.__setattr__(self, "responses", responses)  # frozen: set once, here
-
     @property
     def public(self) -> bool:
         """Whether the operation needs no API key."""
         return not self.roles
-
-
-#: What every operation needing a key may answer when the caller's address is throttled.
-AUTH_RATE_LIMITED_RESPONSE = Response(
-    "Too many failed authentications from this address (auth_rate_limited; see Retry-After)",
-    problem=True,
-)
 
 
 def bearer_token(request: web.Request) -> str | None:
