@@ -41,6 +41,10 @@ DLR_STATES = {
     16: DeliveryState.FAILED,
     32: DeliveryState.ACCEPTED,
 }
+#: The ``status`` parameter as Kannel writes it (``%d``: ASCII digits), by its text.
+_DLR_STATES_BY_TEXT = {str(code): state for code, state in DLR_STATES.items()}
+#: Unix times in seconds up to this many digits (beyond year 33658): more is not a time.
+_MAX_UNIX_DIGITS = 12
 #: What Kannel reads as success: any 2xx. A short text keeps its logs readable.
 REPLY = CallbackReply(content_type="text/plain", body=b"ok")
 
@@ -70,7 +74,7 @@ class KannelCallbacks:
         if not ref:
             raise MalformedCallback("the delivery report has no ref parameter")
         status = request.param("status") or ""
-        state = DLR_STATES.get(int(status)) if status.isdigit() else None
+        state = _DLR_STATES_BY_TEXT.get(status)
         if state is None:
             raise MalformedCallback(f"status must be a Kannel DLR type {sorted(DLR_STATES)}")
         answer = request.param("answer") or ""
@@ -154,6 +158,9 @@ def e164_from_kannel(number: str, region: str) -> str:
 def _unix_time(value: str | None) -> datetime | None:
     if not value:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit() and len(value) <= _MAX_UNIX_DIGITS):
         raise MalformedCallback("ts must be a unix time in seconds")
-    return datetime.fromtimestamp(int(value), UTC)
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (OverflowError, OSError, ValueError):  # past what the platform's time functions take
+        raise MalformedCallback("ts must be a unix time in seconds") from None

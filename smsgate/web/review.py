@@ -130,4 +130,6 @@ async def _sheet_page(
 
 
 def _number(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() else None
+    # ASCII digits only ("²".isdigit() holds, int("²") raises), and few enough
+    # for any database integer: anything else is no version.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None

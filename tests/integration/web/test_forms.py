@@ -55,6 +55,20 @@ class TestCsrf:
 class TestDecisions:
     """Approve, reject and four-eyes go through the template service."""
 
+    @pytest.mark.parametrize(
+        "version",
+        [
+            pytest.param("²", id="superscript-digit"),
+            pytest.param("9" * 30, id="past-any-database-integer"),
+        ],
+    )
+    async def test_an_unreadable_version_is_no_version(
+        self, world: UiWorld, client: UiClient, version: str
+    ) -> None:
+        await client.sign_in(world.tokens["reviewer"])
+        page = f"/ui/templates/{world.templates['due-date-notice']}"
+        assert (await client.get(f"{page}?version={version}")).status == 200
+
     async def test_reject_needs_a_reason(self, world: UiWorld, client: UiClient) -> None:
         await client.sign_in(world.tokens["reviewer"])
         page = f"/ui/templates/{world.templates['due-date-notice']}"

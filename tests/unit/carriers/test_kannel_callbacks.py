@@ -136,6 +136,11 @@ class TestDeliveryReports:
             pytest.param({"status": "3"}, "status", id="unknown-type"),
             pytest.param({"status": "%d"}, "status", id="unfilled-code"),
             pytest.param({"ts": "yesterday"}, "ts", id="bad-time"),
+            pytest.param({"status": "²"}, "status", id="superscript-digit-status"),
+            pytest.param({"status": "0" * 5000 + "1"}, "status", id="huge-status"),
+            pytest.param({"ts": "²"}, "ts", id="superscript-digit-time"),
+            pytest.param({"ts": "9" * 12}, "ts", id="time-past-year-9999"),
+            pytest.param({"ts": "9" * 5000}, "ts", id="huge-time"),
         ],
     )
     def test_malformed(self, params: dict[str, str], problem: str) -> None:
