@@ -246,7 +246,7 @@ async def sign_in_form(request: web.Request) -> web.StreamResponse:
 
 async def sign_in(request: web.Request) -> web.StreamResponse:
     """Check the login key and start a session; refuse unknown keys and keys without a UI role."""
-    ui, gateway = request.app[WEB], request.app[GATEWAY]
+    ui = request.app[WEB]
     form = await request.post()
     target = str(form.get("next", HOME))
     sent, expected = str(form.get("csrf", "")), request.cookies.get(LOGIN_COOKIE, "")
@@ -261,7 +261,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     if not principal.roles & SIGN_IN_ROLES:
         log.info("ui_sign_in_refused", reason="role", actor=principal.key_id)
         return _sign_in_page(request, status=403, error="login.wrong_role", target=target)
-    session = await _open_session(gateway, ui, principal)
+    session = await _open_session(request, principal)
     response = redirect(safe_next(target))
     keep_session(request, response, ui, session)
     response.del_cookie(LOGIN_COOKIE, path=UI_PREFIX)
@@ -269,16 +269,23 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _open_session(gateway: Gateway, ui: WebContext, principal: Principal) -> UiSession:
+async def _open_session(request: web.Request, principal: Principal) -> UiSession:
     """A new session for ``principal``, recorded so any instance can see it end.
 
-    Rows of sessions past their maximum age are forgotten on the way: no
-    cookie of theirs opens any more, so sign-ins keep the table small.
+    A session the browser still held is ended: signing in again replaces
+    it, so no copy of the old cookie outlives it. Rows of sessions past
+    their maximum age are forgotten on the way: no cookie of theirs opens
+    any more, so sign-ins keep the table small.
     """
+    ui, gateway = request.app[WEB], request.app[GATEWAY]
     now = gateway.clock()
+    cookie = request.cookies.get(SESSION_COOKIE)
+    previous = ui.seal.open(cookie, now) if cookie else None
     session = UiSession.start(principal.key_id, principal.creditor_id, now)
     record = UiSessionRecord(session.id, session.key_id, session.creditor_id, now)
     async with gateway.store.transaction() as tx:
+        if previous is not None:
+            await tx.ui_sessions.end(previous.id, now)
         await tx.ui_sessions.forget_started_before(now - ui.seal.max_age - _FORGET_MARGIN)
         await tx.ui_sessions.start(record)
     return session

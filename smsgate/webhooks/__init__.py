@@ -33,7 +33,7 @@ from smsgate.webhooks.targets import (
     TargetAllowList,
     TargetRefusal,
     WebhookTargetRefused,
-    pin_target,
+    pin_targets,
     resolve_host,
     vet_webhook_url,
 )
@@ -62,7 +62,7 @@ __all__ = [
     "creditor_secret",
     "master_secret",
     "new_worker_id",
-    "pin_target",
+    "pin_targets",
     "post_batch",
     "require_master_secret",
     "resolve_host",

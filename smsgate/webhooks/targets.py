@@ -18,8 +18,8 @@ names resolve to. Nothing is allowed by default.
 The check runs twice. When a URL is set (``vet_webhook_url``) its host is
 resolved and every address checked; a name that does not resolve yet is
 accepted, because the second check is the one that counts: before every
-post (``pin_target``) the host is resolved once, every address is checked,
-and the post goes to the checked address itself (the URL's host replaced by
+post (``pin_targets``) the host is resolved once, every address is checked,
+and the post goes to a checked address itself (the URL's host replaced by
 it, the ``Host`` header and the TLS server name kept as the name, so the
 certificate is still verified against the name). A DNS answer that changes
 between the check and the connection (DNS rebinding) therefore cannot win:
@@ -173,26 +173,30 @@ async def resolve_host(host: str, port: int) -> list[IpAddress]:
     return list(dict.fromkeys(ipaddress.ip_address(str(i[4][0]).split("%")[0]) for i in infos))
 
 
-async def pin_target(
+async def pin_targets(
     url: str, allowed: TargetAllowList, resolve: Resolve = resolve_host
-) -> PinnedTarget:
-    """Resolve ``url``'s host once, check every address, and bind the URL to the first one.
+) -> list[PinnedTarget]:
+    """Resolve ``url``'s host once, check every address, and bind the URL to each, in order.
 
-    Raises ``WebhookTargetRefused`` if an address is not allowed or the host
-    does not resolve (``TargetRefusal.UNRESOLVED``).
+    The caller posts to the first and falls back to the next only when the
+    connection itself fails (an unreachable IPv6 address of a dual-stack
+    host, say): every one of them was checked. Raises
+    ``WebhookTargetRefused`` if any address is not allowed or the host does
+    not resolve (``TargetRefusal.UNRESOLVED``).
     """
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme, 443)
     addresses = await _addresses(host, port, resolve)
     _check_all(host, addresses, allowed)
-    address = addresses[0]
-    literal = f"[{address}]" if address.version == 6 else str(address)
-    netloc = f"{literal}:{parts.port}" if parts.port else literal
-    pinned = urlunsplit(parts._replace(netloc=netloc))
-    host_header = parts.netloc.rpartition("@")[2]
-    named = _is_name(host)
-    sni = {"sni_hostname": host} if parts.scheme == "https" and named else {}
-    return PinnedTarget(pinned, address, {"Host": host_header}, sni)
+    headers = {"Host": parts.netloc.rpartition("@")[2]}
+    sni = {"sni_hostname": host} if parts.scheme == "https" and _is_name(host) else {}
+    pinned = []
+    for address in addresses:
+        literal = f"[{address}]" if address.version == 6 else str(address)
+        netloc = f"{literal}:{parts.port}" if parts.port else literal
+        bound = urlunsplit(parts._replace(netloc=netloc))
+        pinned.append(PinnedTarget(bound, address, headers, sni))
+    return pinned
 
 
 async def vet_webhook_url(
@@ -207,7 +211,7 @@ async def vet_webhook_url(
     """
     check_webhook_url(url)
     try:
-        await pin_target(url, allowed, resolve)
+        await pin_targets(url, allowed, resolve)
     except WebhookTargetRefused as refused:
         if refused.reason is not TargetRefusal.UNRESOLVED:
             raise

@@ -11,11 +11,11 @@ next batch of at most ``batch_size`` events as its own task:
   ``last_error``), so the same events, and nothing after them, go next time.
 
 Before each post the receiver's host is resolved once and every address
-checked against the operator's allow-list (``targets.pin_target``); the post
-goes to the checked address. A host that is, or now resolves to, a loopback,
-private, link-local … address is not connected to at all: the post fails
-as ``target_refused`` (logged with its ``reason`` code) and backs off like
-any other failure.
+checked against the operator's allow-list (``targets.pin_targets``); the post
+goes to a checked address (the next one only if connecting to one fails). A
+host that is, or now resolves to, a loopback, private, link-local …
+address is not connected to at all: the post fails as ``target_refused``
+(logged with its ``reason`` code) and backs off like any other failure.
 
 Posts run side by side, up to ``concurrency``, and the loop does not wait
 for a round to finish: it claims again whenever a post ends, the poll
@@ -50,13 +50,15 @@ from smsgate.webhooks.targets import (
     Resolve,
     TargetAllowList,
     WebhookTargetRefused,
-    pin_target,
+    pin_targets,
     resolve_host,
 )
 
 Clock = Callable[[], datetime]
 
 _log = structlog.get_logger("smsgate.webhooks")
+#: The error of a post that could not connect: the next checked address may be tried.
+_UNREACHED = "ConnectError"
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,17 +206,25 @@ class WebhookWorker:
         body = batch_body(events)
         key = creditor_secret(self._secret, hook.creditor_id).encode("ascii")
         headers = signed_headers(key, body, self._clock())
-        timeout = self._settings.timeout.total_seconds()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._settings.timeout.total_seconds()
         try:
-            async with asyncio.timeout(timeout):
-                target = await pin_target(hook.url, self._targets, self._resolve)
+            async with asyncio.timeout_at(deadline):
+                targets = await pin_targets(hook.url, self._targets, self._resolve)
         except TimeoutError:
             return ReceiverAnswer(error="timeout", description="the host did not resolve in time")
         except WebhookTargetRefused as refused:
             return ReceiverAnswer(
                 error="target_refused", description=str(refused), refusal=refused.reason.value
             )
-        return await post_batch(self._client, target, body, headers, timeout)
+        answer = ReceiverAnswer(error="timeout", description="no time left to connect")
+        for target in targets:
+            if (left := deadline - loop.time()) <= 0:
+                break
+            answer = await post_batch(self._client, target, body, headers, left)
+            if answer.error != _UNREACHED:  # sent, or stopped after connecting: no other address
+                break
+        return answer
 
     async def _record(
         self, hook: Webhook, events: tuple[StatusEvent, ...], answer: ReceiverAnswer

@@ -16,7 +16,7 @@ from smsgate.webhooks import (
     TargetRefusal,
     WebhookConfigError,
     WebhookTargetRefused,
-    pin_target,
+    pin_targets,
     post_batch,
     resolve_host,
     vet_webhook_url,
@@ -163,21 +163,23 @@ class TestPinning:
 
     async def test_https_keeps_the_name_for_host_and_sni(self) -> None:
         resolve = resolving(PUBLIC)
-        pinned = await pin_target("https://hooks.example.com:8443/a?b=1", NOTHING, resolve)
+        [pinned] = await pin_targets("https://hooks.example.com:8443/a?b=1", NOTHING, resolve)
         assert pinned == PinnedTarget(
             f"https://{PUBLIC}:8443/a?b=1", ipaddress.ip_address(PUBLIC),
             {"Host": "hooks.example.com:8443"}, {"sni_hostname": "hooks.example.com"},
         )  # fmt: skip
 
-    async def test_ipv6_is_bracketed(self) -> None:
-        pinned = await pin_target(
-            "https://hooks.example.com/a", NOTHING, resolving("2606:4700:4700::1111")
-        )
-        assert pinned.url == "https://[2606:4700:4700::1111]/a"
+    async def test_every_address_in_order_ipv6_bracketed(self) -> None:
+        resolve = resolving("2606:4700:4700::1111", PUBLIC)
+        pinned = await pin_targets("https://hooks.example.com/a", NOTHING, resolve)
+        assert [p.url for p in pinned] == [
+            "https://[2606:4700:4700::1111]/a",
+            f"https://{PUBLIC}/a",
+        ]
 
     async def test_unresolvable_is_refused_at_connect_time(self) -> None:
         with pytest.raises(WebhookTargetRefused) as refused:
-            await pin_target("https://hooks.example.com/a", NOTHING, resolving())
+            await pin_targets("https://hooks.example.com/a", NOTHING, resolving())
         assert refused.value.reason is TargetRefusal.UNRESOLVED
 
     async def test_the_post_goes_to_the_address_with_the_name_as_host_and_sni(self) -> None:
@@ -187,7 +189,7 @@ class TestPinning:
             seen.append(request)
             return httpx.Response(200)
 
-        pinned = await pin_target("https://hooks.example.com/a", NOTHING, resolving(PUBLIC))
+        [pinned] = await pin_targets("https://hooks.example.com/a", NOTHING, resolving(PUBLIC))
         async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
             result = await post_batch(client, pinned, b"{}", {"X-Test": "1"}, 5.0)
         assert result.accepted

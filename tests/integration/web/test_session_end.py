@@ -103,6 +103,17 @@ class TestSignOutEndsTheSession:
         async with world.gateway.store.read() as tx:
             assert await tx.opt_outs.active("acme", "+8613700137000") == []
 
+    async def test_signing_in_again_ends_the_browsers_previous_session(
+        self, world: UiWorld, client: UiClient, twin: str
+    ) -> None:
+        await client.sign_in(world.tokens["reviewer"])
+        copied = await Copied.of(client)
+        await client.sign_in(world.tokens["second_reviewer"])
+        status, location = await copied.release(twin, world.held["acme"][0])
+        assert (status, "reason=signed_out" in location) == (303, True)
+        assert await status_of(world, world.held["acme"][0]) is MessageStatus.HELD
+        assert (await client.get("/ui/held")).status == 200  # the new session works
+
 
 class TestRevokingTheKeyEndsItsSessions:
     """DELETE /v1/keys/{id} ends the key's UI sessions on every instance."""

@@ -124,6 +124,23 @@ class TestPinned:
         assert resolver.asked == [("receiver.test", port)]
         assert (await webhook_of(store, "acme")).failures == 0
 
+    async def test_an_unreachable_address_falls_back_to_the_next_checked_one(
+        self, store: Store, clock: Clock, receiver: Receiver, acme: Tenant
+    ) -> None:
+        endpoint = receiver.add("acme", secret_of("acme"))
+        port = urlsplit(receiver.base_url).port
+        await point_at(store, clock, f"http://receiver.test:{port}/hooks/acme")
+        await acme.accept(store)
+        resolver = Resolver("127.0.0.2", "127.0.0.1")  # nothing listens on the first
+        loopback = TargetAllowList(networks=(ipaddress.ip_network("127.0.0.0/8"),))
+
+        async with running(store, clock, targets=loopback, resolve=resolver.seam):
+            await endpoint.wait_for_events(1)
+
+        assert len(endpoint.posts) == 1
+        assert resolver.asked == [("receiver.test", port)]
+        assert (await webhook_of(store, "acme")).failures == 0
+
 
 class TestRedirects:
     """A 3xx is a failed delivery, retried later; its Location is never visited."""
