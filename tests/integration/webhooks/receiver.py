@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -63,8 +64,9 @@ class Endpoint:
 class Receiver:
     """The server; ``add`` an endpoint per creditor before the worker posts to it."""
 
-    def __init__(self, clock: Callable[[], datetime]) -> None:
+    def __init__(self, clock: Callable[[], datetime], tls: ssl.SSLContext | None = None) -> None:
         self._clock = clock
+        self._tls = tls
         self.endpoints: dict[str, Endpoint] = {}
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -86,10 +88,10 @@ class Receiver:
         app.router.add_route("*", "/hooks/{creditor}", self._receive)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self._tls)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.base_url = f"{'https' if self._tls else 'http'}://127.0.0.1:{port}"
 
     async def stop(self) -> None:
         for endpoint in self.endpoints.values():

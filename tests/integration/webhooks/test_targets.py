@@ -10,7 +10,11 @@ failed delivery, never followed.
 from __future__ import annotations
 
 import ipaddress
+import shutil
+import ssl
+import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -140,6 +144,62 @@ class TestPinned:
         assert len(endpoint.posts) == 1
         assert resolver.asked == [("receiver.test", port)]
         assert (await webhook_of(store, "acme")).failures == 0
+
+
+def certificate(folder: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for ``name`` and its key, made by ``openssl``."""
+    cert, key = folder / f"{name}.pem", folder / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", f"/CN={name}",
+         "-addext", f"subjectAltName=DNS:{name}"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+class TestTls:
+    """Over https the pinned post still verifies the certificate against the URL's name."""
+
+    @pytest.mark.parametrize(
+        ("served", "delivered"),
+        [
+            pytest.param("hooks.acme.test", True, id="certificate-of-the-name"),
+            pytest.param("other.test", False, id="certificate-of-another-name"),
+        ],
+    )
+    async def test_the_name_is_verified_while_the_address_is_pinned(
+        self, store: Store, clock: Clock, acme: Tenant, tmp_path: Path, served: str,
+        delivered: bool,
+    ) -> None:  # fmt: skip
+        cert, key = certificate(tmp_path, served)
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(cert, key)
+        receiver = Receiver(clock, tls)
+        await receiver.start()
+        try:
+            endpoint = receiver.add("acme", secret_of("acme"))
+            port = urlsplit(receiver.base_url).port
+            await point_at(store, clock, f"https://hooks.acme.test:{port}/hooks/acme")
+            await acme.accept(store)
+            trusted = ssl.create_default_context(cafile=str(cert))
+            async with (
+                httpx.AsyncClient(verify=trusted) as client,
+                running(store, clock, resolve=Resolver("127.0.0.1").seam, client=client),
+            ):
+                if delivered:
+                    [post] = await endpoint.wait_for_posts(1)
+                else:
+                    webhook = await wait_for_failures(store, 1)
+        finally:
+            await receiver.stop()
+        if delivered:
+            assert post.headers["Host"] == f"hooks.acme.test:{port}"
+        else:
+            assert endpoint.posts == []
+            assert webhook.last_error.startswith("ConnectError")
+            assert "certificate" in webhook.last_error.lower()
 
 
 class TestRedirects:
