@@ -145,6 +145,8 @@ def guarded(handler: PageHandler) -> Callable[[web.Request], Awaitable[web.Strea
         session = ui.seal.open(cookie, now) if cookie else None
         viewer, reason = await _viewer(gateway, session) if session else (None, "expired")
         if session is None or viewer is None:
+            if session is not None:  # a genuine cookie of an ended session: worth a line
+                log.info("ui_session_refused", reason=reason, actor=session.key_id)
             return _to_sign_in(request, reason if cookie else "")
         form = await _form(request)
         page = Page(request, gateway, ui, viewer, session, lang, form)

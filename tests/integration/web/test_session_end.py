@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from structlog.testing import capture_logs
 
 from smsgate.store import MessageStatus
 from smsgate.web.context import SESSION_COOKIE
@@ -80,11 +81,16 @@ class TestSignOutEndsTheSession:
         await client.sign_in(world.tokens["reviewer"])
         copied = await Copied.of(client)
         await client.submit("/ui/queue", "/ui/logout")
-        status, location = await copied.release(world.base_url, world.held["acme"][0])
+        with capture_logs() as logs:
+            status, location = await copied.release(world.base_url, world.held["acme"][0])
         assert status == 303
         assert location.startswith("/ui/login?")
         assert "reason=signed_out" in location
         assert await status_of(world, world.held["acme"][0]) is MessageStatus.HELD
+        [refused] = [log for log in logs if log["event"] == "ui_session_refused"]
+        assert (refused["reason"], refused["actor"]) == (
+            "signed_out", world.principals["reviewer"].key_id,
+        )  # fmt: skip
 
     async def test_replayed_opt_out_is_refused_on_another_instance(
         self, world: UiWorld, client: UiClient, twin: str
