@@ -27,7 +27,8 @@ from smsgate.store import (
     utc_now,
 )
 from smsgate.store.audit import AuditAction
-from smsgate.webhooks.config import WEBHOOK_CONFIGURED, WEBHOOK_REMOVED, check_webhook_url
+from smsgate.webhooks.config import WEBHOOK_CONFIGURED, WEBHOOK_REMOVED
+from smsgate.webhooks.targets import Resolve, TargetAllowList, resolve_host, vet_webhook_url
 
 OPERATOR = "operator:cli"
 OPERATOR_ACTOR = KeyActor(OPERATOR, creditor_id=None)
@@ -107,14 +108,24 @@ def _key_desk(store: Store, at: datetime) -> KeyDesk:
     return KeyDesk(store, lambda: at)
 
 
-async def configure_webhook(store: Store, creditor_id: str, url: str, *, at: datetime) -> Webhook:
+async def configure_webhook(
+    store: Store,
+    creditor_id: str,
+    url: str,
+    *,
+    at: datetime,
+    targets: TargetAllowList | None = None,
+    resolve: Resolve = resolve_host,
+) -> Webhook:
     """Point the creditor's status webhook at ``url`` (audited ``webhook.configured``).
 
-    Raises ``ValueError`` for a URL webhooks may not use (``check_webhook_url``)
-    or an unknown creditor. The signing secret is derived, never stored:
-    see ``smsgate.webhooks.config``.
+    Raises ``ValueError`` for a URL webhooks may not use (``vet_webhook_url``:
+    its form, and where its host resolves now, against ``targets``, the
+    operator's allow-list; default: public addresses only) or an unknown
+    creditor. The signing secret is derived, never stored: see
+    ``smsgate.webhooks.config``.
     """
-    check_webhook_url(url)
+    await vet_webhook_url(url, targets or TargetAllowList(), resolve)
     async with store.transaction() as tx:
         if await tx.creditors.get(creditor_id) is None:
             raise ValueError(f"no creditor {creditor_id!r}")

@@ -17,6 +17,7 @@ from typing import Literal
 
 from smsgate.store import DEFAULT_DATABASE_URL
 from smsgate.webhooks.config import WebhookConfigError, master_secret
+from smsgate.webhooks.targets import TargetAllowList
 
 LogFormat = Literal["json", "console", "auto"]
 
@@ -60,6 +61,9 @@ class Settings:
     send_timeout_seconds: int = 60
     #: ``SMSGATE_WEBHOOK_SECRET``: each creditor's webhook signing key is derived from it.
     webhook_secret: bytes | None = field(default=None, repr=False, compare=False)
+    #: ``SMSGATE_WEBHOOK_ALLOW_NETWORKS`` / ``_HOSTS``: non-public webhook targets the
+    #: operator allows (none by default; see ``smsgate.webhooks.targets``).
+    webhook_targets: TargetAllowList = field(default_factory=TargetAllowList)
 
     def __post_init__(self) -> None:
         if self.send_timeout_seconds >= self.dispatch_lease_seconds:
@@ -94,6 +98,7 @@ class Settings:
                 _int(env, "SMSGATE_AUTH_CACHE_SECONDS", int(defaults.auth_cache_seconds), 0)
             ),
             webhook_secret=_webhook_secret(env),
+            webhook_targets=_webhook_targets(env),
             trust_proxy=env.get("SMSGATE_TRUST_PROXY", "0") in {"1", "true", "yes"},
             **_auth_throttling(env, defaults),
             **_dispatch_tuning(env, defaults),
@@ -132,6 +137,13 @@ def _dispatch_tuning(env: Mapping[str, str], defaults: Settings) -> dict[str, in
 def _webhook_secret(env: Mapping[str, str]) -> bytes | None:
     try:
         return master_secret(env)
+    except WebhookConfigError as error:
+        raise SettingsError(str(error)) from None
+
+
+def _webhook_targets(env: Mapping[str, str]) -> TargetAllowList:
+    try:
+        return TargetAllowList.from_env(env)
     except WebhookConfigError as error:
         raise SettingsError(str(error)) from None
 

@@ -42,8 +42,11 @@ async def run_workers(
     """
     attach_feedback(carriers, CarrierFeedback(store, clock, settings.wordlists_dir))
     webhooks = asyncio.create_task(
-        run_webhooks(store, stop_event=stop_event, secret=settings.webhook_secret, clock=clock)
-    )
+        run_webhooks(
+            store, stop_event=stop_event, secret=settings.webhook_secret, clock=clock,
+            targets=settings.webhook_targets,
+        )
+    )  # fmt: skip
     try:
         await run_dispatcher(
             store, carriers, stop_event=stop_event, poll_interval=poll_interval,

@@ -19,6 +19,7 @@ from typing import Any
 from smsgate import admin
 from smsgate.store import Role, StoreError, database_url, open_store, utc_now
 from smsgate.webhooks.config import creditor_secret, require_master_secret
+from smsgate.webhooks.targets import TargetAllowList
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -191,9 +192,12 @@ async def _webhook(args: argparse.Namespace) -> int:
     if args.remove:
         return await _remove_webhook(args.id)
     master = require_master_secret(os.environ)  # refuse before anything is written
+    targets = TargetAllowList.from_env(os.environ)
     store = await open_store(database_url(os.environ))
     try:
-        webhook = await admin.configure_webhook(store, args.id, args.url, at=utc_now())
+        webhook = await admin.configure_webhook(
+            store, args.id, args.url, at=utc_now(), targets=targets
+        )
     finally:
         await store.close()
     print(f"webhook of {webhook.creditor_id} set to {webhook.url}")

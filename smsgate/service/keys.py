@@ -13,7 +13,10 @@ Rules, and why:
   a client can deploy the new token before the old one stops working. Only
   a key that is live and not already scheduled can be rotated (409
   ``invalid_state``): rotating twice would leave two successors of one key.
-- *Revocation* takes effect now; it also cuts short a rotation's grace.
+- *Revocation* takes effect now; it also cuts short a rotation's grace,
+  and ends the key's compliance UI sessions (``ui_sessions``) in the same
+  transaction. (The UI also re-reads the key on every request, so a key
+  whose rotation grace runs out loses its sessions then too.)
   Revoking a key that is already revoked is idempotent: the answer is the
   key with its original ``revoked_at`` and nothing is written, because a
   client retrying a DELETE after a timeout has what it asked for.
@@ -158,6 +161,7 @@ class KeyDesk:
             if not await tx.api_keys.revoke(key.id, now):  # revoked meanwhile
                 return await self._target(tx, actor, key_id)
             key = replace(key, revoked_at=now)
+            await tx.ui_sessions.end_of_key(key.id, now)
             await tx.audit.append(_event(actor, AuditAction.KEY_REVOKED, key, now, {}))
         self.evict(key.secret_hash)
         _log_change("key_revoked", actor, key)

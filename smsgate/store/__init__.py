@@ -98,6 +98,7 @@ from smsgate.store.records import (
     VersionStatus,
     new_id,
 )
+from smsgate.store.ui_sessions import UiSessionRecord, UiSessionRepository
 from smsgate.store.webhooks import StatusEvent, Webhook, WebhookRepository
 
 __all__ = [
@@ -171,6 +172,8 @@ __all__ = [
     "TemplateRepository",
     "TemplateVersion",
     "TransactionClosed",
+    "UiSessionRecord",
+    "UiSessionRepository",
     "UnitOfWork",
     "UnknownReference",
     "UnsupportedDatabase",

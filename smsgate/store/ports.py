@@ -60,6 +60,7 @@ from smsgate.store.records import (
     VersionStatus,
 )
 from smsgate.store.reporting import ReportingQueries
+from smsgate.store.ui_sessions import UiSessionRepository
 from smsgate.store.webhooks import WebhookRepository
 
 
@@ -454,6 +455,8 @@ class UnitOfWork(Protocol):
     def reporting(self) -> ReportingQueries: ...
     @property
     def webhooks(self) -> WebhookRepository: ...
+    @property
+    def ui_sessions(self) -> UiSessionRepository: ...
 
 
 class Store(Protocol):

@@ -11,9 +11,12 @@ forgotten: the session cookie (see ``sessions``) holds only the key's id.
 Every page handler is wrapped by :func:`guarded`, so none can forget to:
 
 1. open the session cookie (missing, forged or expired: back to sign-in);
-2. re-read the key by id, so a revoked key (or a rotated one whose grace
+2. read the session's row in ``ui_sessions`` and the key by id, in one read
+   of the database, uncached: a session that was signed out (on any
+   instance: the row is shared), a revoked key (or a rotated one whose grace
    period is over), or one whose roles no longer allow the UI, loses its
-   sessions at the next click, not at expiry;
+   sessions at the next click, not at expiry, and a cookie copied before
+   sign-out is refused with its CSRF token;
 3. check the CSRF token of every POST (a 403 page on mismatch, nothing
    changed), and the sign-in form's own double-submit token;
 4. re-issue the cookie with a new last-seen time (the idle timeout).
@@ -28,6 +31,7 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,7 +43,7 @@ from smsgate.api.gateway import Gateway
 from smsgate.api.keys import Principal
 from smsgate.api.operations import GATEWAY, authenticate
 from smsgate.api.problems import Problem, ProblemCode
-from smsgate.store import Role
+from smsgate.store import Role, UiSessionRecord
 from smsgate.web.catalogue import Translator
 from smsgate.web.context import (
     LOGIN_COOKIE,
@@ -61,6 +65,8 @@ SIGN_IN_ROLES = frozenset({Role.REVIEWER, Role.ADMIN})
 HOME = f"{UI_PREFIX}/queue"
 #: The catalogue entry of the sign-in page's "too many failed attempts" message.
 RATE_LIMITED = "login.rate_limited"
+#: How long past the maximum age a session's row is kept (clock skew between instances).
+_FORGET_MARGIN = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,9 +143,10 @@ def guarded(handler: PageHandler) -> Callable[[web.Request], Awaitable[web.Strea
         lang, now = language_of(request), gateway.clock()
         cookie = request.cookies.get(SESSION_COOKIE)
         session = ui.seal.open(cookie, now) if cookie else None
-        viewer = await _viewer(gateway, session) if session is not None else None
+        viewer, reason = await _viewer(gateway, session) if session else (None, "expired")
         if session is None or viewer is None:
-            reason = "expired" if session is None else "revoked"
+            if session is not None:  # a genuine cookie of an ended session: worth a line
+                log.info("ui_session_refused", reason=reason, actor=session.key_id)
             return _to_sign_in(request, reason if cookie else "")
         form = await _form(request)
         page = Page(request, gateway, ui, viewer, session, lang, form)
@@ -163,14 +170,18 @@ async def _answer(handler: PageHandler, page: Page) -> web.StreamResponse:
         return page.refused(problem)
 
 
-async def _viewer(gateway: Gateway, session: UiSession) -> Viewer | None:
+async def _viewer(gateway: Gateway, session: UiSession) -> tuple[Viewer | None, str]:
+    """The session's viewer, or ``None`` and why not (the sign-in page's ``reason``)."""
     async with gateway.store.read() as tx:
+        record = await tx.ui_sessions.get(session.id)
         key = await tx.api_keys.get(session.key_id)
     if key is None or not key.live_at(gateway.clock()) or key.creditor_id != session.creditor_id:
-        return None
+        return None, "revoked"
     if not key.roles & SIGN_IN_ROLES:
-        return None
-    return Viewer(Principal(key.id, key.creditor_id, key.roles), key.label)
+        return None, "revoked"
+    if record is None or not record.open or record.key_id != key.id:
+        return None, "signed_out"
+    return Viewer(Principal(key.id, key.creditor_id, key.roles), key.label), ""
 
 
 async def _form(request: web.Request) -> MultiDictProxy[str]:
@@ -237,7 +248,7 @@ async def sign_in_form(request: web.Request) -> web.StreamResponse:
 
 async def sign_in(request: web.Request) -> web.StreamResponse:
     """Check the login key and start a session; refuse unknown keys and keys without a UI role."""
-    ui, gateway = request.app[WEB], request.app[GATEWAY]
+    ui = request.app[WEB]
     form = await request.post()
     target = str(form.get("next", HOME))
     sent, expected = str(form.get("csrf", "")), request.cookies.get(LOGIN_COOKIE, "")
@@ -252,12 +263,34 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     if not principal.roles & SIGN_IN_ROLES:
         log.info("ui_sign_in_refused", reason="role", actor=principal.key_id)
         return _sign_in_page(request, status=403, error="login.wrong_role", target=target)
-    session = UiSession.start(principal.key_id, principal.creditor_id, gateway.clock())
+    session = await _open_session(request, principal)
     response = redirect(safe_next(target))
     keep_session(request, response, ui, session)
     response.del_cookie(LOGIN_COOKIE, path=UI_PREFIX)
     log.info("ui_signed_in", actor=principal.key_id, creditor=principal.creditor_id)
     return response
+
+
+async def _open_session(request: web.Request, principal: Principal) -> UiSession:
+    """A new session for ``principal``, recorded so any instance can see it end.
+
+    A session the browser still held is ended: signing in again replaces
+    it, so no copy of the old cookie outlives it. Rows of sessions past
+    their maximum age are forgotten on the way: no cookie of theirs opens
+    any more, so sign-ins keep the table small.
+    """
+    ui, gateway = request.app[WEB], request.app[GATEWAY]
+    now = gateway.clock()
+    cookie = request.cookies.get(SESSION_COOKIE)
+    previous = ui.seal.open(cookie, now) if cookie else None
+    session = UiSession.start(principal.key_id, principal.creditor_id, now)
+    record = UiSessionRecord(session.id, session.key_id, session.creditor_id, now)
+    async with gateway.store.transaction() as tx:
+        if previous is not None:
+            await tx.ui_sessions.end(previous.id, now)
+        await tx.ui_sessions.forget_started_before(now - ui.seal.max_age - _FORGET_MARGIN)
+        await tx.ui_sessions.start(record)
+    return session
 
 
 def _refused_sign_in(request: web.Request, refused: Problem, target: str) -> web.Response:
@@ -272,7 +305,9 @@ def _refused_sign_in(request: web.Request, refused: Problem, target: str) -> web
 
 @guarded
 async def sign_out(page: Page) -> web.StreamResponse:
-    """End the session (the cookie is dropped) and show the sign-in page."""
+    """End the session for every instance (its row) and drop the cookie; show the sign-in page."""
+    async with page.gateway.store.transaction() as tx:
+        await tx.ui_sessions.end(page.session.id, page.gateway.clock())
     log.info("ui_signed_out", actor=page.viewer.principal.key_id, creditor=page.creditor_id)
     response = redirect(f"{UI_PREFIX}/login?reason=signed_out")
     response.del_cookie(SESSION_COOKIE, path=UI_PREFIX)

@@ -1,19 +1,19 @@
-"""UI sessions as signed, stateless cookies, and the CSRF token derived from each one.
+"""UI sessions as signed cookies naming a server-side session, and the CSRF token of each one.
 
 A session cookie is ``<payload>.<signature>``: the payload is base64url JSON
-(key id, creditor, issued and last-seen times, a random nonce) and the
-signature is HMAC-SHA256 over it with the session secret. Nothing is stored
-on the server, so any instance sharing the secret accepts the cookie and a
-restart does not sign anyone out. What a signed cookie cannot do by itself
-is notice a revoked key, so every request re-reads the key (see ``auth``);
-it carries no secret either, only ids, so a leaked cookie never leaks the
-API key that signed in.
+(key id, creditor, issued and last-seen times, the session's random id) and
+the signature is HMAC-SHA256 over it with the session secret. The signature
+proves the gateway issued the cookie; whether the session is still open is
+the database's to say (``smsgate.store.ui_sessions``, read on every request
+by ``auth``), because a signed cookie alone cannot be taken back: a copy
+made before sign-out would keep working until it expired. The cookie carries
+no secret, only ids, so a leaked cookie never leaks the API key that signed in.
 
-Sessions end after ``idle_timeout`` without a request and ``max_age`` after
-sign-in, whichever comes first; each request re-issues the cookie with a
-new last-seen time. The CSRF token is an HMAC of the session's nonce, so it
-is fixed for the session, unguessable without the secret, and never needs
-storing either.
+Sessions end at sign-out, when their key is revoked, after ``idle_timeout``
+without a request and ``max_age`` after sign-in, whichever comes first; each
+request re-issues the cookie with a new last-seen time. The CSRF token is an
+HMAC of the session's id, so it is fixed for the session, unguessable
+without the secret, never needs storing, and dies with the session.
 """
 
 from __future__ import annotations
@@ -35,13 +35,16 @@ _SKEW = timedelta(minutes=2)
 
 @dataclass(frozen=True, slots=True)
 class UiSession:
-    """Who signed in (key and creditor), when, when last seen, and the session's nonce."""
+    """Who signed in (key and creditor), when, when last seen, and the session's id.
+
+    ``id`` is random and names the session's row in ``ui_sessions``.
+    """
 
     key_id: str
     creditor_id: str
     issued_at: datetime
     seen_at: datetime
-    nonce: str
+    id: str
 
     @classmethod
     def start(cls, key_id: str, creditor_id: str, now: datetime) -> UiSession:
@@ -68,7 +71,7 @@ class SessionSeal:
             "c": session.creditor_id,
             "i": session.issued_at.timestamp(),
             "s": session.seen_at.timestamp(),
-            "n": session.nonce,
+            "n": session.id,
         }
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         return f"{body}.{self._sign(body)}"
@@ -85,7 +88,7 @@ class SessionSeal:
 
     def csrf_token(self, session: UiSession) -> str:
         """The CSRF token of ``session``: the same for every form of the session."""
-        digest = hmac.new(self.secret, _CSRF_DOMAIN + session.nonce.encode(), hashlib.sha256)
+        digest = hmac.new(self.secret, _CSRF_DOMAIN + session.id.encode(), hashlib.sha256)
         return _b64(digest.digest())
 
     def _alive(self, session: UiSession, now: datetime) -> bool:
@@ -107,7 +110,7 @@ def _decode(body: str) -> UiSession | None:
             creditor_id=str(payload["c"]),
             issued_at=datetime.fromtimestamp(float(payload["i"]), tz=UTC),
             seen_at=datetime.fromtimestamp(float(payload["s"]), tz=UTC),
-            nonce=str(payload["n"]),
+            id=str(payload["n"]),
         )
     except (ValueError, KeyError, TypeError, binascii.Error):
         # Only a cookie signed with our secret gets here, so this is a bug or an

@@ -10,9 +10,12 @@ hex characters themselves: receivers verify with their ASCII bytes as the
 HMAC key, which is what ``smsgate.signing.verify`` takes.
 
 URLs must be ``https``, except ``http`` to the loopback interface (a
-receiver on the same host, tests). A URL carrying a user name or password
-is refused: the URL is kept in the database and the audit log, and the
-signature already authenticates the gateway to the receiver.
+receiver on the same host, tests), which ``targets`` refuses in turn unless
+the operator allow-listed it. A URL carrying a user name or password is
+refused: the URL is kept in the database and the audit log, and the
+signature already authenticates the gateway to the receiver. This module
+checks a URL's form only; where it may connect is ``targets``' to say
+(``vet_webhook_url`` runs both).
 
 Pure: standard library only.
 """
@@ -84,7 +87,10 @@ def creditor_secret(master: bytes, creditor_id: str) -> str:
 
 
 def check_webhook_url(url: str) -> str:
-    """Return ``url`` if a webhook may post to it; raises ``WebhookConfigError`` saying why not."""
+    """Return ``url`` if its form suits a webhook; raises ``WebhookConfigError`` saying why not.
+
+    Only the form: ``targets.vet_webhook_url`` also checks where it leads.
+    """
     if len(url) > MAX_URL_LENGTH or any(c.isspace() or not c.isprintable() for c in url):
         raise WebhookConfigError(
             f"a webhook URL is at most {MAX_URL_LENGTH} printable characters without spaces"

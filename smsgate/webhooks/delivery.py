@@ -15,8 +15,9 @@ creditor's derived secret; receivers verify the exact bytes before parsing.
 Whatever happens on the wire becomes a ``ReceiverAnswer``: the receiver's
 status, or the transport error that stopped the post. Redirects are not
 followed (a 3xx is a failure, so a receiver cannot bounce signed events to
-another host), and the answer's body is never read, so a receiver cannot
-make the worker download anything. Unlike a carrier send, a post whose
+another host, or into the operator's network past the target check), and
+the answer's body is never read, so a receiver cannot make the worker
+download anything. Unlike a carrier send, a post whose
 outcome is unknown is simply posted again: receivers deduplicate.
 """
 
@@ -33,6 +34,7 @@ import httpx
 from smsgate import __version__
 from smsgate.signing import signature_headers
 from smsgate.store import StatusEvent, format_instant
+from smsgate.webhooks.targets import PinnedTarget
 
 USER_AGENT = f"smsgate-webhooks/{__version__}"
 
@@ -41,14 +43,17 @@ USER_AGENT = f"smsgate-webhooks/{__version__}"
 class ReceiverAnswer:
     """What became of one post: the receiver's HTTP status, or why there was none.
 
-    ``error`` is the transport error's class (``ConnectError``, ``timeout``),
-    short enough to log; ``description`` adds httpx's message for the
-    operator's ``last_error``.
+    ``error`` is the transport error's class (``ConnectError``, ``timeout``,
+    or ``target_refused`` when the target check stopped the post before any
+    connection), short enough to log; ``refusal`` is then the
+    ``TargetRefusal`` code; ``description`` adds httpx's (or the check's)
+    message for the operator's ``last_error``.
     """
 
     status: int | None = None
     error: str = ""
     description: str = ""
+    refusal: str = ""
 
     @property
     def accepted(self) -> bool:
@@ -80,12 +85,26 @@ def signed_headers(key: bytes, body: bytes, now: datetime) -> dict[str, str]:
 
 
 async def post_batch(
-    client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str], seconds: float
+    client: httpx.AsyncClient,
+    target: str | PinnedTarget,
+    body: bytes,
+    headers: dict[str, str],
+    seconds: float,
 ) -> ReceiverAnswer:
-    """POST ``body`` to ``url`` within ``seconds``; never raises for network trouble."""
+    """POST ``body`` to ``target`` within ``seconds``; never raises for network trouble.
+
+    A ``PinnedTarget`` is posted to its checked address (see ``targets``);
+    redirects are never followed, whatever the client was built with.
+    """
+    url, extensions = (target, {}) if isinstance(target, str) else (target.url, target.extensions)
+    if isinstance(target, PinnedTarget):
+        headers = {**headers, **target.headers}
     try:
         async with asyncio.timeout(seconds):
-            request = client.stream("POST", url, content=body, headers=headers, timeout=seconds)
+            request = client.stream(
+                "POST", url, content=body, headers=headers, timeout=seconds,
+                follow_redirects=False, extensions=dict(extensions),
+            )  # fmt: skip
             async with request as response:
                 return ReceiverAnswer(status=response.status_code)
     except TimeoutError:

@@ -20,6 +20,7 @@ import structlog
 
 from smsgate.store import Store, utc_now
 from smsgate.webhooks.config import MASTER_SECRET_VARIABLE, WebhookSecretMissing
+from smsgate.webhooks.targets import Resolve, TargetAllowList, resolve_host
 from smsgate.webhooks.worker import Clock, WebhookSettings, WebhookWorker
 
 _log = structlog.get_logger("smsgate.webhooks")
@@ -40,11 +41,15 @@ async def run_webhooks(
     poll_interval: float = 1.0,
     settings: WebhookSettings | None = None,
     owner: str | None = None,
+    targets: TargetAllowList | None = None,
+    resolve: Resolve = resolve_host,
 ) -> None:
     """Deliver status webhooks until ``stop_event`` is set; ``secret`` is the master secret.
 
     Without ``client`` one is made (no redirects, ``settings.timeout``) and
-    closed on return; a given client is left open. Raises
+    closed on return; a given client is left open. ``targets`` is the
+    operator's allow-list (default: public addresses only) and ``resolve``
+    the resolver (see ``targets``). Raises
     ``WebhookSecretMissing`` (after logging ``webhooks_refused``) if
     ``secret`` is empty while webhooks are configured, or a ``StoreError``
     if the store cannot be read to find that out; once running, store
@@ -57,7 +62,7 @@ async def run_webhooks(
     http = client or _default_client(settings)
     worker = WebhookWorker(
         store, secret=secret, client=http, owner=owner or new_worker_id(),
-        settings=settings, clock=clock,
+        settings=settings, clock=clock, targets=targets, resolve=resolve,
     )  # fmt: skip
     _log.info("webhooks_started", owner=worker.owner)
     watcher = asyncio.create_task(_stop_on(stop_event, worker))

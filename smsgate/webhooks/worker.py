@@ -10,6 +10,13 @@ next batch of at most ``batch_size`` events as its own task:
   cursor and backs off (``failed``: ``failures``, ``next_attempt_at``,
   ``last_error``), so the same events, and nothing after them, go next time.
 
+Before each post the receiver's host is resolved once and every address
+checked against the operator's allow-list (``targets.pin_targets``); the post
+goes to a checked address (the next one only if connecting to one fails). A
+host that is, or now resolves to, a loopback, private, link-local …
+address is not connected to at all: the post fails as ``target_refused``
+(logged with its ``reason`` code) and backs off like any other failure.
+
 Posts run side by side, up to ``concurrency``, and the loop does not wait
 for a round to finish: it claims again whenever a post ends, the poll
 interval passes, or it is stopped. A receiver that hangs until the timeout
@@ -39,10 +46,19 @@ from smsgate.store import StatusEvent, Store, StoreError, Webhook
 from smsgate.webhooks.backoff import Backoff
 from smsgate.webhooks.config import creditor_secret
 from smsgate.webhooks.delivery import ReceiverAnswer, batch_body, post_batch, signed_headers
+from smsgate.webhooks.targets import (
+    Resolve,
+    TargetAllowList,
+    WebhookTargetRefused,
+    pin_targets,
+    resolve_host,
+)
 
 Clock = Callable[[], datetime]
 
 _log = structlog.get_logger("smsgate.webhooks")
+#: The error of a post that could not connect: the next checked address may be tried.
+_UNREACHED = "ConnectError"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +96,9 @@ class WebhookWorker:
     """Posts due webhooks' events under leases; see the module docstring.
 
     ``secret`` is the master secret each creditor's signing key is derived
-    from. ``client`` is not closed here: the caller owns it.
+    from. ``client`` is not closed here: the caller owns it. ``targets`` is
+    what the operator allows beyond public addresses; ``resolve`` turns a
+    host into addresses (a seam for tests).
     """
 
     def __init__(
@@ -92,6 +110,8 @@ class WebhookWorker:
         owner: str,
         settings: WebhookSettings | None = None,
         clock: Clock,
+        targets: TargetAllowList | None = None,
+        resolve: Resolve = resolve_host,
     ) -> None:
         if not secret:
             raise ValueError("a webhook worker needs the master secret")
@@ -101,6 +121,8 @@ class WebhookWorker:
         self.owner = owner
         self._settings = settings or WebhookSettings()
         self._clock = clock
+        self._targets = targets or TargetAllowList()
+        self._resolve = resolve
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -184,8 +206,25 @@ class WebhookWorker:
         body = batch_body(events)
         key = creditor_secret(self._secret, hook.creditor_id).encode("ascii")
         headers = signed_headers(key, body, self._clock())
-        timeout = self._settings.timeout.total_seconds()
-        return await post_batch(self._client, hook.url, body, headers, timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._settings.timeout.total_seconds()
+        try:
+            async with asyncio.timeout_at(deadline):
+                targets = await pin_targets(hook.url, self._targets, self._resolve)
+        except TimeoutError:
+            return ReceiverAnswer(error="timeout", description="the host did not resolve in time")
+        except WebhookTargetRefused as refused:
+            return ReceiverAnswer(
+                error="target_refused", description=str(refused), refusal=refused.reason.value
+            )
+        answer = ReceiverAnswer(error="timeout", description="no time left to connect")
+        for target in targets:
+            if (left := deadline - loop.time()) <= 0:
+                break
+            answer = await post_batch(self._client, target, body, headers, left)
+            if answer.error != _UNREACHED:  # sent, or stopped after connecting: no other address
+                break
+        return answer
 
     async def _record(
         self, hook: Webhook, events: tuple[StatusEvent, ...], answer: ReceiverAnswer
@@ -224,7 +263,11 @@ def _log_failed(
     next_attempt_at: datetime,
     kept: bool,
 ) -> None:
-    outcome = {"status": answer.status} if answer.status is not None else {"error": answer.error}
+    outcome: dict[str, object] = (
+        {"status": answer.status} if answer.status is not None else {"error": answer.error}
+    )
+    if answer.refusal:
+        outcome["reason"] = answer.refusal
     _log.warning(
         "webhook_failed", creditor=hook.creditor_id, **outcome, count=len(events),
         first_id=events[0].id, failures=failures, next_attempt_at=next_attempt_at.isoformat(),

@@ -63,7 +63,10 @@ class TestMasterSecret:
 
 
 class TestWebhookUrl:
-    """Receivers are https, or http on the loopback interface; never with credentials."""
+    """The form: https, or http on the loopback interface; never with credentials.
+
+    Where a URL may lead (loopback only if allow-listed) is ``test_webhooks_targets``'.
+    """
 
     @pytest.mark.parametrize(
         "url",

@@ -80,6 +80,19 @@ class TestPostBatch:
         assert result.summary() == f"HTTP {status}"
         assert [(r.method, str(r.url), r.content) for r in seen] == [("POST", URL, b"{}")]
 
+    async def test_a_redirect_is_not_followed_even_by_a_following_client(self) -> None:
+        seen: list[str] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(str(request.url))
+            return httpx.Response(302, headers={"Location": "http://169.254.169.254/latest"})
+
+        transport = httpx.MockTransport(answer)
+        async with httpx.AsyncClient(transport=transport, follow_redirects=True) as client:
+            result = await post_batch(client, URL, b"{}", {}, 5.0)
+        assert (result.status, result.accepted) == (302, False)
+        assert seen == [URL]
+
     async def test_connection_refused_is_an_error_not_an_exception(self) -> None:
         def refuse(request: httpx.Request) -> httpx.Response:
             raise httpx.ConnectError("connection refused", request=request)

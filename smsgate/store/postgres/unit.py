@@ -19,6 +19,7 @@ from smsgate.store.postgres.tenants import (
     PostgresIdempotency,
     PostgresOptOuts,
 )
+from smsgate.store.postgres.ui_sessions import PostgresUiSessions
 from smsgate.store.postgres.webhooks import PostgresWebhooks
 
 
@@ -86,3 +87,7 @@ class PostgresUnitOfWork:
     @property
     def webhooks(self) -> PostgresWebhooks:
         return PostgresWebhooks(self._session)
+
+    @property
+    def ui_sessions(self) -> PostgresUiSessions:
+        return PostgresUiSessions(self._session)

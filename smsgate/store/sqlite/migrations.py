@@ -299,6 +299,21 @@ _KEY_USE = """
 ALTER TABLE api_keys ADD COLUMN last_used_at TEXT;
 """
 
+# Step 6: the compliance UI's sessions, so sign-out (and revoking the key a
+# session was opened with) ends the session for every instance; the cookie
+# names its row. See smsgate.store.ui_sessions.
+_UI_SESSIONS = """
+CREATE TABLE ui_sessions (
+    id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL REFERENCES api_keys (id),
+    creditor_id TEXT NOT NULL REFERENCES creditors (id),
+    started_at TEXT NOT NULL,
+    ended_at TEXT
+) STRICT;
+CREATE INDEX ui_sessions_open_by_key ON ui_sessions (key_id) WHERE ended_at IS NULL;
+CREATE INDEX ui_sessions_by_start ON ui_sessions (started_at);
+"""
+
 #: Every step of the schema, in order. Append new steps; never edit a published one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
@@ -306,6 +321,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "delivery receipts and inbound replies", _CALLBACKS),
     Migration(4, "status webhooks", _WEBHOOKS),
     Migration(5, "api key last use", _KEY_USE),
+    Migration(6, "ui sessions", _UI_SESSIONS),
 )
 
 _CREATE_LEDGER = """

@@ -15,6 +15,7 @@ from smsgate.store.sqlite.tenants import (
     SqliteIdempotency,
     SqliteOptOuts,
 )
+from smsgate.store.sqlite.ui_sessions import SqliteUiSessions
 from smsgate.store.sqlite.webhooks import SqliteWebhooks
 
 
@@ -82,3 +83,7 @@ class SqliteUnitOfWork:
     @property
     def webhooks(self) -> SqliteWebhooks:
         return SqliteWebhooks(self._session)
+
+    @property
+    def ui_sessions(self) -> SqliteUiSessions:
+        return SqliteUiSessions(self._session)

@@ -198,12 +198,30 @@ async def seed(world: UiWorld) -> None:
     world.clock.advance(minutes=5)
 
 
-async def start_ui(tmp_path: Path, settings: WebSettings | None = None) -> AsyncIterator[UiWorld]:
-    """Start the seeded gateway with the UI on a free 127.0.0.1 port."""
+async def start_ui(
+    tmp_path: Path, settings: WebSettings | None = None, *, database_url: str = ""
+) -> AsyncIterator[UiWorld]:
+    """Start the seeded gateway with the UI on a free 127.0.0.1 port.
+
+    ``database_url`` defaults to a SQLite file in ``tmp_path``.
+    """
     clock = FrozenClock()
-    config = Settings(
-        database_url=f"sqlite:///{tmp_path / 'ui.db'}?synchronous=normal", auth_cache_seconds=0
-    )
+    url = database_url or f"sqlite:///{tmp_path / 'ui.db'}?synchronous=normal"
+    async for gateway, base_url in serve_ui(url, clock, settings):
+        world = UiWorld(gateway, base_url, clock)
+        await seed(world)
+        yield world
+
+
+async def serve_ui(
+    database_url: str, clock: FrozenClock, settings: WebSettings | None = None
+) -> AsyncIterator[tuple[Gateway, str]]:
+    """One gateway instance with the UI on ``database_url``: its gateway and base URL.
+
+    Called again on the same database (and clock) it is a second instance,
+    as another ``smsgate serve`` process sharing the database would be.
+    """
+    config = Settings(database_url=database_url, auth_cache_seconds=0)
     gateway = await bootstrap(config, clock=clock)
     app = create_app(gateway)
     add_web(app, settings or WebSettings(session_secret=SECRET, idle_timeout=IDLE))
@@ -212,10 +230,8 @@ async def start_ui(tmp_path: Path, settings: WebSettings | None = None) -> Async
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    world = UiWorld(gateway, f"http://127.0.0.1:{port}", clock)
     try:
-        await seed(world)
-        yield world
+        yield gateway, f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
         await gateway.store.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class Endpoint:
     secret: str
     answers: list[int] = field(default_factory=list)
     hold: asyncio.Event | None = None
+    redirect: str = ""  # the Location of a 3xx answer
     posts: list[Post] = field(default_factory=list)  # every correctly signed post
     accepted: list[Post] = field(default_factory=list)  # those answered 2xx
     forged: int = 0
@@ -62,16 +64,18 @@ class Endpoint:
 class Receiver:
     """The server; ``add`` an endpoint per creditor before the worker posts to it."""
 
-    def __init__(self, clock: Callable[[], datetime]) -> None:
+    def __init__(self, clock: Callable[[], datetime], tls: ssl.SSLContext | None = None) -> None:
         self._clock = clock
+        self._tls = tls
         self.endpoints: dict[str, Endpoint] = {}
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
     def add(
-        self, creditor_id: str, secret: str, answers: Iterable[int] = (), *, hang: bool = False
-    ) -> Endpoint:
-        endpoint = Endpoint(secret, list(answers), asyncio.Event() if hang else None)
+        self, creditor_id: str, secret: str, answers: Iterable[int] = (), *, hang: bool = False,
+        redirect: str = "",
+    ) -> Endpoint:  # fmt: skip
+        endpoint = Endpoint(secret, list(answers), asyncio.Event() if hang else None, redirect)
         self.endpoints[creditor_id] = endpoint
         return endpoint
 
@@ -80,13 +84,14 @@ class Receiver:
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_post("/hooks/{creditor}", self._receive)
+        # Any method: a redirect a client followed as a GET is counted too (as forged).
+        app.router.add_route("*", "/hooks/{creditor}", self._receive)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self._tls)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.base_url = f"{'https' if self._tls else 'http'}://127.0.0.1:{port}"
 
     async def stop(self) -> None:
         for endpoint in self.endpoints.values():
@@ -114,7 +119,8 @@ class Receiver:
         status = endpoint.answers.pop(0) if endpoint.answers else 200
         if 200 <= status < 300:
             endpoint.accepted.append(post)
-        return web.Response(status=status)
+        location = {"Location": endpoint.redirect} if endpoint.redirect else {}
+        return web.Response(status=status, headers=location)
 
 
 async def _until(done: Callable[[], bool], within: float, seen: Callable[[], str]) -> None:

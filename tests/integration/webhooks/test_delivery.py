@@ -14,13 +14,14 @@ from structlog.testing import capture_logs
 
 from smsgate import admin
 from smsgate.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureInvalid, verify
-from smsgate.store import MessageStatus, Store, Webhook, parse_instant
+from smsgate.store import MessageStatus, Store, parse_instant
 from smsgate.webhooks import WebhookSecretMissing, WebhookWorker, run_webhooks
 
 from ..dispatch.dispatch_support import Clock, Tenant
 from .receiver import Receiver
 from .webhook_support import (
     BACKOFF,
+    LOOPBACK,
     MASTER,
     SETTINGS,
     progress,
@@ -28,6 +29,7 @@ from .webhook_support import (
     recorded_events,
     running,
     secret_of,
+    wait_for_failures,
     webhook_of,
 )
 
@@ -37,7 +39,9 @@ REASON = "空号 unknown subscriber (carrier code 1)"
 
 async def configure(store: Store, clock: Clock, receiver: Receiver, tenant: Tenant) -> None:
     creditor_id = tenant.creditor.id
-    await admin.configure_webhook(store, creditor_id, receiver.url(creditor_id), at=clock())
+    await admin.configure_webhook(
+        store, creditor_id, receiver.url(creditor_id), at=clock(), targets=LOOPBACK
+    )
 
 
 class TestInOrderDelivery:
@@ -138,13 +142,14 @@ class TestRetries:
         self, store: Store, clock: Clock, acme: Tenant
     ) -> None:
         url = f"http://127.0.0.1:{closed_port()}/hooks/acme"
-        configured = await admin.configure_webhook(store, "acme", url, at=clock())
+        configured = await admin.configure_webhook(store, "acme", url, at=clock(), targets=LOOPBACK)
         await acme.accept(store)
 
         async with httpx.AsyncClient() as client:
             worker = WebhookWorker(
-                store, secret=MASTER, client=client, owner="w1", settings=SETTINGS, clock=clock
-            )
+                store, secret=MASTER, client=client, owner="w1", settings=SETTINGS, clock=clock,
+                targets=LOOPBACK,
+            )  # fmt: skip
             [delivery] = await worker.run_once()
             assert await worker.run_once() == []  # backing off
 
@@ -154,16 +159,6 @@ class TestRetries:
         assert webhook.last_error.startswith("ConnectError")
         assert webhook.next_attempt_at == clock() + BACKOFF.delay(1)
         assert webhook.last_event_id == configured.last_event_id
-
-
-async def wait_for_failures(store: Store, count: int) -> Webhook:
-    """The acme webhook once ``count`` failures are recorded and its lease is given back."""
-    for _ in range(500):
-        webhook = await webhook_of(store, "acme")
-        if webhook.failures >= count and webhook.lease_owner is None:
-            return webhook
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"the webhook did not fail {count} times")
 
 
 def closed_port() -> int:

@@ -117,3 +117,56 @@ class TestRefusals:
         assert error.startswith("smsgate: ")
         assert message in error
         assert webhook_rows(database) == []
+
+
+class TestTargets:
+    """The command refuses a non-public receiver unless the operator's settings allow it."""
+
+    @pytest.mark.parametrize(
+        ("url", "reason"),
+        [
+            pytest.param("http://127.0.0.1:8080/hook", "loopback", id="127.0.0.1"),
+            pytest.param("https://10.0.0.1/hook", "private", id="10.0.0.1"),
+            pytest.param("https://169.254.169.254/latest/meta-data", "link-local", id="metadata"),
+            pytest.param("http://[::1]:9000/hook", "loopback", id="[::1]"),
+            pytest.param("http://localhost:8080/hook", "loopback", id="localhost"),
+        ],
+    )
+    def test_refused_without_the_allow_list(
+        self, database: Path, capsys: pytest.CaptureFixture[str], url: str, reason: str
+    ) -> None:
+        capsys.readouterr()
+        assert main(["creditors", "webhook", "acme", "--url", url]) == 1
+        error = capsys.readouterr().err
+        assert error.startswith("smsgate: ")
+        assert f"{reason} address" in error
+        assert "SMSGATE_WEBHOOK_ALLOW_NETWORKS" in error
+        assert webhook_rows(database) == []
+
+    @pytest.mark.parametrize(
+        ("variable", "value", "url"),
+        [
+            pytest.param(
+                "SMSGATE_WEBHOOK_ALLOW_NETWORKS", "127.0.0.1/32,::1", "http://127.0.0.1:8080/h",
+                id="network",
+            ),
+            pytest.param(
+                "SMSGATE_WEBHOOK_ALLOW_HOSTS", "localhost", "http://localhost:8080/h", id="host"
+            ),
+        ],
+    )  # fmt: skip
+    def test_accepted_with_the_allow_list(
+        self, database: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, url: str
+    ) -> None:
+        monkeypatch.setenv(variable, value)
+        assert main(["creditors", "webhook", "acme", "--url", url]) == 0
+        assert webhook_rows(database) == [("acme", url)]
+
+    def test_a_bad_allow_list_is_a_clear_error(
+        self, database: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        monkeypatch.setenv("SMSGATE_WEBHOOK_ALLOW_NETWORKS", "not-a-network")
+        capsys.readouterr()
+        assert main(["creditors", "webhook", "acme", "--url", URL]) == 1
+        assert "SMSGATE_WEBHOOK_ALLOW_NETWORKS" in capsys.readouterr().err
+        assert webhook_rows(database) == []

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
+
 from smsgate.store import Message, MessageStatus, Store, Webhook
-from smsgate.webhooks import Backoff, WebhookSettings, creditor_secret, run_webhooks
+from smsgate.webhooks import (
+    Backoff,
+    Resolve,
+    TargetAllowList,
+    WebhookSettings,
+    creditor_secret,
+    resolve_host,
+    run_webhooks,
+)
 
 from ..dispatch.dispatch_support import Clock
 
@@ -22,6 +33,9 @@ SETTINGS = WebhookSettings(
 )
 #: Seconds between the worker's polls: short, so tests wait little.
 POLL = 0.02
+#: The test receivers listen on 127.0.0.1, which webhooks refuse unless the operator
+#: allows it: the tests' deployment does, as SMSGATE_WEBHOOK_ALLOW_NETWORKS=127.0.0.1/32.
+LOOPBACK = TargetAllowList(networks=(ipaddress.ip_network("127.0.0.1/32"),))
 
 
 def secret_of(creditor_id: str) -> str:
@@ -62,16 +76,32 @@ async def webhook_of(store: Store, creditor_id: str) -> Webhook:
     return webhook
 
 
+async def wait_for_failures(store: Store, count: int, creditor_id: str = "acme") -> Webhook:
+    """The webhook once ``count`` failures are recorded and its lease is given back."""
+    for _ in range(500):
+        webhook = await webhook_of(store, creditor_id)
+        if webhook.failures >= count and webhook.lease_owner is None:
+            return webhook
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the webhook did not fail {count} times")
+
+
 @asynccontextmanager
 async def running(
-    store: Store, clock: Clock, settings: WebhookSettings = SETTINGS
+    store: Store,
+    clock: Clock,
+    settings: WebhookSettings = SETTINGS,
+    *,
+    targets: TargetAllowList = LOOPBACK,
+    resolve: Resolve = resolve_host,
+    client: httpx.AsyncClient | None = None,
 ) -> AsyncIterator[asyncio.Task[None]]:
     """``run_webhooks`` in the background for the block, stopped (and awaited) after it."""
     stop = asyncio.Event()
     worker = asyncio.create_task(
         run_webhooks(
             store, stop_event=stop, secret=MASTER, clock=clock, poll_interval=POLL,
-            settings=settings, owner="w1",
+            settings=settings, owner="w1", targets=targets, resolve=resolve, client=client,
         )
     )  # fmt: skip
     try:
