@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, Self
 
-from smsgate.carriers.echo import CARRIER_CODE_LIMIT, carrier_text
+from smsgate.carriers.echo import CARRIER_CODE_LIMIT, carrier_id, carrier_text
 from smsgate.core.sms import SIGNATURE_CLOSE, SIGNATURE_OPEN, Encoding
 
 
@@ -96,11 +96,17 @@ def client_reference(message_id: str, attempt: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
-    """A carrier accepted the message; delivery reports will quote ``carrier_message_id``."""
+    """A carrier accepted the message; delivery reports will quote ``carrier_message_id``.
+
+    The id is kept as :func:`~smsgate.carriers.echo.carrier_id` (bounded, printable).
+    """
 
     carrier: str
     accepted_at: datetime
     carrier_message_id: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "carrier_message_id", carrier_id(self.carrier_message_id))
 
 
 class CarrierAdapter(Protocol):

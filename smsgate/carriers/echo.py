@@ -8,6 +8,8 @@ shown, so it gets the same treatment as our own fields: bounded in length,
 printable, phone numbers masked (:func:`smsgate.logs.mask_phone`), and any
 echo of what we sent cut out when the caller knows what that was.
 
+Message ids are matched, not read, so :func:`carrier_id` only bounds them.
+
 The places that call it: ``CarrierError`` (every adapter's refusal, code and
 message, on construction; the dispatcher then cuts echoes of the text and
 phone it sent), ``DeliveryReport`` (every carrier's DLR code and description)
@@ -26,6 +28,8 @@ from smsgate.logs import mask_phone
 CARRIER_TEXT_LIMIT = 200
 #: Longest carrier code kept (``isv.BUSINESS_LIMIT_CONTROL``, ``UNDELIV:045``).
 CARRIER_CODE_LIMIT = 64
+#: Longest carrier message id kept; ids are matched, so they are never masked.
+CARRIER_ID_LIMIT = 128
 #: Ends a text that was cut at the limit.
 ELLIPSIS = "…"
 #: Stands where an echo of our message text was cut out.
@@ -60,6 +64,22 @@ def carrier_text(
         text = _without_echo(text, echo)
     text = mask_phone(text)
     return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + ELLIPSIS
+
+
+def carrier_id(value: str | None) -> str | None:
+    """A carrier's message id as we keep it: at most 128 code points, none unprintable.
+
+    Not masked (a numeric SMSC id must still match its delivery reports);
+    applied alike to the id a send returns and the id a report quotes, so the
+    two still match.
+    """
+    if value is None:
+        return None
+    value = value[:CARRIER_ID_LIMIT]
+    if value.isprintable():
+        return value
+    # One for one, so a non-empty id stays non-empty (and a report keeps its id).
+    return "".join("\ufffd" if unicodedata.category(c) in _UNPRINTABLE else c for c in value)
 
 
 def _printable(text: str) -> str:

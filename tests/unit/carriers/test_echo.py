@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 from hypothesis import given
@@ -15,8 +17,14 @@ from smsgate.carriers import (
     OutcomeUnknown,
     PermanentCarrierError,
     RetryableCarrierError,
+    SendResult,
 )
-from smsgate.carriers.echo import CARRIER_CODE_LIMIT, CARRIER_TEXT_LIMIT, carrier_text
+from smsgate.carriers.echo import (
+    CARRIER_CODE_LIMIT,
+    CARRIER_ID_LIMIT,
+    CARRIER_TEXT_LIMIT,
+    carrier_text,
+)
 from smsgate.carriers.kannel import read_answer
 from smsgate.core.sms import Encoding
 
@@ -113,6 +121,16 @@ class TestErrorsAndReports:
         assert len(report.error_code) == CARRIER_CODE_LIMIT
         assert report.description.startswith("to 138****8000 yyy")
         assert len(report.description) == CARRIER_TEXT_LIMIT
+
+    def test_message_ids_are_bounded_alike_so_reports_still_match(self) -> None:
+        raw = "0123456789" * 50 + "\x00"
+        sent = SendResult("smpp", datetime(2026, 1, 1, tzinfo=UTC), raw)
+        report = DeliveryReport(DeliveryState.DELIVERED, carrier_message_id=raw)
+        assert sent.carrier_message_id == report.carrier_message_id == raw[:CARRIER_ID_LIMIT]
+        nul = DeliveryReport(DeliveryState.DELIVERED, carrier_message_id="\x00")
+        assert nul.carrier_message_id == "\ufffd"  # unprintable, but still an id
+        numeric = SendResult("smpp", datetime(2026, 1, 1, tzinfo=UTC), "13800138000")
+        assert numeric.carrier_message_id == "13800138000"  # matched, so never masked
 
     def test_kannel_logs_and_raises_a_refusal_without_the_echo(self) -> None:
         sms = OutboundSms("msg_a", 1, PHONE, TEXT, 1, Encoding.UCS2, "acme")
