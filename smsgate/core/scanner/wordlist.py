@@ -52,7 +52,8 @@ class AllowedPhrase:
     The phrase is harmless only as itself: it stops being harmless when a
     threat cue stands right before it (``not_after``: 就上门服务, 派人上门回收)
     or right after it (``not_before``: 上门回收欠款). A cue is matched on the
-    folded text like a term, so separators between cue and phrase don't help.
+    folded text like a term, so separators between cue and phrase don't part
+    them; a clause break (，。) does.
     """
 
     phrase: str
