@@ -84,7 +84,7 @@ def main() -> None:
                 tuple(big_terms),
             ),
         ),
-        shipped.allowed_phrases,
+        shipped.allowed,
     )
     ratios.append(compare("20k-term list", Scanner(big, folding), shipped_terms + big_terms, texts))
     print(f"scan ratio: {min(ratios):.2f}")

@@ -50,6 +50,7 @@ from smsgate.carriers.base import (
     SendResult,
 )
 from smsgate.carriers.callbacks import Lookup, LookupAnswer
+from smsgate.carriers.echo import CARRIER_CODE_LIMIT, carrier_text
 from smsgate.carriers.options import IPNetwork
 from smsgate.carriers.registry import InvalidCarrierConfig, allow_only
 from smsgate.logs import mask_phone
@@ -242,7 +243,12 @@ class AliyunCarrier:
         kind = refusal_kind(code)
         detail = f"{what} refused: {code} {answer.get('Message', '')}".rstrip()
         request_id = answer.get("RequestId")
-        _log.warning("aliyun_refused", carrier=self.name, code=code, request_id=request_id)
+        _log.warning(
+            "aliyun_refused",
+            carrier=self.name,
+            code=carrier_text(code, limit=CARRIER_CODE_LIMIT),
+            request_id=carrier_text(request_id or "", limit=CARRIER_CODE_LIMIT),
+        )
         return kind(f"{detail} (RequestId {request_id})", code=code)
 
 

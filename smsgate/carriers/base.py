@@ -18,14 +18,20 @@ class alone and never sees a vendor exception::
 
 ``UnknownCarrier`` (also ``LookupError``) is a configuration error raised by
 the registry, not by a send, and so stands outside the family.
+
+A ``CarrierError``'s message and code are carrier text: they are bounded,
+made printable and phone-masked on construction (``smsgate.carriers.echo``),
+and the dispatcher, which knows what it sent, cuts echoes of the text and the
+phone out of them (``without_echoes``) before anything is logged or stored.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, Self
 
+from smsgate.carriers.echo import CARRIER_CODE_LIMIT, carrier_id, carrier_text
 from smsgate.core.sms import SIGNATURE_CLOSE, SIGNATURE_OPEN, Encoding
 
 
@@ -90,11 +96,17 @@ def client_reference(message_id: str, attempt: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
-    """A carrier accepted the message; delivery reports will quote ``carrier_message_id``."""
+    """A carrier accepted the message; delivery reports will quote ``carrier_message_id``.
+
+    The id is kept as :func:`~smsgate.carriers.echo.carrier_id` (bounded, printable).
+    """
 
     carrier: str
     accepted_at: datetime
     carrier_message_id: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "carrier_message_id", carrier_id(self.carrier_message_id))
 
 
 class CarrierAdapter(Protocol):
@@ -120,11 +132,23 @@ class CarrierError(Exception):
 
     ``code`` is the carrier's own error code where it gave one (``""`` if not),
     recorded on the attempt so an operator can look it up in the carrier's docs.
+    Both are kept as :func:`~smsgate.carriers.echo.carrier_text`: a carrier
+    that echoes the request cannot put an unmasked phone or a page of text
+    into a log line or an attempt row.
     """
 
     def __init__(self, message: str, *, code: str = "") -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(carrier_text(message))
+        self.code = carrier_text(code, limit=CARRIER_CODE_LIMIT)
+
+    def without_echoes(self, *sent: str) -> Self:
+        """The same error with every echo of ``sent`` (our text, our phone) cut out.
+
+        A new exception of the same class, without the vendor exception it
+        was raised from (whose text may hold the echo).
+        """
+        message = carrier_text(str(self), echoes=sent)
+        return type(self)(message, code=carrier_text(self.code, echoes=sent))
 
 
 class RetryableCarrierError(CarrierError):

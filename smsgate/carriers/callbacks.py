@@ -28,6 +28,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from smsgate.carriers.echo import CARRIER_CODE_LIMIT, carrier_id, carrier_text
+
 
 class DeliveryState(StrEnum):
     """Where a carrier says a sent message is.
@@ -59,6 +61,10 @@ class DeliveryReport:
     two is set. ``error_code`` is the carrier's own code (``DELIVERED``,
     ``MK:0001``, ``UNDELIV`` …); ``reported_at`` is the carrier's time of the
     event if it gave one. ``phone`` is E.164 when the carrier quoted it.
+    ``error_code`` and ``description`` are kept as
+    :func:`~smsgate.carriers.echo.carrier_text` (bounded, printable, phones
+    masked) whatever the parser passed, since both are stored and shown; the
+    two ids as :func:`~smsgate.carriers.echo.carrier_id`, as ``SendResult``'s.
     """
 
     state: DeliveryState
@@ -72,6 +78,12 @@ class DeliveryReport:
     def __post_init__(self) -> None:
         if not (self.carrier_message_id or self.client_reference):
             raise ValueError("a delivery report needs a carrier message id or a client reference")
+        object.__setattr__(self, "carrier_message_id", carrier_id(self.carrier_message_id))
+        object.__setattr__(self, "client_reference", carrier_id(self.client_reference))
+        object.__setattr__(
+            self, "error_code", carrier_text(self.error_code, limit=CARRIER_CODE_LIMIT)
+        )
+        object.__setattr__(self, "description", carrier_text(self.description))
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +196,9 @@ class Lookup:
 
     answer: LookupAnswer
     carrier_message_id: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "carrier_message_id", carrier_id(self.carrier_message_id))
 
 
 @runtime_checkable

@@ -60,6 +60,7 @@ from smsgate.carriers.base import (
     RetryableCarrierError,
     SendResult,
 )
+from smsgate.carriers.echo import carrier_text
 from smsgate.carriers.kannel_callbacks import KannelCallbacks
 from smsgate.carriers.options import IPNetwork
 from smsgate.carriers.registry import InvalidCarrierConfig, allow_only
@@ -220,7 +221,7 @@ def read_answer(response: httpx.Response, message: OutboundSms) -> None:
     """
     if response.is_success:
         return
-    answer = " ".join(response.text.split())[:200]
+    answer = carrier_text(response.text, echoes=(message.text, message.phone))
     reason = f"Kannel refused {message.client_reference}: {response.status_code} {answer}"
     _log.warning(
         "kannel_refused",

@@ -220,7 +220,7 @@ class Dispatcher:
 
     async def _hand_over(self, lane: Lane, ready: Ready) -> Answer:
         """The carrier's answer, with anything other than its error family made ``unknown``."""
-        return await self._bounded(lane.adapter.send(ready.sms))
+        return await self._bounded(lane.adapter.send(ready.sms), ready.sms.text, ready.sms.phone)
 
     async def _reconcile(self, pending: Reconcile) -> Outcome:
         lane = self._lanes.get(pending.attempt.carrier)
@@ -231,24 +231,31 @@ class Dispatcher:
         async with lane.slot():
             answer = await self._bounded(
                 lane.adapter.look_up(attempt.client_reference, pending.message.phone,
-                                     attempt.started_at)
+                                     attempt.started_at),
+                pending.message.text, pending.message.phone,
             )  # fmt: skip
         async with self._store.transaction() as tx:
             return await record_lookup(
                 tx, pending, answer, self.owner, self._retrying, self._clock()
             )
 
-    async def _bounded(self, call: Awaitable[T]) -> T | CarrierError:
-        """``call``'s result within ``send_timeout``; any failure as the ``CarrierError`` family."""
+    async def _bounded(self, call: Awaitable[T], *sent: str) -> T | CarrierError:
+        """``call``'s result within ``send_timeout``; any failure as the ``CarrierError`` family.
+
+        This is where a carrier's words enter the dispatcher: an error comes
+        out without any echo of ``sent`` (the text and phone we handed over),
+        before it reaches a log line, an attempt row or the message history.
+        """
         try:
             async with asyncio.timeout(self._settings.send_timeout.total_seconds()):
                 return await call
         except CarrierError as error:
-            return error
+            return error.without_echoes(*sent)
         except TimeoutError:
             return OutcomeUnknown(f"no answer within {self._settings.send_timeout}")
         except Exception as error:  # an adapter bug may strike after the request was written
-            return OutcomeUnknown(f"the adapter raised {type(error).__name__}: {error}")
+            failure = OutcomeUnknown(f"the adapter raised {type(error).__name__}: {error}")
+            return failure.without_echoes(*sent)
 
     async def _give_back(self, item: OutboxItem) -> Outcome:
         try:

@@ -20,13 +20,14 @@ reported state instead of overwriting it with ``sent``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 import structlog
 
 from smsgate.carriers import DeliveryReport
+from smsgate.carriers.echo import carrier_text
 from smsgate.store import (
     RECEIPT_PREFIX,
     DeliveryReceipt,
@@ -76,6 +77,8 @@ async def take_report(
         message = None
         if attempt is not None:
             message = await tx.messages.get(attempt.message_id, creditor_id=None)
+        if message is not None:
+            report = without_echoes(report, message)
         receipt = _receipt(carrier, report, now, attempt, message)
         if not await tx.receipts.add(receipt):
             return _logged(ReceiptOutcome(receipt, ReceiptEffect.DUPLICATE))
@@ -124,8 +127,19 @@ def _receipt(
         attempt=None if attempt is None or message is None else attempt.attempt,
         creditor_id=None if message is None else message.creditor_id,
         error_code=report.error_code,
-        description=report.description[:500],
+        description=report.description,
         reported_at=report.reported_at,
+    )
+
+
+def without_echoes(report: DeliveryReport, message: Message) -> DeliveryReport:
+    """``report`` with any echo of the message's text or phone cut out of its code and
+    description (both already bounded and masked), before it is keyed and stored."""
+    echoes = (message.text, message.phone)
+    return replace(
+        report,
+        error_code=carrier_text(report.error_code, echoes=echoes),
+        description=carrier_text(report.description, echoes=echoes),
     )
 
 

@@ -48,6 +48,14 @@ class TestJsonl:
         assert [r["verdict"] for r in results] == ["pass", "block", "pass"]
         assert results[0]["matches"] == []
 
+    def test_an_allowed_phrase_hides_no_threat_beside_it(self) -> None:
+        # #13 item 8: 上门服务 is harmless, 就上门服务 / 派人上门回收欠款 are not.
+        texts = ["本店提供免费上门服务", "不还钱就上门服务", "明天派 人上门回收欠款"]
+        results = scan_jsonl(*texts)
+        assert [r["verdict"] for r in results] == ["pass", "review", "review"]
+        spans = [[(m["term"], m["start"], m["end"]) for m in r["matches"]] for r in results]
+        assert spans[1:] == [[("上门", 4, 6)], [("上门", 5, 7)]]
+
     def test_bad_line_yields_an_error_line_in_place(self) -> None:
         done = subprocess.run(
             [*SMSGATE, "scan", "--jsonl"],

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import ahocorasick_rs
 
 from smsgate.core.audience import Audience
+from smsgate.core.scanner.allowlist import AllowList, unsuppressed
 from smsgate.core.scanner.findings import Finding, ScanResult, Severity, Verdict
 from smsgate.core.scanner.folding import CharacterFolding, FoldedText
 from smsgate.core.scanner.spellings import Spelling, SpellingKind, spellings_of
@@ -34,8 +35,7 @@ class Scanner:
         self._matchers = {
             audience: _AudienceMatcher(wordlist, folding, audience) for audience in Audience
         }
-        allowed = [p for p in dict.fromkeys(map(folding.fold_term, wordlist.allowed_phrases)) if p]
-        self._allow = ahocorasick_rs.AhoCorasick(allowed) if allowed else None
+        self._allow = AllowList(wordlist.allowed, folding)
         self._clean = ScanResult(Verdict.PASS, (), wordlist.version)
 
     @property
@@ -100,27 +100,15 @@ class Scanner:
     def _without_allowed(
         self, folded: FoldedText, candidates: list[_Candidate]
     ) -> list[_Candidate]:
-        """Drop candidates lying wholly inside an allow-listed phrase (办公安全 holds 公安).
-
-        Allowed phrases obey the same gap rules as terms, so that every fold of
-        a text agrees on them.
-        """
-        if not candidates or self._allow is None:
+        """Drop candidates that only a harmless reading holds (办公安全 holds 公安),
+        keeping any beside a threat cue or another finding (see :mod:`allowlist`)."""
+        if not candidates:
             return candidates
-        allowed = [
-            (index, start, end)
-            for index, start, end in self._allow.find_matches_as_indexes(
-                folded.folded, overlapping=True
-            )
-            if folded.gaps_allowed(start, end, spaced_out=False)
-        ]
-        if not allowed:
+        occurrences = self._allow.occurrences(folded)
+        if not occurrences:
             return candidates
-        return [
-            (start, end, spelling)
-            for start, end, spelling in candidates
-            if not any(a_start <= start and end <= a_end for _, a_start, a_end in allowed)
-        ]
+        counts = unsuppressed(folded, [(start, end) for start, end, _ in candidates], occurrences)
+        return [candidate for candidate, counted in zip(candidates, counts, strict=True) if counted]
 
     @staticmethod
     def _finding(folded: FoldedText, candidate: _Candidate) -> Finding:

@@ -13,6 +13,7 @@ distinguishable version.
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,18 +46,72 @@ class TermList:
 
 
 @dataclass(frozen=True, slots=True)
+class AllowedPhrase:
+    """A harmless reading of a phrase that holds a term (上门服务 holds 上门).
+
+    The phrase is harmless only as itself: it stops being harmless when a
+    threat cue stands right before it (``not_after``: 就上门服务, 派人上门回收)
+    or right after it (``not_before``: 上门回收欠款). A cue is matched on the
+    folded text like a term, so separators between cue and phrase don't part
+    them; a clause break (，。) does.
+    """
+
+    phrase: str
+    not_after: tuple[str, ...] = ()
+    not_before: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Wordlist:
     """Every term list plus the allow-list, at one version."""
 
     version: str
     lists: tuple[TermList, ...]
-    allowed_phrases: tuple[str, ...]
+    allowed: tuple[AllowedPhrase, ...]
+
+    @property
+    def allowed_phrases(self) -> tuple[str, ...]:
+        """The allow-listed phrases alone, without their cues."""
+        return tuple(entry.phrase for entry in self.allowed)
 
 
 def parse_terms(text: str) -> tuple[str, ...]:
     """The terms of one file: one a line, ``#`` comments and blank lines ignored."""
     terms = (line.split("#", 1)[0].strip() for line in text.splitlines())
     return tuple(dict.fromkeys(term for term in terms if term))
+
+
+#: Where an allow-list line's cues begin: ``not-after=就,派人`` / ``not-before=欠款``.
+_CUES = re.compile(r"(?:^|\s)[a-z][a-z-]*=")
+_CUE = re.compile(r"not-(after|before)=(\S*)")
+
+
+def parse_allowed(text: str, name: str = "allow.txt") -> tuple[AllowedPhrase, ...]:
+    """The phrases of an allow file: one a line, optionally followed by its threat cues.
+
+    ``上门服务  not-after=就,派人  not-before=欠款`` (cues comma-separated; a key
+    may repeat). A phrase listed twice gets the cues of both lines. Raises
+    :class:`WordlistError` for cues without a phrase, or text that is not a cue.
+    """
+    entries: dict[str, AllowedPhrase] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        opening = _CUES.search(line)
+        phrase = line[: opening.start()].strip() if opening else line
+        cues: dict[str, list[str]] = {"after": [], "before": []}
+        for field in line[len(phrase) :].split():
+            cue = _CUE.fullmatch(field)
+            if cue is None or not phrase:
+                raise WordlistError(f"{name}:{number}: expected 'PHRASE [not-after=A,B] …'")
+            cues[cue[1]] += [c for c in cue[2].split(",") if c]
+        if phrase:
+            known = entries.get(phrase, AllowedPhrase(phrase))
+            entries[phrase] = AllowedPhrase(
+                phrase,
+                tuple(dict.fromkeys([*known.not_after, *cues["after"]])),
+                tuple(dict.fromkeys([*known.not_before, *cues["before"]])),
+            )
+    return tuple(entries.values())
 
 
 def parse_wordlist(manifest_text: str, files: Mapping[str, str]) -> Wordlist:
@@ -75,7 +130,7 @@ def parse_wordlist(manifest_text: str, files: Mapping[str, str]) -> Wordlist:
     lists = tuple(_term_list(entry, files) for entry in _entries(manifest))
     allow_files = manifest.get("allow", {}).get("files", [])
     allowed = tuple(
-        dict.fromkeys(term for name in allow_files for term in parse_terms(_file(files, name)))
+        entry for name in allow_files for entry in parse_allowed(_file(files, name), name)
     )
     return Wordlist(_version(declared, manifest_text, files), lists, allowed)
 

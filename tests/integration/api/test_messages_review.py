@@ -74,6 +74,35 @@ class TestHeld:
         assert status == 202
 
 
+class TestAllowListPrecision:
+    """#13 item 8: a variable that puts a threat beside an allowed phrase is held, not sent."""
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            pytest.param("不还就上门服务", id="就上门服务"),
+            pytest.param("派人上门回收欠款", id="派人上门回收欠款"),
+        ],
+    )
+    async def test_threat_beside_an_allowed_phrase_is_held(
+        self, gw: GatewayUnderTest, name: str
+    ) -> None:
+        template_id = await seed_template(gw)
+        token = await gw.key("acme", "sender")
+        body = message(template_id, variables={**REVIEW_VARIABLES, "name": name})
+        status, accepted, _ = await gw.call("POST", "/v1/messages", token=token, json=body)
+        assert (status, accepted["status"]) == (202, "held")
+        assert [f["matched_text"] for f in accepted["findings"]] == ["上门"]
+        assert await outbox_depth(gw) == 0
+
+    async def test_the_harmless_reading_is_queued(self, gw: GatewayUnderTest) -> None:
+        template_id = await seed_template(gw)
+        token = await gw.key("acme", "sender")
+        body = message(template_id, variables={**REVIEW_VARIABLES, "name": "预约上门服务的"})
+        status, accepted, _ = await gw.call("POST", "/v1/messages", token=token, json=body)
+        assert (status, accepted["status"]) == (202, "queued")
+
+
 class TestRelease:
     """Release decides again at release time, then queues; a refusal leaves the message held."""
 

@@ -1,5 +1,6 @@
 """Review of template versions: four-eyes, the approval re-scan, the audit trail and logs."""
 
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -61,7 +62,9 @@ def publish_term(words: Path, gw: GatewayUnderTest, term: str, version: str) -> 
         terms.write(f"\n{term}\n")
     manifest = words / "manifest.toml"
     text = manifest.read_text(encoding="utf-8")
-    manifest.write_text(text.replace('version = "2026.11.0"', f'version = "{version}"'), "utf-8")
+    manifest.write_text(
+        re.sub(r'^version = ".*"', f'version = "{version}"', text, flags=re.M), "utf-8"
+    )
     assert gw.gateway.wordlists.reload_if_changed()
     loaded = gw.gateway.wordlists.current().version
     assert loaded.startswith(version + "+")  # the loader appends a digest of the terms
