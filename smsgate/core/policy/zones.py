@@ -24,7 +24,12 @@ The derivation lives in the core rather than in a shell so that every
 decision (a first send, a held release, the dispatcher's re-check) derives the
 zones from the same number by the same rules, and no caller can forget to:
 ``decide`` and ``history_window`` call it themselves. libphonenumber and the
-tz tables are pure data; the only file read is ``zone.tab``, once, lazily.
+tz tables are pure data; the only files read are ``tzdata``'s ``zone.tab``
+and the links of ``tzdata.zi``, once each, lazily.
+
+Zones are compared by clock, not by spelling: a link (``Asia/Chongqing``,
+``Asia/Calcutta``) is the zone it points to, so a sender who writes the old
+name of the right zone is not refused.
 """
 
 from __future__ import annotations
@@ -77,35 +82,62 @@ def geographic_zone(name: str) -> ZoneInfo:
 def number_zones(phone: str) -> tuple[str, ...]:
     """The zones an E.164 ``phone`` may be in, in tz-database order; ``()`` if unknown.
 
-    Cached per number: this runs on every decision (about 20 µs uncached).
+    Names are the region's own spelling in ``zone.tab`` where there is one
+    (libphonenumber still says ``Asia/Calcutta`` for ``Asia/Kolkata``). Cached
+    per number: this runs on every decision (about 20 µs uncached).
     """
     try:
         number = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
         return ()
-    found = tuple(
+    found = [
         zone
         for zone in phone_timezones.time_zones_for_number(number)
         if zone != _UNKNOWN and is_geographic(zone)
-    )
+    ]
     regional = _region_zones().get(phonenumbers.region_code_for_number(number) or "", ())
-    narrowed = tuple(zone for zone in found if zone in regional)
-    return narrowed or found
+    spelling = {same_clock(zone): zone for zone in sorted(regional)}
+    narrowed = [spelling[same_clock(zone)] for zone in found if same_clock(zone) in spelling]
+    return tuple(dict.fromkeys(narrowed or found))
+
+
+def same_clock(name: str) -> str:
+    """The zone ``name`` is a link to (``Asia/Chongqing``: ``Asia/Shanghai``), else ``name``.
+
+    Two names for one clock judge every instant alike, so zones are compared
+    by this.
+    """
+    return _links().get(name, name)
+
+
+@cache
+def _links() -> dict[str, str]:
+    """The tz database's links (``L target name`` lines of ``tzdata.zi``)."""
+    links: dict[str, str] = {}
+    for line in _tz_table("tzdata.zi").splitlines():
+        if line.startswith("L "):
+            _, target, name = line.split()
+            links[name] = target
+    return links
 
 
 @cache
 def _region_zones() -> dict[str, frozenset[str]]:
     """The tz database's ``zone.tab``: the zones each ISO 3166 region uses."""
-    try:
-        table = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text("utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - tzdata is a dependency
-        return {}
     regions: dict[str, set[str]] = {}
-    for line in table.splitlines():
+    for line in _tz_table("zone.tab").splitlines():
         fields = line.split("\t")
         if len(fields) >= 3 and not line.startswith("#"):
             regions.setdefault(fields[0], set()).add(fields[2])
     return {region: frozenset(zones) for region, zones in regions.items()}
+
+
+def _tz_table(name: str) -> str:
+    """A text table shipped with ``tzdata``; empty without it (then no narrowing, no links)."""
+    try:
+        return resources.files("tzdata.zoneinfo").joinpath(name).read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - tzdata is a dependency
+        return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,22 +148,15 @@ class RecipientZones:
     first). ``calendar``: the zone whose local dates count the contact cap and
     the days a deferral looks ahead: the supplied zone when it is credible,
     else the profile's default if the number may be there, else the number's
-    first zone. ``mismatch``: a zone was supplied that the number is not in.
+    first zone. ``of_number``: the number's zones (``()``: unknown).
+    ``mismatch``: a zone was supplied that the number is not in.
     """
 
     calendar: ZoneInfo
     every: tuple[ZoneInfo, ...]
     supplied: str | None
     of_number: tuple[str, ...]
-
-    @property
-    def mismatch(self) -> bool:
-        """Whether the supplied zone is not one the number may be in."""
-        return (
-            bool(self.of_number)
-            and self.supplied is not None
-            and (self.supplied not in self.of_number)
-        )
+    mismatch: bool
 
 
 def recipient_zones(phone: str, supplied: str | None, default: str) -> RecipientZones:
@@ -143,15 +168,19 @@ def recipient_zones(phone: str, supplied: str | None, default: str) -> Recipient
     if supplied is not None:
         geographic_zone(supplied)
     of_number = number_zones(phone)
+    clocks = {same_clock(zone) for zone in of_number}
+    mismatch = supplied is not None and bool(of_number) and same_clock(supplied) not in clocks
     if not of_number:
         names = tuple(dict.fromkeys(name for name in (supplied, default) if name is not None))
-    elif supplied in of_number or default not in of_number:
-        names = _first(supplied if supplied in of_number else of_number[0], of_number)
-    else:
+    elif supplied is not None and not mismatch:
+        names = _first(supplied, of_number)
+    elif same_clock(default) in clocks:
         names = _first(default, of_number)
+    else:
+        names = of_number
     zones = tuple(zone_named(name) for name in names)
-    return RecipientZones(zones[0], zones, supplied, of_number)
+    return RecipientZones(zones[0], zones, supplied, of_number, mismatch)
 
 
 def _first(name: str, names: tuple[str, ...]) -> tuple[str, ...]:
-    return (name, *(other for other in names if other != name))
+    return (name, *(other for other in names if same_clock(other) != same_clock(name)))

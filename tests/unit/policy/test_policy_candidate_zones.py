@@ -57,6 +57,9 @@ class TestNumberZones:
             pytest.param(NEVADA_PHONE, ("America/Boise", "America/Los_Angeles"), id="us-775"),
             # libphonenumber answers all 42 NANP zones for Barbados; zone.tab has one.
             pytest.param("+12462345678", ("America/Barbados",), id="barbados-narrowed"),
+            # libphonenumber says Asia/Calcutta; zone.tab spells India's zone Asia/Kolkata.
+            pytest.param("+919812345678", ("Asia/Kolkata",), id="india-spelling"),
+            pytest.param("+447400123456", ("Europe/London",), id="uk-narrowed"),
             pytest.param(UNPLACED_PHONE, (), id="etc-unknown"),
             pytest.param("not a number", (), id="unparsable"),
         ],
@@ -129,6 +132,14 @@ class TestTimezoneMismatch:
 
     def test_without_the_label_it_waits_for_08_00_beijing(self) -> None:
         decision = decide(request(debtor()), CN_SHENZHEN, (), self.BEIJING_0550, "defer")
+        assert isinstance(decision, Defer)
+        assert decision.until == local(SHANGHAI, 2024, 6, 10, 8)
+
+    @pytest.mark.parametrize("name", ["Asia/Chongqing", "Asia/Harbin", "Asia/Shanghai"])
+    def test_another_name_of_the_same_clock_is_accepted(self, name: str) -> None:
+        decision = decide(
+            request(debtor(timezone=name)), CN_SHENZHEN, (), self.BEIJING_0550, "defer"
+        )
         assert isinstance(decision, Defer)
         assert decision.until == local(SHANGHAI, 2024, 6, 10, 8)
 
