@@ -159,11 +159,13 @@ class RecipientZones:
     mismatch: bool
 
 
+@lru_cache(maxsize=_CACHED_NUMBERS)
 def recipient_zones(phone: str, supplied: str | None, default: str) -> RecipientZones:
     """The zones a decision about ``phone`` judges in; see the module docstring.
 
     Raises ``UnknownTimeZone`` for a supplied zone that is unknown or not
-    geographic, or an unknown ``default``.
+    geographic, or an unknown ``default``. Cached (the answer is immutable):
+    a decision and its ``history_window`` both ask.
     """
     if supplied is not None:
         geographic_zone(supplied)
