@@ -31,8 +31,9 @@ class ProfileError(PolicyError):
 class UnknownTimeZone(PolicyError):
     """A time zone name is not a geographic zone of the IANA tz database shipped with ``tzdata``.
 
-    Names of clock settings (``localtime``, ``Factory``, ``UTC``, ``right/…``)
-    count as unknown for a recipient: they name no place (``zones``).
+    The HTTP edge also refuses names of clock settings (``localtime``,
+    ``Factory``, ``UTC``, ``right/…``) as unknown: they name no place
+    (``zones.geographic_zone``).
 
     Raised for recipients; the offending name is kept in ``name`` so the HTTP
     layer can point at the field.

@@ -119,6 +119,12 @@ def refuse_zone_mismatch(situation: Situation) -> Decision | None:
     zones = situation.zones
     if not zones.mismatch:
         return None
+    if not zones.of_number:
+        return Refuse(
+            RefusalCode.TIMEZONE_MISMATCH,
+            f"recipient.timezone {zones.supplied} is not a geographic time zone; omit it "
+            "or give the IANA name of a place",
+        )
     known = ", ".join(zones.of_number[:5]) + (" …" if len(zones.of_number) > 5 else "")
     reason = (
         f"recipient.timezone {zones.supplied} is not a time zone this number may be in "

@@ -34,6 +34,7 @@ name of the right zone is not refused.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -163,12 +164,19 @@ class RecipientZones:
 def recipient_zones(phone: str, supplied: str | None, default: str) -> RecipientZones:
     """The zones a decision about ``phone`` judges in; see the module docstring.
 
-    Raises ``UnknownTimeZone`` for a supplied zone that is unknown or not
-    geographic, or an unknown ``default``. Cached (the answer is immutable):
-    a decision and its ``history_window`` both ask.
+    A supplied name that is not geographic (``localtime``, ``UTC``: the HTTP
+    edge refuses them, but older stored messages may carry one) names no
+    place, so no place the number is in: a mismatch, judged as if absent.
+    Raises ``UnknownTimeZone`` for a supplied zone or ``default`` that the tz
+    database does not have.
+    Cached (the answer is immutable): a decision and its ``history_window``
+    both ask.
     """
     if supplied is not None:
-        geographic_zone(supplied)
+        zone_named(supplied)
+        if not is_geographic(supplied):
+            unlabelled = recipient_zones(phone, None, default)
+            return dataclasses.replace(unlabelled, supplied=supplied, mismatch=True)
     of_number = number_zones(phone)
     clocks = {same_clock(zone) for zone in of_number}
     mismatch = supplied is not None and bool(of_number) and same_clock(supplied) not in clocks

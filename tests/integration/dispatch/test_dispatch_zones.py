@@ -65,11 +65,13 @@ class TestEveryZoneAtSendTime:
                 await tx.contacts.of_phone("acme", message.phone, at(hours=-24), at(hours=24)) == []
             )
 
-    async def test_a_stored_clock_setting_is_never_sent(
+    async def test_a_stored_clock_setting_is_rejected(
         self, store: Store, tenant: Tenant, make_dispatcher: MakeDispatcher
     ) -> None:
-        await tenant.accept(store, timezone="localtime")
+        # Due at 10:00 in Shanghai: open in Shanghai, but "UTC" names no place.
+        [message] = await tenant.accept(store, timezone="UTC")
         carrier = FakeCarrier()
         report = await make_dispatcher(carrier).run_once()
-        assert report.count(Disposition.ERROR) == 1
+        assert report.count(Disposition.REJECTED) == 1
         assert carrier.calls == []
+        assert (await statuses(store, message.id))[-1] == (S.REJECTED, "timezone_mismatch")

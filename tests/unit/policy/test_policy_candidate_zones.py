@@ -110,8 +110,20 @@ class TestGeographicZone:
         assert geographic_zone("Asia/Shanghai") == SHANGHAI
         assert geographic_zone("America/Argentina/Buenos_Aires").key.endswith("Buenos_Aires")
 
-    def test_decide_refuses_a_clock_setting(self) -> None:
-        req = request(debtor(timezone="localtime"))
+    @pytest.mark.parametrize("phone", [DEBTOR_PHONE, UNPLACED_PHONE], ids=["cn", "unplaced"])
+    # Names tzdata ships ("localtime" exists only where the system has it).
+    @pytest.mark.parametrize("name", ["UTC", "Etc/GMT-8", "Factory", "PRC"])
+    def test_a_stored_clock_setting_is_a_mismatch(self, phone: str, name: str) -> None:
+        # The edge refuses them (400); a message stored before then is refused, never sent.
+        req = request(debtor(phone=phone, timezone=name))
+        decision = decide(req, CN_SHENZHEN, (), local(SHANGHAI, 2024, 6, 10, 12), "defer")
+        assert isinstance(decision, Refuse)
+        assert decision.code is RefusalCode.TIMEZONE_MISMATCH
+        assert name in decision.reason
+        assert history_window(CN_SHENZHEN, req.recipient, local(SHANGHAI, 2024, 6, 10, 12))
+
+    def test_an_unknown_place_still_raises(self) -> None:
+        req = request(debtor(timezone="Asia/Atlantis"))
         with pytest.raises(UnknownTimeZone):
             decide(req, CN_SHENZHEN, (), local(SHANGHAI, 2024, 6, 10, 12), "defer")
 
