@@ -66,10 +66,10 @@ def decide(
     already scheduled). Returns ``Allow`` at the send time, ``Defer`` to the
     first allowed instant when the send time is in quiet hours and the sender
     asked to defer, or ``Refuse`` with the code of the first rule that objects
-    (see ``rules.RULES``). Raises ``UnknownTimeZone`` for a recipient's unknown
-    time zone (or one that is not geographic) and ``ValueError`` for naive
-    datetimes. The contact hours are judged in every zone the recipient's
-    number may be in (``zones``).
+    (see ``rules.RULES``). Raises ``UnknownTimeZone`` for a recipient's time
+    zone that the tz database lacks and ``ValueError`` for naive datetimes.
+    The contact hours are judged in every zone the recipient's number may be
+    in (``zones``); a supplied zone that is not one of them is refused.
     """
     recipient = request.recipient
     zones = _zones(profile, recipient)
