@@ -32,7 +32,7 @@ import httpx
 
 from smsgate.carriers.fleet import CarrierFleet, FleetMember
 from smsgate.carriers.http_json import create_http
-from smsgate.commands.demo import daytime_zone
+from smsgate.commands.demo import daytime_place
 from smsgate.core.audience import Audience
 from smsgate.core.scanner.findings import Verdict
 from smsgate.core.sms import Encoding
@@ -96,13 +96,14 @@ async def seed(database: Path, now: datetime) -> Store:
     store = await open_store(f"sqlite:///{database}")
     demo = await seed_demo(store, load_scanner(), now)
     template = demo.templates["overdue-reminder"]
+    place = daytime_place(now)
     async with store.transaction() as tx:
         for _ in range(MESSAGES):
             message = Message(
                 id=new_id("msg"), creditor_id=CREDITOR, template_id=template, template_version=1,
-                phone="+8613800138000", debtor_id="D-1001", role=Audience.DEBTOR, text=TEXT,
+                phone=place.phone(138000), debtor_id="D-1001", role=Audience.DEBTOR, text=TEXT,
                 segments=2, encoding=Encoding.UCS2, status=MessageStatus.QUEUED, created_at=now,
-                wordlist_version="bench", verdict=Verdict.PASS, timezone=daytime_zone(now),
+                wordlist_version="bench", verdict=Verdict.PASS, timezone=place.zone,
             )  # fmt: skip
             await tx.messages.add(message)
             await tx.outbox.add(OutboxItem(message.id, now))

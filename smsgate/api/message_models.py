@@ -33,7 +33,13 @@ class MessageRecipient(RequestModel):
     debtor_id: DebtorId
     role: Audience
     timezone: (
-        Annotated[str, msgspec.Meta(max_length=64, description="IANA zone, e.g. Asia/Shanghai")]
+        Annotated[
+            str,
+            msgspec.Meta(
+                max_length=64,
+                description="a geographic IANA zone the number may be in, e.g. Asia/Shanghai",
+            ),
+        ]
         | None
     ) = None
     tags: Annotated[list[Tag], msgspec.Meta(max_length=16, description="select blackouts")] = (

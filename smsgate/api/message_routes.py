@@ -1,7 +1,7 @@
 """Routes of the send path and of held-message review: ``/v1/messages…`` and ``/v1/held…``.
 
 Handlers parse (strict bodies; the phone checked as a textable E.164 number and
-the time zone as an IANA name, each problem naming its field), call
+the time zone as a geographic IANA name, each problem naming its field), call
 ``smsgate.service.sending`` or ``smsgate.service.held``, and render.
 
 A send answers with what the service returns, replays included, so a replay
@@ -47,8 +47,7 @@ from smsgate.api.message_models import (
 )
 from smsgate.api.operations import Call, Operation, Response, page_limit
 from smsgate.api.problems import PROBLEM_CONTENT_TYPE, Problem, invalid_request, not_found
-from smsgate.core.policy import Recipient, UnknownTimeZone
-from smsgate.core.policy.local_time import zone_named
+from smsgate.core.policy import Recipient, UnknownTimeZone, geographic_zone
 from smsgate.logs import mask_phone
 from smsgate.service import held, sending
 from smsgate.service.phones import textable_e164
@@ -96,12 +95,15 @@ def send_request(body: MessageRequest, key: str | None, hashed: Any) -> sending.
     """The service's request from a decoded body; ``hashed`` is what identifies it.
 
     Raises a 400 ``invalid_request`` :class:`Problem` naming a bad phone, time zone or
-    ``send_at``.
+    ``send_at``. A zone must be a geographic IANA name (``Asia/Shanghai``): a
+    clock setting such as ``localtime``, ``UTC`` or ``right/…`` is a malformed
+    value, like an unknown name. Whether the zone is one the number may be in
+    is the policy's question (422 ``timezone_mismatch``), asked by the service.
     """
     given = body.recipient
     if given.timezone is not None:
         try:
-            zone_named(given.timezone)
+            geographic_zone(given.timezone)
         except UnknownTimeZone as error:
             problem = invalid_request(f"recipient.timezone: {error}", field="recipient.timezone")
             raise problem from None
@@ -219,7 +221,8 @@ _REFUSALS = {
     409: Response("idempotency_conflict: the key was used with another body", problem=True),
     422: Response(
         "Refused: template_not_approved, audience_mismatch, variable_invalid (errors), "
-        "sensitive_term (findings), message_too_long, opted_out, quiet_hours (retry_at)",
+        "sensitive_term (findings), message_too_long, opted_out, quiet_hours (retry_at), "
+        "timezone_mismatch (the zone is not one the number may be in)",
         problem=True,
     ),
     429: Response("contact_limit: retry_at and Retry-After say when a slot opens", problem=True),
@@ -289,7 +292,9 @@ OPERATIONS: list[Operation] = [
         request_model=HeldReview,
         responses={
             **_REVIEW_RESPONSES,
-            422: Response("opted_out, audience_mismatch or quiet_hours now", problem=True),
+            422: Response(
+                "opted_out, audience_mismatch, timezone_mismatch or quiet_hours now", problem=True
+            ),
             429: Response("contact_limit now; retry_at says when", problem=True),
         },
     ),

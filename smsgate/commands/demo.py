@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from aiohttp import web
 
 from smsgate.api.app import serving_app
 from smsgate.api.gateway import Gateway
+from smsgate.core.policy import number_zones
 from smsgate.demo import DemoSetup, seed_demo
 from smsgate.logs import configure_logging
 from smsgate.settings import Settings
@@ -59,35 +61,59 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Zones spread around the globe: one of them is always in the middle of its day.
-DEMO_ZONES = (
-    "Asia/Shanghai", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland", "Pacific/Honolulu",
-    "America/Los_Angeles", "America/New_York", "America/Sao_Paulo", "Europe/London",
-    "Europe/Berlin", "Asia/Dubai", "Asia/Kolkata",
+#: Mobile ranges spread around the globe, each in one time zone or two close ones (six more
+#: digits make a number): one of them is always in the middle of its day. The recipient's
+#: zone is derived from the number, so the demo picks a number, not just a zone.
+DEMO_RANGES = (
+    "+8613800", "+819012", "+64211", "+18085", "+13105", "+12125", "+5511998", "+447400",
+    "+4915112", "+971501", "+919812", "+6591",
 )  # fmt: skip
 
 
-def daytime_zone(now: datetime) -> str:
-    """A time zone where it is now between 09:00 and 20:00, so the demo message goes at once.
+@dataclass(frozen=True, slots=True)
+class DemoPlace:
+    """A mobile range and the time zones its numbers are in (the first one named)."""
 
-    Quiet hours are real in the demo too: a recipient in a zone where it is
-    night gets ``scheduled`` for 08:00 local, which the banner invites you to try.
+    prefix: str
+
+    @property
+    def zones(self) -> tuple[str, ...]:
+        """Every zone the range's numbers may be in, as the policy derives them."""
+        return number_zones(self.phone(0))
+
+    @property
+    def zone(self) -> str:
+        """The zone a sender would give for the range's numbers."""
+        return self.zones[0]
+
+    def phone(self, number: int) -> str:
+        """The range's ``number``-th phone (0 to 999999), in E.164."""
+        return f"{self.prefix}{number:06d}"
+
+    def is_daytime(self, now: datetime) -> bool:
+        """Whether it is between 09:00 and 20:00 at ``now`` in every zone of the range."""
+        return all(9 <= now.astimezone(ZoneInfo(zone)).hour < 20 for zone in self.zones)
+
+
+def daytime_place(now: datetime) -> DemoPlace:
+    """A mobile range where it is now between 09:00 and 20:00, so the demo message goes at once.
+
+    Quiet hours are real in the demo too: a number in a zone where it is night
+    gets ``scheduled`` for 08:00 local, which the banner invites you to try.
     """
-    for name in DEMO_ZONES:
-        if 9 <= now.astimezone(ZoneInfo(name)).hour < 20:
-            return name
-    return DEMO_ZONES[0]
+    places = [DemoPlace(prefix) for prefix in DEMO_RANGES]
+    return next((place for place in places if place.is_daytime(now)), places[0])
 
 
 def banner(setup: DemoSetup, host: str, port: int, now: datetime, carriers: str = "console") -> str:
     """What a newcomer needs, ready to paste; ``carriers`` names the fleet's accounts."""
-    zone = daytime_zone(now)
+    place = daytime_place(now)
     base = f"http://{host}:{port}"
     body = {
         "template_id": setup.templates["overdue-reminder"],
         "variables": {"name": "张三", "amount": "1234.50", "days": 5, "hotline": "4008001234"},
-        "recipient": {"phone": "+8613800138000", "debtor_id": "D-1001", "role": "debtor",
-                      "timezone": zone},
+        "recipient": {"phone": place.phone(138000), "debtor_id": "D-1001", "role": "debtor",
+                      "timezone": place.zone},
         "on_quiet_hours": "defer",
     }  # fmt: skip
     curl = (
@@ -111,8 +137,9 @@ def banner(setup: DemoSetup, host: str, port: int, now: datetime, carriers: str 
         "",
         curl,
         "",
-        f"(The recipient's time zone {zone} is chosen because it is daytime there now; put a",
-        " zone where it is night to see the message scheduled for 08:00 local instead.)",
+        f"(The recipient's number, in {place.zone}, is chosen because it is daytime there now;",
+        " a number where it is night gets the message scheduled for 08:00 local instead, and",
+        " a time zone the number is not in is refused: timezone_mismatch.)",
         "",
         f"Then: curl -s {base}/v1/messages/<id> -H 'Authorization: Bearer {setup.sender}'",
         f"API document: {base}/openapi.json   health: {base}/readyz   metrics: {base}/metrics",

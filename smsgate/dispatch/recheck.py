@@ -8,9 +8,13 @@ the core policy again, right before each hand-over, with what it knows *now*.
 What is re-checked, and what deliberately is not:
 
 * opt-outs and third-party refusals: read fresh from the store;
-* contact hours and tag blackouts in the recipient's time zone: at the
-  dispatcher's ``now``; outside them the message is *deferred* to the next
-  allowed instant, never refused (the sender accepted the message to go);
+* contact hours and tag blackouts in every time zone the recipient's number
+  may be in (derived from the phone again by ``decide``, so a stored
+  ``timezone`` is checked, never trusted): at the dispatcher's ``now``;
+  outside them the message is *deferred* to the next allowed instant, never
+  refused (the sender accepted the message to go). A stored zone the number
+  cannot be in (accepted before zones were checked) is refused
+  ``timezone_mismatch``;
 * contact caps are NOT re-checked. The cap was reserved at acceptance: the
   message's own contact was booked in the ledger then, so it is already
   counted. Deciding again with the ledger would count the message against

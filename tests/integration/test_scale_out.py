@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from smsgate.commands.demo import daytime_zone
+from smsgate.commands.demo import DemoPlace, daytime_place
 from smsgate.demo import seed_demo
 from smsgate.store import Store, open_store, utc_now
 from smsgate.wordlists import load_scanner
@@ -125,15 +125,15 @@ async def _wait_ready(gateways: tuple[str, ...], processes: list[subprocess.Pope
         await until_ready(gateway, START_TIMEOUT_S, alive)
 
 
-def send_body(template_id: str, debtor: int, zone: str) -> dict[str, Any]:
+def send_body(template_id: str, debtor: int, place: DemoPlace) -> dict[str, Any]:
     return {
         "template_id": template_id,
         "variables": {"name": "张三", "amount": "1234.50", "days": 5, "hotline": "4008001234"},
         "recipient": {
-            "phone": f"+86138{debtor:08d}",
+            "phone": place.phone(debtor),
             "debtor_id": f"D-{debtor}",
             "role": "debtor",
-            "timezone": zone,
+            "timezone": place.zone,
         },
         "on_quiet_hours": "reject",
     }
@@ -141,7 +141,7 @@ def send_body(template_id: str, debtor: int, zone: str) -> dict[str, Any]:
 
 async def send_all(fleet: Fleet, seeded: Seeded) -> list[tuple[int, int, dict[str, Any]]]:
     """Every attempt, shuffled, alternating gateways; (debtor, status, body) for each."""
-    zone = daytime_zone(utc_now())
+    place = daytime_place(utc_now())
     attempts = [debtor for debtor in range(DEBTORS) for _ in range(ATTEMPTS_EACH)]
     random.Random(7).shuffle(attempts)
     slots = asyncio.Semaphore(IN_FLIGHT)
@@ -152,7 +152,7 @@ async def send_all(fleet: Fleet, seeded: Seeded) -> list[tuple[int, int, dict[st
         async with (
             slots,
             session.post(
-                url, json=send_body(seeded.template_id, debtor, zone), headers=headers
+                url, json=send_body(seeded.template_id, debtor, place), headers=headers
             ) as response,
         ):
             return debtor, response.status, await response.json(content_type=None)

@@ -5,7 +5,8 @@ storage fetches the contacts inside ``history_window``; ``decide`` returns
 ``Allow``, ``Defer`` or ``Refuse`` with a stable ``RefusalCode`` and a reason a
 compliance reviewer can read. Profiles (``cn-shenzhen``, ``us-reg-f``) are data,
 adjustable per creditor with ``profile_from_config``. All local-time reasoning
-is in the recipient's time zone and DST-correct; see ``local_time``.
+is in the recipient's time zones, derived from the number (``zones``), and
+DST-correct; see ``local_time``.
 """
 
 from smsgate.core.policy.caps import ContactCap, ContactLedger
@@ -13,7 +14,7 @@ from smsgate.core.policy.config import profile_from_config
 from smsgate.core.policy.contacts import Channel, Contact, ContactRequest, ContactStatus, Recipient
 from smsgate.core.policy.decisions import Allow, Decision, Defer, OnQuietHours, RefusalCode, Refuse
 from smsgate.core.policy.errors import PolicyError, ProfileError, UnknownTimeZone
-from smsgate.core.policy.hours import ContactHours, LocalWindow, TagBlackout
+from smsgate.core.policy.hours import ContactHours, EveryZoneHours, LocalWindow, TagBlackout
 from smsgate.core.policy.profiles import (
     BUILTIN_PROFILES,
     CN_SHENZHEN,
@@ -24,6 +25,12 @@ from smsgate.core.policy.profiles import (
 )
 from smsgate.core.policy.rules import RULES, Rule
 from smsgate.core.policy.vetting import decide, history_window
+from smsgate.core.policy.zones import (
+    RecipientZones,
+    geographic_zone,
+    number_zones,
+    recipient_zones,
+)
 
 __all__ = [
     "BUILTIN_PROFILES",
@@ -41,12 +48,14 @@ __all__ = [
     "ContactStatus",
     "Decision",
     "Defer",
+    "EveryZoneHours",
     "LocalWindow",
     "OnQuietHours",
     "PolicyError",
     "PolicyProfile",
     "ProfileError",
     "Recipient",
+    "RecipientZones",
     "RefusalCode",
     "Refuse",
     "Rule",
@@ -54,6 +63,9 @@ __all__ = [
     "UnknownTimeZone",
     "builtin_profile",
     "decide",
+    "geographic_zone",
     "history_window",
+    "number_zones",
     "profile_from_config",
+    "recipient_zones",
 ]

@@ -30,8 +30,11 @@ class Channel(StrEnum):
 class Recipient:
     """The person a message is for, as the sender described them.
 
-    ``timezone`` is an IANA name; ``None`` means the profile's default zone.
-    ``tags`` select blackout windows (``student`` …).
+    ``timezone`` is the sender's claim of a geographic IANA zone; it is
+    checked against the zones the number may be in and never narrows them
+    (``zones``). ``None``: judged in the number's zones, or in the profile's
+    default zone if the number cannot be placed. ``tags`` select blackout
+    windows (``student`` …).
     """
 
     phone: str

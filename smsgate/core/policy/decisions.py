@@ -21,6 +21,7 @@ class RefusalCode(StrEnum):
     AUDIENCE_MISMATCH = "audience_mismatch"
     QUIET_HOURS = "quiet_hours"
     CONTACT_LIMIT = "contact_limit"
+    TIMEZONE_MISMATCH = "timezone_mismatch"
 
 
 class OnQuietHours(StrEnum):

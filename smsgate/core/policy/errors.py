@@ -29,7 +29,11 @@ class ProfileError(PolicyError):
 
 
 class UnknownTimeZone(PolicyError):
-    """A time zone name is not in the IANA tz database shipped with ``tzdata``.
+    """A time zone name is not a geographic zone of the IANA tz database shipped with ``tzdata``.
+
+    The HTTP edge also refuses names of clock settings (``localtime``,
+    ``Factory``, ``UTC``, ``right/…``) as unknown: they name no place
+    (``zones.geographic_zone``).
 
     Raised for recipients; the offending name is kept in ``name`` so the HTTP
     layer can point at the field.
@@ -37,6 +41,6 @@ class UnknownTimeZone(PolicyError):
 
     def __init__(self, name: str) -> None:
         super().__init__(
-            f"unknown time zone {name!r}; expected an IANA name such as 'Asia/Shanghai'"
+            f"unknown time zone {name!r}; expected a geographic IANA name such as 'Asia/Shanghai'"
         )
         self.name = name

@@ -9,12 +9,16 @@ ending 12:30 lets a message go at 12:30.
 The subtraction happens on the clock face first and only then becomes real
 instants (``local_time`` explains how DST is handled), so a blackout can only
 ever grow, never shrink, across a daylight-saving change.
+
+Where the recipient may be in several zones (``zones``), ``EveryZoneHours``
+opens only where the hours of every zone are open at once: the real-time
+intersection of each zone's ``ContactHours``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -22,6 +26,7 @@ from zoneinfo import ZoneInfo
 from smsgate.core.policy.errors import ProfileError
 from smsgate.core.policy.local_time import (
     Span,
+    days_between,
     earliest_instant,
     latest_instant,
     local_date,
@@ -119,6 +124,71 @@ class ContactHours:
 
     def _span(self, day: date, start: time, end: time) -> Span:
         return Span(latest_instant(day, start, self.zone), earliest_instant(day, end, self.zone))
+
+
+@dataclass(frozen=True, slots=True)
+class EveryZoneHours:
+    """Contact hours that must hold in every zone the recipient may be in.
+
+    ``each`` holds the same windows and blackouts in each candidate zone; the
+    first is the calendar zone, whose local dates ``open_spans`` is asked about
+    (the contact cap counts those dates).
+    """
+
+    each: tuple[ContactHours, ...]
+
+    def __post_init__(self) -> None:
+        if not self.each:
+            raise ValueError("EveryZoneHours needs at least one zone")
+
+    @classmethod
+    def of(
+        cls,
+        windows: tuple[LocalWindow, ...],
+        blackouts: tuple[TagBlackout, ...],
+        zones: tuple[ZoneInfo, ...],
+    ) -> EveryZoneHours:
+        """The hours ``windows`` minus ``blackouts``, judged in each of ``zones``."""
+        return cls(tuple(ContactHours(windows, blackouts, zone) for zone in zones))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The calendar zone: the one whose dates and clock face reasons quote."""
+        return self.each[0].zone
+
+    def open_spans(self, day: date) -> tuple[Span, ...]:
+        """The stretches of real time on calendar-zone ``day`` open in every zone."""
+        spans = self.each[0].open_spans(day)
+        for other in self.each[1:]:
+            if not spans:
+                break
+            first = local_date(spans[0].start, other.zone)
+            last = local_date(spans[-1].end, other.zone)
+            theirs = [span for when in days_between(first, last) for span in other.open_spans(when)]
+            spans = _intersect(spans, theirs)
+        return spans
+
+    def is_open(self, instant: datetime) -> bool:
+        """Whether contact is allowed at ``instant`` in every zone."""
+        return all(hours.is_open(instant) for hours in self.each)
+
+    def why_closed(self, instant: datetime) -> str:
+        """Why ``instant`` is outside the hours, naming the first zone that is closed."""
+        closed = next(hours for hours in self.each if not hours.is_open(instant))
+        reason = closed.why_closed(instant)
+        if len(self.each) == 1:
+            return reason
+        return f"{reason} (the hours must hold in all {len(self.each)} zones the number may be in)"
+
+
+def _intersect(ours: Sequence[Span], theirs: Sequence[Span]) -> tuple[Span, ...]:
+    """The instants inside both sets of disjoint spans, as disjoint spans in order."""
+    both = (Span(max(a.start, b.start), min(a.end, b.end)) for a in ours for b in theirs)
+    return tuple(sorted((span for span in both if span.start < span.end), key=_start))
+
+
+def _start(span: Span) -> datetime:
+    return span.start
 
 
 def _subtract(

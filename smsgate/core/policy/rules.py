@@ -7,9 +7,12 @@ The order is the order a compliance reviewer expects to read a refusal in:
 2. ``audience``: a debtor gets debtor templates, a third party gets only
    ``third_party`` templates (a call-back request that never mentions the
    debt).
-3. ``contact-hours``: only inside the local contact hours and outside the
-   recipient's tag blackouts; the sender chooses to defer or to be refused.
-4. ``contact-cap``: the debtor's (or the third party's phone's) cap.
+3. ``timezone``: a supplied time zone must be one the number may be in
+   (``zones``); otherwise the label is wrong and nothing it implies is judged.
+4. ``contact-hours``: only inside the local contact hours and outside the
+   recipient's tag blackouts, in every zone the number may be in; the sender
+   chooses to defer or to be refused.
+5. ``contact-cap``: the debtor's (or the third party's phone's) cap.
 
 A rule returns ``None`` to let the message through to the next rule, or the
 decision that stops it. Deferral looks ahead day by day for the first
@@ -27,16 +30,21 @@ from smsgate.core.audience import Audience
 from smsgate.core.policy.caps import ContactLedger
 from smsgate.core.policy.contacts import ContactRequest
 from smsgate.core.policy.decisions import Decision, Defer, OnQuietHours, RefusalCode, Refuse
-from smsgate.core.policy.hours import ContactHours
+from smsgate.core.policy.hours import EveryZoneHours
 from smsgate.core.policy.local_time import days_between, local_date
+from smsgate.core.policy.zones import RecipientZones
 
 
 @dataclass(frozen=True, slots=True)
 class Situation:
-    """Everything the rules look at for one request, with the time zone resolved."""
+    """Everything the rules look at for one request, with the time zones resolved.
+
+    ``hours`` are judged in every zone of ``zones``; dates are the calendar zone's.
+    """
 
     request: ContactRequest
-    hours: ContactHours
+    zones: RecipientZones
+    hours: EveryZoneHours
     ledger: ContactLedger
     send_time: datetime
     lookahead_days: int
@@ -106,6 +114,25 @@ def refuse_audience_mismatch(situation: Situation) -> Decision | None:
     return Refuse(RefusalCode.AUDIENCE_MISMATCH, reason)
 
 
+def refuse_zone_mismatch(situation: Situation) -> Decision | None:
+    """Refuse a supplied time zone that the number is not in: the label is wrong."""
+    zones = situation.zones
+    if not zones.mismatch:
+        return None
+    if not zones.of_number:
+        return Refuse(
+            RefusalCode.TIMEZONE_MISMATCH,
+            f"recipient.timezone {zones.supplied} is not a geographic time zone; omit it "
+            "or give the IANA name of a place",
+        )
+    known = ", ".join(zones.of_number[:5]) + (" …" if len(zones.of_number) > 5 else "")
+    reason = (
+        f"recipient.timezone {zones.supplied} is not a time zone this number may be in "
+        f"(its zones: {known}); omit it or give one of those"
+    )
+    return Refuse(RefusalCode.TIMEZONE_MISMATCH, reason)
+
+
 def keep_contact_hours(situation: Situation) -> Decision | None:
     """Defer or refuse a send time outside the contact hours or inside a blackout."""
     if situation.hours.is_open(situation.send_time):
@@ -161,9 +188,16 @@ RULES: tuple[Rule, ...] = (
         refuse_audience_mismatch,
     ),
     Rule(
+        "timezone",
+        RefusalCode.TIMEZONE_MISMATCH,
+        "A supplied time zone must be one of the zones the phone number may be in.",
+        refuse_zone_mismatch,
+    ),
+    Rule(
         "contact-hours",
         RefusalCode.QUIET_HOURS,
-        "Contact only within the local contact hours and outside the recipient's blackouts.",
+        "Contact only within the local contact hours and outside the recipient's blackouts, "
+        "in every time zone the phone number may be in.",
         keep_contact_hours,
     ),
     Rule(

@@ -22,10 +22,11 @@ from typing import Literal
 from smsgate.core.policy.caps import ContactLedger
 from smsgate.core.policy.contacts import Contact, ContactRequest, Recipient
 from smsgate.core.policy.decisions import Allow, Decision, OnQuietHours
-from smsgate.core.policy.hours import ContactHours
+from smsgate.core.policy.hours import EveryZoneHours
 from smsgate.core.policy.local_time import earliest_instant, latest_instant, local_date
 from smsgate.core.policy.profiles import PolicyProfile
 from smsgate.core.policy.rules import RULES, Situation
+from smsgate.core.policy.zones import RecipientZones, recipient_zones
 
 _MIDNIGHT = time(0)
 
@@ -39,9 +40,10 @@ def history_window(
     contact with ``start <= at < end`` that counts for the recipient: for a
     debtor, debtor contacts with the same ``debtor_id`` on any phone; for a
     third party, every contact to that phone. Fetching more does no harm.
-    Raises ``UnknownTimeZone`` for a recipient's unknown time zone.
+    Raises ``UnknownTimeZone`` for a recipient's unknown time zone. Days are
+    counted in the recipient's calendar zone (``zones.RecipientZones``).
     """
-    zone = profile.zone_for(recipient.timezone)
+    zone = _zones(profile, recipient).calendar
     period = profile.cap_for(recipient.role).days
     send_day = local_date(when, zone)
     first = send_day - timedelta(days=period - 1)
@@ -64,15 +66,21 @@ def decide(
     already scheduled). Returns ``Allow`` at the send time, ``Defer`` to the
     first allowed instant when the send time is in quiet hours and the sender
     asked to defer, or ``Refuse`` with the code of the first rule that objects
-    (see ``rules.RULES``). Raises ``UnknownTimeZone`` for a recipient's unknown
-    time zone and ``ValueError`` for naive datetimes.
+    (see ``rules.RULES``). Raises ``UnknownTimeZone`` for a recipient's time
+    zone that the tz database lacks and ``ValueError`` for naive datetimes.
+    The contact hours are judged in every zone the recipient's number may be
+    in (``zones``); a supplied zone that is not one of them is refused.
     """
     recipient = request.recipient
-    zone = profile.zone_for(recipient.timezone)
+    zones = _zones(profile, recipient)
+    blackouts = profile.blackouts_for(recipient.tags)
     situation = Situation(
         request=request,
-        hours=ContactHours(profile.contact_hours, profile.blackouts_for(recipient.tags), zone),
-        ledger=ContactLedger.of(recipient, profile.cap_for(recipient.role), history, zone),
+        zones=zones,
+        hours=EveryZoneHours.of(profile.contact_hours, blackouts, zones.every),
+        ledger=ContactLedger.of(
+            recipient, profile.cap_for(recipient.role), history, zones.calendar
+        ),
         send_time=request.send_time(now),
         lookahead_days=profile.lookahead_days,
         on_quiet_hours=OnQuietHours(on_quiet_hours),
@@ -82,3 +90,7 @@ def decide(
         if decision is not None:
             return decision
     return Allow(situation.send_time)
+
+
+def _zones(profile: PolicyProfile, recipient: Recipient) -> RecipientZones:
+    return recipient_zones(recipient.phone, recipient.timezone, profile.default_timezone)

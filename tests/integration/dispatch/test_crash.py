@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from smsgate.commands.demo import daytime_zone
+from smsgate.commands.demo import daytime_place
 from smsgate.store import open_store, utc_now
 
 from ..local import load_http_sink
@@ -39,7 +39,10 @@ async def seed(db_path: Path) -> list[str]:
     store = await open_store(f"sqlite:///{db_path}")
     try:
         tenant = await Tenant().save(store)
-        messages = await tenant.accept(store, MESSAGES, timezone=daytime_zone(utc_now()))
+        place = daytime_place(utc_now())
+        messages = await tenant.accept(
+            store, MESSAGES, phone=place.phone(138000), timezone=place.zone
+        )
     finally:
         await store.close()
     return [message.id for message in messages]

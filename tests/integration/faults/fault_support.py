@@ -33,7 +33,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from smsgate.commands.demo import daytime_zone
+from smsgate.commands.demo import daytime_place
 from smsgate.demo import seed_demo
 from smsgate.store import open_store, utc_now
 from smsgate.wordlists import load_scanner
@@ -220,14 +220,15 @@ async def send(session: aiohttp.ClientSession, base: str, seeded: Seeded, number
 
 
 def send_body(seeded: Seeded, number: int) -> dict[str, Any]:
+    place = daytime_place(utc_now())
     return {
         "template_id": seeded.template_id,
         "variables": {"name": "张三", "amount": "1234.50", "days": 5, "hotline": "4008001234"},
         "recipient": {
-            "phone": f"+86139{number:08d}",
+            "phone": place.phone(number),
             "debtor_id": f"F-{number}",
             "role": "debtor",
-            "timezone": daytime_zone(utc_now()),
+            "timezone": place.zone,
         },
         "on_quiet_hours": "reject",
     }

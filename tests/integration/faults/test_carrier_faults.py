@@ -34,7 +34,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from smsgate.carriers.fleet import CarrierFleet, build_fleet
-from smsgate.commands.demo import daytime_zone
+from smsgate.commands.demo import daytime_place
 from smsgate.dispatch import Dispatcher, DispatchSettings, RetryPolicy
 from smsgate.settings import Settings
 from smsgate.store import Store, open_store, utc_now
@@ -82,8 +82,9 @@ async def steady() -> AsyncIterator[FaultyPeer]:
 
 async def queue(store: Store) -> list[str]:
     tenant = await Tenant().save(store)
-    zone = daytime_zone(utc_now())
-    messages = [(await tenant.accept(store, 1, timezone=zone))[0] for _ in range(MESSAGES)]
+    place = daytime_place(utc_now())
+    daytime = {"phone": place.phone(138000), "timezone": place.zone}
+    messages = [(await tenant.accept(store, 1, **daytime))[0] for _ in range(MESSAGES)]
     return [message.id for message in messages]
 
 

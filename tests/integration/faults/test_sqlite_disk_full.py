@@ -28,7 +28,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from smsgate.commands.demo import daytime_zone
+from smsgate.commands.demo import daytime_place
 from smsgate.store import Message, Store, StoreUnavailable, open_store, utc_now
 
 from ..dispatch.dispatch_support import Tenant
@@ -72,6 +72,12 @@ def filler(tmp_path: Path, disk: Path) -> Iterator[Filler]:
     made.free()
 
 
+def daytime_recipient() -> dict[str, str]:
+    """A phone and its zone where it is daytime now, so the dispatcher may send at once."""
+    place = daytime_place(utc_now())
+    return {"phone": place.phone(138000), "timezone": place.zone}
+
+
 def rows_of(db_path: Path, message_ids: list[str]) -> set[str]:
     with closing(sqlite3.connect(db_path)) as db:
         found = db.execute("SELECT id FROM messages").fetchall()
@@ -79,12 +85,12 @@ def rows_of(db_path: Path, message_ids: list[str]) -> set[str]:
 
 
 async def accept_concurrently(
-    store: Store, tenant: Tenant, zone: str
+    store: Store, tenant: Tenant, daytime: dict[str, str]
 ) -> list[Message | BaseException]:
     """``UNITS`` write units at once, one message each: each unit's message, or its error."""
 
     async def one() -> Message:
-        return (await tenant.accept(store, 1, timezone=zone))[0]
+        return (await tenant.accept(store, 1, **daytime))[0]
 
     return await asyncio.gather(*(one() for _ in range(UNITS)), return_exceptions=True)
 
@@ -95,18 +101,20 @@ class TestGroupCommitOnAFullDisk:
     async def test_no_unit_is_told_saved_for_a_write_that_did_not_land(
         self, disk: Path, filler: Filler
     ) -> None:
-        db_path, zone = disk / "group.db", daytime_zone(utc_now())
+        db_path, daytime = disk / "group.db", daytime_recipient()
         store = await open_store(f"sqlite:///{db_path}")
         try:
             tenant = await Tenant().save(store)
             await store.close()
             truncate_wal(db_path)
             store = await open_store(f"sqlite:///{db_path}")
-            before = await accept_concurrently(store, tenant, zone)
+            before = await accept_concurrently(store, tenant, daytime)
             filler.fill()
-            during = [r for _ in range(5) for r in await accept_concurrently(store, tenant, zone)]
+            during = [
+                r for _ in range(5) for r in await accept_concurrently(store, tenant, daytime)
+            ]
             filler.free()
-            after = await accept_concurrently(store, tenant, zone)
+            after = await accept_concurrently(store, tenant, daytime)
         finally:
             await store.close()
         saved = [r for r in before + during + after if isinstance(r, Message)]
@@ -124,7 +132,7 @@ class TestGroupCommitOnAFullDisk:
         # A unit bigger than the page cache writes to the WAL before COMMIT, so
         # the disk-full error strikes inside the unit and SQLite ends the
         # transaction early: the group's units must still raise StoreUnavailable.
-        db_path, zone = disk / "spill.db", daytime_zone(utc_now())
+        db_path, daytime = disk / "spill.db", daytime_recipient()
         store = await open_store(f"sqlite:///{db_path}")
         try:
             tenant = await Tenant().save(store)
@@ -133,13 +141,13 @@ class TestGroupCommitOnAFullDisk:
             texts = ["x" * SPILL_BYTES if n == 1 else "短信" for n in range(4)]
             results = await asyncio.gather(
                 *(
-                    tenant.accept(store, 1, id=i, text=t, timezone=zone)
+                    tenant.accept(store, 1, id=i, text=t, **daytime)
                     for i, t in zip(ids, texts, strict=True)
                 ),
                 return_exceptions=True,
             )
             filler.free()
-            later = await tenant.accept(store, 1, timezone=zone)
+            later = await tenant.accept(store, 1, **daytime)
         finally:
             await store.close()
         kinds = [type(r).__name__ for r in results]
@@ -239,9 +247,7 @@ class TestDispatcherOnAFullDisk:
         store = await open_store(f"sqlite:///{db_path}")
         try:
             tenant = await Tenant().save(store)
-            ids = [
-                m.id for m in await tenant.accept(store, MESSAGES, timezone=daytime_zone(utc_now()))
-            ]
+            ids = [m.id for m in await tenant.accept(store, MESSAGES, **daytime_recipient())]
         finally:
             await store.close()
         truncate_wal(db_path)

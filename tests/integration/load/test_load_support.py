@@ -12,9 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from smsgate.commands.demo import daytime_place
+from smsgate.core.policy import number_zones
+
 from .driver import KindStats, percentile, timetable
 from .report import memory_trend
-from .traffic import MIX, midday_zone
+from .traffic import MIX
 
 
 class TestTimetable:
@@ -81,10 +84,14 @@ class TestMemoryTrend:
         assert memory_trend(samples).growth_kib == pytest.approx(100 * 54, abs=200)
 
 
-class TestMiddayZone:
-    """Whatever the hour in UTC, the zone chosen is at about 13:00, far from quiet hours."""
+class TestDaytimePlace:
+    """Whatever the hour in UTC, the numbers chosen are in daytime in every zone they may be in."""
 
     @pytest.mark.parametrize("hour", range(24))
-    def test_every_hour(self, hour: int) -> None:
-        now = datetime(2026, 3, 1, hour, 30, tzinfo=UTC)
-        assert now.astimezone(ZoneInfo(midday_zone(now))).hour == 13
+    @pytest.mark.parametrize("month", [1, 7], ids=["january", "july"])
+    def test_every_hour(self, hour: int, month: int) -> None:
+        now = datetime(2026, month, 1, hour, 30, tzinfo=UTC)
+        place = daytime_place(now)
+        assert number_zones(place.phone(0)) == place.zones
+        for zone in place.zones:
+            assert 9 <= now.astimezone(ZoneInfo(zone)).hour < 20

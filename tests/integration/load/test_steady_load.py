@@ -30,6 +30,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from smsgate.commands.demo import daytime_place
 from smsgate.demo import seed_demo
 from smsgate.store import MessageStatus, open_store, utc_now
 from smsgate.wordlists import load_scanner
@@ -45,7 +46,7 @@ from .gateway_process import (
 )
 from .report import MemoryTrend, memory_trend, save, summary
 from .sink import CarrierSink, running_sink
-from .traffic import CAP, MIX, Credentials, Kind, Traffic, midday_zone
+from .traffic import CAP, MIX, Credentials, Kind, Traffic
 
 SECRET = "load-peer-callback-secret-0123456789"
 #: (requests a second, seconds) by backend when the environment does not say; PostgreSQL's
@@ -125,7 +126,7 @@ async def load(
     connector = aiohttp.TCPConnector(limit=64)
     timeout = aiohttp.ClientTimeout(total=CLIENT_TIMEOUT_S)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        traffic = Traffic(session, gateway.base_url, credentials, sink, midday_zone(utc_now()))
+        traffic = Traffic(session, gateway.base_url, credentials, sink, daytime_place(utc_now()))
         sampler, finished = RssSampler(gateway.process.pid), asyncio.Event()
         sampling = asyncio.create_task(sampler.run(finished))
         run = await drive(traffic, timetable(MIX, rate, seconds))

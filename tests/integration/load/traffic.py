@@ -22,12 +22,12 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import aiohttp
 
+from smsgate.commands.demo import DemoPlace
 from smsgate.signing import signature_headers
 
 from .sink import CarrierSink
@@ -36,6 +36,8 @@ CAP = 3  # cn-shenzhen: three contacts a debtor a local day
 #: Sends each "hot" debtor gets, one after another: the last ``HOT_SENDS - CAP`` are refused.
 HOT_SENDS = 2 * CAP
 BATCH_SIZE = 5
+#: Hot debtors' phones are numbered from here on, apart from the fresh debtors' below it.
+HOT_PHONES = 900_000
 REPORTS_PER_PUSH = 10
 #: A carrier reports delivery a moment after it took the message, never before.
 REPORT_DELAY_S = 0.2
@@ -94,7 +96,8 @@ class Traffic:
     base_url: str
     credentials: Credentials
     sink: CarrierSink
-    zone: str
+    #: Where it is daytime: the phones are numbers of this range, and its zone is given.
+    place: DemoPlace
     rng: random.Random = field(default_factory=lambda: random.Random(8))
     #: Every message id the gateway accepted (202), from single sends and batches.
     accepted: list[str] = field(default_factory=list)
@@ -111,7 +114,7 @@ class Traffic:
 
     async def send(self) -> Answer:
         number = next(self._fresh)
-        body = self.message(f"+86139{number:08d}", f"L-{number}")
+        body = self.message(self.place.phone(number), f"L-{number}")
         status, answer = await self._post("/v1/messages", self.credentials.sender, body)
         if status == 202:
             self.accepted.append(answer["id"])
@@ -119,7 +122,7 @@ class Traffic:
 
     async def send_capped(self) -> Answer:
         debtor = sum(self.hot_attempts.values()) // HOT_SENDS
-        body = self.message(f"+86137{debtor:08d}", f"H-{debtor}")
+        body = self.message(self.place.phone(HOT_PHONES + debtor), f"H-{debtor}")
         self.hot_attempts[debtor] += 1
         status, answer = await self._post("/v1/messages", self.credentials.sender, body)
         if status == 202:
@@ -130,7 +133,7 @@ class Traffic:
 
     async def batch(self) -> Answer:
         numbers = [next(self._fresh) for _ in range(BATCH_SIZE)]
-        items = [self.message(f"+86139{n:08d}", f"L-{n}") for n in numbers]
+        items = [self.message(self.place.phone(n), f"L-{n}") for n in numbers]
         status, answer = await self._post(
             "/v1/messages:batch", self.credentials.sender, {"messages": items}
         )
@@ -179,7 +182,7 @@ class Traffic:
         # No wrong keys: failed authentication is rate limited per address, which
         # would turn the rest of the run's requests into 429s.
         bad_phone = self.message("+8612", "X-1")
-        unknown = {**self.message("+8613900000000", "X-2"), "template_id": "tpl_nobody"}
+        unknown = {**self.message(self.place.phone(0), "X-2"), "template_id": "tpl_nobody"}
         return [
             ("/v1/messages", json.dumps(bad_phone).encode(), 400),
             ("/v1/messages", json.dumps(unknown).encode(), 404),
@@ -193,7 +196,8 @@ class Traffic:
             "template_id": self.credentials.template_id,
             "variables": {"name": "张三", "amount": "1234.50", "days": 5, "hotline": "4008001234"},
             "recipient": {
-                "phone": phone, "debtor_id": debtor_id, "role": "debtor", "timezone": self.zone,
+                "phone": phone, "debtor_id": debtor_id, "role": "debtor",
+                "timezone": self.place.zone,
             },
             "on_quiet_hours": "reject",
         }  # fmt: skip
@@ -229,14 +233,6 @@ class Traffic:
     @staticmethod
     def _headers(token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-
-
-def midday_zone(now: datetime) -> str:
-    """A fixed-offset IANA zone where it is now about 13:00, hours from quiet time either way."""
-    offset = 13 - now.hour
-    offset = offset - 24 if offset > 14 else offset + 24 if offset < -12 else offset
-    # Etc/GMT signs are POSIX's, the reverse of ISO's: Etc/GMT-8 is UTC+8.
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
 _PERFORMERS = {

@@ -28,6 +28,14 @@ NEW_YORK = ZoneInfo("America/New_York")
 DEBTOR_PHONE = "+8613800138000"
 SECOND_PHONE = "+8613900139000"
 FRIEND_PHONE = "+8613700137000"
+#: A Manhattan number (area code 212): its only zone is America/New_York.
+US_PHONE = "+12125550100"
+#: A Los Angeles number (area code 310): America/Los_Angeles.
+LA_PHONE = "+13105550100"
+#: A US personal number (area code 500): no area, so every US zone from Adak to New York.
+US_ANYWHERE_PHONE = "+15002345678"
+#: An international-networks number libphonenumber cannot place (Etc/Unknown).
+UNPLACED_PHONE = "+88234567890"
 
 
 def local(
@@ -55,6 +63,11 @@ def debtor(
 ) -> Recipient:
     """A debtor recipient."""
     return Recipient(phone, debtor_id, Audience.DEBTOR, timezone, tags)
+
+
+def us_debtor(*, phone: str = US_PHONE, timezone: str | None = None) -> Recipient:
+    """Debtor D-1001 on a New York number."""
+    return debtor(phone=phone, timezone=timezone)
 
 
 def third_party(*, phone: str = FRIEND_PHONE, timezone: str | None = None) -> Recipient:

@@ -42,6 +42,7 @@ class TestRuleList:
         assert [(rule.name, rule.code) for rule in RULES] == [
             ("opt-out", RefusalCode.OPTED_OUT),
             ("audience", RefusalCode.AUDIENCE_MISMATCH),
+            ("timezone", RefusalCode.TIMEZONE_MISMATCH),
             ("contact-hours", RefusalCode.QUIET_HOURS),
             ("contact-cap", RefusalCode.CONTACT_LIMIT),
         ]
@@ -53,6 +54,7 @@ class TestRuleList:
             "audience_mismatch",
             "quiet_hours",
             "contact_limit",
+            "timezone_mismatch",
         ]
 
 

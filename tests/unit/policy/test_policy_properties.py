@@ -1,6 +1,7 @@
 """Properties of ``decide`` checked against a naive wall-clock oracle, around DST changes.
 
-The oracle reads the recipient's clock at an instant and compares it with the
+The oracle reads each clock the recipient may read at an instant (every zone
+their number may be in, written out by hand) and compares it with the
 configured windows as written, and counts contacts by local date, with no
 cleverness: whatever ``decide`` allows or defers to must satisfy it.
 """
@@ -8,7 +9,7 @@ cleverness: whatever ``decide`` allows or defers to must satisfy it.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -21,11 +22,11 @@ from smsgate.core.policy import (
     Allow,
     Channel,
     Contact,
-    ContactHours,
     ContactRequest,
     ContactStatus,
     Decision,
     Defer,
+    EveryZoneHours,
     OnQuietHours,
     PolicyProfile,
     Recipient,
@@ -49,10 +50,40 @@ ODD_HOURS = profile_from_config(
     },
 )
 PROFILES = (CN_SHENZHEN, US_REG_F, ODD_HOURS)
-ZONES = (None, "Asia/Shanghai", "America/New_York", "America/Santiago", "Australia/Lord_Howe")
-PHONES = ("+8613800138000", "+8613900139000", "+8613700137000")
+US_ZONES = (
+    *(
+        f"America/{city}"
+        for city in (
+            "Adak", "Anchorage", "Boise", "Chicago", "Denver", "Juneau", "Los_Angeles",
+            "New_York", "North_Dakota/Center", "Phoenix",
+        )
+    ),
+    "Pacific/Honolulu",
+)  # fmt: skip
+#: Every zone each phone may be in (written out, not asked of libphonenumber).
+NUMBER_ZONES = {
+    "+8613800138000": ("Asia/Shanghai",),
+    "+8613900139000": ("Asia/Shanghai",),
+    "+8613700137000": ("Asia/Shanghai",),
+    "+12125550100": ("America/New_York",),
+    "+56221234567": ("America/Santiago",),
+    "+61265632000": ("Australia/Lord_Howe",),
+    "+15002345678": US_ZONES,  # a US personal number: no area, every US zone
+    "+88234567890": (),  # international networks: libphonenumber cannot place it
+}
+PHONES = tuple(NUMBER_ZONES)
+#: Phones with a zone a sender may give for them (a zone the number may be in, or none).
+PLACES = (
+    *((phone, None) for phone in PHONES),
+    ("+8613900139000", "Asia/Shanghai"),
+    ("+12125550100", "America/New_York"),
+    ("+56221234567", "America/Santiago"),
+    ("+61265632000", "Australia/Lord_Howe"),
+    ("+15002345678", "America/Los_Angeles"),
+    ("+88234567890", "America/Santiago"),
+)
 DEBTORS = ("D-1", "D-2")
-# Days on which some of ZONES change their clocks, and an ordinary one.
+# Days on which some of the zones change their clocks, and an ordinary one.
 ANCHORS = tuple(
     datetime(*day, 12, tzinfo=UTC)
     for day in [
@@ -71,12 +102,11 @@ instants = st.builds(
     st.integers(-3 * 86400, 3 * 86400),
 )
 recipients = st.builds(
-    Recipient,
-    phone=st.sampled_from(PHONES),
-    debtor_id=st.sampled_from(DEBTORS),
-    role=st.sampled_from(Audience),
-    timezone=st.sampled_from(ZONES),
-    tags=st.frozensets(st.sampled_from(("student", "night", "teacher"))),
+    lambda place, debtor_id, role, tags: Recipient(place[0], debtor_id, role, place[1], tags),
+    st.sampled_from(PLACES),
+    st.sampled_from(DEBTORS),
+    st.sampled_from(Audience),
+    st.frozensets(st.sampled_from(("student", "night", "teacher"))),
 )
 
 
@@ -107,13 +137,31 @@ def contacts_near(now: datetime) -> st.SearchStrategy[Contact]:
     )
 
 
+def zones_of(profile: PolicyProfile, recipient: Recipient) -> list[ZoneInfo]:
+    """Every zone the recipient may be in: the number's, else the supplied and the default."""
+    names = NUMBER_ZONES[recipient.phone] or (recipient.timezone, profile.default_timezone)
+    return [ZoneInfo(name) for name in names if name is not None]
+
+
 def zone_of(profile: PolicyProfile, recipient: Recipient) -> ZoneInfo:
-    return ZoneInfo(recipient.timezone or profile.default_timezone)
+    """The zone whose dates count: supplied, else the default if possible, else the first."""
+    names = NUMBER_ZONES[recipient.phone]
+    if recipient.timezone is not None:
+        return ZoneInfo(recipient.timezone)
+    if not names or profile.default_timezone in names:
+        return ZoneInfo(profile.default_timezone)
+    return ZoneInfo(names[0])
 
 
 def open_on_the_clock(profile: PolicyProfile, recipient: Recipient, instant: datetime) -> bool:
-    """The oracle: the recipient's clock reads inside a window and outside their blackouts."""
-    moment = instant.astimezone(zone_of(profile, recipient)).time()
+    """The oracle: every clock the recipient may read shows an open time outside blackouts."""
+    return all(
+        open_on_this_clock(profile, recipient, instant.astimezone(zone).time())
+        for zone in zones_of(profile, recipient)
+    )
+
+
+def open_on_this_clock(profile: PolicyProfile, recipient: Recipient, moment: time) -> bool:
     blackouts = profile.blackouts_for(recipient.tags)
     in_blackout = any(moment in window for blackout in blackouts for window in blackout.windows)
     return any(moment in window for window in profile.contact_hours) and not in_blackout
@@ -227,15 +275,17 @@ class TestOfferedInstants:
 
 
 class TestHoursMatchTheClock:
-    """An instant is open exactly when the recipient's clock reads an open time."""
+    """An instant is open exactly when every clock the recipient may read shows an open time."""
 
     @settings(max_examples=1000)
     @given(st.sampled_from(PROFILES), recipients, instants)
     def test_is_open_agrees_with_the_clock(
         self, profile: PolicyProfile, recipient: Recipient, instant: datetime
     ) -> None:
-        zone = zone_of(profile, recipient)
-        hours = ContactHours(profile.contact_hours, profile.blackouts_for(recipient.tags), zone)
+        zones = tuple(zones_of(profile, recipient))
+        hours = EveryZoneHours.of(
+            profile.contact_hours, profile.blackouts_for(recipient.tags), zones
+        )
         assert hours.is_open(instant) == open_on_the_clock(profile, recipient, instant)
 
 

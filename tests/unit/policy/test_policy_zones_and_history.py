@@ -22,7 +22,18 @@ from smsgate.core.policy import (
     profile_from_config,
 )
 
-from .policy_support import NEW_YORK, SHANGHAI, contact, debtor, local, request, third_party
+from .policy_support import (
+    NEW_YORK,
+    SHANGHAI,
+    UNPLACED_PHONE,
+    US_PHONE,
+    contact,
+    debtor,
+    local,
+    request,
+    third_party,
+    us_debtor,
+)
 
 US_DAILY_3 = profile_from_config("us-reg-f", {"debtor_cap": {"limit": 3, "days": 1}})
 
@@ -32,7 +43,7 @@ def us_decision(
     history: tuple[Contact, ...] = (),
     on_quiet_hours: OnQuietHours = OnQuietHours.DEFER,
 ) -> Decision:
-    return decide(request(debtor()), US_REG_F, history, now, on_quiet_hours)
+    return decide(request(us_debtor()), US_REG_F, history, now, on_quiet_hours)
 
 
 class TestSpringForwardDay:
@@ -100,7 +111,7 @@ class TestFallBackDay:
             contact(local(NEW_YORK, 2024, 11, 3, 23, 30)),  # 04:30 UTC on November 4
         )
         now = local(NEW_YORK, 2024, 11, 3, 12)
-        decision = decide(request(debtor()), US_DAILY_3, history, now, "defer")
+        decision = decide(request(us_debtor()), US_DAILY_3, history, now, "defer")
         assert decision == Refuse(
             RefusalCode.CONTACT_LIMIT,
             "contact limit reached: 3 contacts already on 2024-11-03; "
@@ -115,7 +126,7 @@ class TestFallBackDay:
             contact(local(NEW_YORK, 2024, 11, 4, 0, 0)),  # 05:00 UTC on November 4
         )
         now = local(NEW_YORK, 2024, 11, 3, 12)
-        assert decide(request(debtor()), US_DAILY_3, history, now, "defer") == Allow(now)
+        assert decide(request(us_debtor()), US_DAILY_3, history, now, "defer") == Allow(now)
 
 
 class TestSevenInSeven:
@@ -176,7 +187,9 @@ class TestRecipientZone:
         assert decide(req, US_REG_F, (), self.NOON_UTC, "defer") == Allow(self.NOON_UTC)
 
     def test_default_zone_of_us_profile_is_new_york(self) -> None:
-        decision = decide(request(debtor()), US_REG_F, (), self.NOON_UTC, "defer")
+        # Only for a number libphonenumber cannot place: otherwise the number's zones count.
+        unplaced = request(debtor(phone=UNPLACED_PHONE))
+        decision = decide(unplaced, US_REG_F, (), self.NOON_UTC, "defer")
         assert isinstance(decision, Defer)
         assert decision.until == local(NEW_YORK, 2024, 6, 10, 8)
 
@@ -185,8 +198,12 @@ class TestRecipientZone:
             self.NOON_UTC
         )
 
+    def test_chinese_number_under_us_profile_is_judged_in_shanghai(self) -> None:
+        decision = decide(request(debtor()), US_REG_F, (), self.NOON_UTC, "defer")
+        assert decision == Allow(self.NOON_UTC)
+
     def test_new_york_recipient_under_cn_profile(self) -> None:
-        req = request(debtor(timezone="America/New_York"))
+        req = request(us_debtor(timezone="America/New_York"))
         decision = decide(req, CN_SHENZHEN, (), self.NOON_UTC, "reject")
         assert isinstance(decision, Refuse)
         assert decision.code is RefusalCode.QUIET_HOURS
@@ -196,7 +213,7 @@ class TestRecipientZone:
         # 23:30 on June 9 in New York is 11:30 on June 10 in Shanghai.
         history = tuple(contact(local(NEW_YORK, 2024, 6, 9, 23, 30)) for _ in range(3))
         in_shanghai = request(debtor())
-        in_new_york = request(debtor(timezone="America/New_York"))
+        in_new_york = request(us_debtor(timezone="America/New_York"))
         shanghai_evening = local(SHANGHAI, 2024, 6, 10, 18)
         new_york_noon = local(NEW_YORK, 2024, 6, 10, 12)
         refused = decide(in_shanghai, CN_SHENZHEN, history, shanghai_evening, "defer")
@@ -226,19 +243,21 @@ class TestHistoryWindow:
         )
 
     def test_seven_day_cap_adds_six_days_either_side(self) -> None:
-        assert history_window(US_REG_F, debtor(), local(NEW_YORK, 2024, 6, 9, 12)) == (
+        assert history_window(US_REG_F, us_debtor(), local(NEW_YORK, 2024, 6, 9, 12)) == (
             local(NEW_YORK, 2024, 6, 3),
             local(NEW_YORK, 2024, 6, 23),
         )
 
     def test_third_party_uses_the_third_party_cap_period(self) -> None:
-        assert history_window(US_REG_F, third_party(), local(NEW_YORK, 2024, 6, 9, 12)) == (
+        assert history_window(
+            US_REG_F, third_party(phone=US_PHONE), local(NEW_YORK, 2024, 6, 9, 12)
+        ) == (
             local(NEW_YORK, 2024, 6, 9),
             local(NEW_YORK, 2024, 6, 17),
         )
 
     def test_across_fall_back_uses_each_days_own_midnight(self) -> None:
-        start, end = history_window(US_REG_F, debtor(), local(NEW_YORK, 2024, 11, 1, 12))
+        start, end = history_window(US_REG_F, us_debtor(), local(NEW_YORK, 2024, 11, 1, 12))
         assert start == datetime(2024, 10, 26, 4, 0, tzinfo=UTC)  # midnight EDT
         assert end == datetime(2024, 11, 15, 5, 0, tzinfo=UTC)  # midnight EST
 
