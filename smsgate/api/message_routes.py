@@ -289,7 +289,11 @@ OPERATIONS: list[Operation] = [
         request_model=HeldReview,
         responses={
             **_REVIEW_RESPONSES,
-            422: Response("opted_out, audience_mismatch or quiet_hours now", problem=True),
+            422: Response(
+                "template_retired, sensitive_term (a block term of the live wordlist), "
+                "opted_out, audience_mismatch or quiet_hours now",
+                problem=True,
+            ),
             429: Response("contact_limit now; retry_at says when", problem=True),
         },
     ),

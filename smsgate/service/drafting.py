@@ -66,7 +66,7 @@ def compose(
     scan = gateway.wordlists.current().scan(text, recipient.role)
     gateway.metrics.verdicts.labels(scan.verdict.value).inc()
     if scan.verdict is Verdict.BLOCK:
-        raise _blocked(scan)
+        raise blocked_problem(scan)
     return Draft(template, version, creditor_profile(creditor), text, measured, scan)
 
 
@@ -116,7 +116,8 @@ def _measure(text: str, max_segments: int) -> SmsMeasure:
         ) from None
 
 
-def _blocked(scan: ScanResult) -> Problem:
+def blocked_problem(scan: ScanResult) -> Problem:
+    """The 422 ``sensitive_term`` refusal of a text with ``block`` findings, with all findings."""
     blocked = (f for f in scan.findings if f.severity is Severity.BLOCK)
     terms = ", ".join(f"{f.matched_text} ({f.category})" for f in blocked)
     return Problem(

@@ -98,6 +98,7 @@ from smsgate.store.records import (
     VersionStatus,
     new_id,
 )
+from smsgate.store.serving import TEMPLATE_RETIRED, version_serves
 from smsgate.store.webhooks import StatusEvent, Webhook, WebhookRepository
 
 __all__ = [
@@ -109,6 +110,7 @@ __all__ = [
     "RECEIPT_PREFIX",
     "REPLY_PREFIX",
     "TEMPLATE_PREFIX",
+    "TEMPLATE_RETIRED",
     "AlreadyExists",
     "ApiKey",
     "ApiKeyRepository",
@@ -184,4 +186,5 @@ __all__ = [
     "parse_instant",
     "utc_now",
     "verify_chain",
+    "version_serves",
 ]
