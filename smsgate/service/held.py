@@ -66,7 +66,11 @@ async def held_messages(gateway: Gateway, creditor_id: str, limit: int) -> list[
 
 
 async def release(gateway: Gateway, reviewer: Principal, message_id: str, reason: str) -> Reviewed:
-    """Decide again and enqueue; raises 404, 409 ``invalid_state`` or the policy's refusal."""
+    """Check the text and decide again, then enqueue.
+
+    Raises 404, 409 ``invalid_state``, 422 ``template_retired`` or
+    ``sensitive_term`` (the text), or the policy's refusal (422/429).
+    """
     async with gateway.store.read() as tx:
         snapshot = await _held(tx, reviewer.creditor_id, message_id)
     # Scanned outside the write transaction, as a first send is (``drafting``);
