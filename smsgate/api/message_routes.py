@@ -293,7 +293,9 @@ OPERATIONS: list[Operation] = [
         responses={
             **_REVIEW_RESPONSES,
             422: Response(
-                "opted_out, audience_mismatch, timezone_mismatch or quiet_hours now", problem=True
+                "template_retired, sensitive_term (a block term of the live wordlist), "
+                "opted_out, audience_mismatch, timezone_mismatch or quiet_hours now",
+                problem=True,
             ),
             429: Response("contact_limit now; retry_at says when", problem=True),
         },

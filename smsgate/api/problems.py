@@ -51,6 +51,7 @@ class ProblemCode(StrEnum):
     REQUEST_TIMEOUT = "request_timeout"
     LAST_ADMIN_KEY = "last_admin_key"
     TIMEZONE_MISMATCH = "timezone_mismatch"
+    TEMPLATE_RETIRED = "template_retired"
 
 
 _TITLES = {
@@ -82,6 +83,7 @@ _TITLES = {
     ProblemCode.REQUEST_TIMEOUT: "Request body not received in time",
     ProblemCode.LAST_ADMIN_KEY: "The creditor's last admin key",
     ProblemCode.TIMEZONE_MISMATCH: "Time zone is not one of the number's",
+    ProblemCode.TEMPLATE_RETIRED: "Template retired",
 }
 
 

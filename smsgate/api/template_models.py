@@ -118,6 +118,8 @@ class TemplateRetired(msgspec.Struct, kw_only=True):
     name: str
     status: str
     retired_at: datetime
+    #: How many queued, scheduled or held messages of the template were rejected.
+    messages_rejected: int
 
 
 class VersionOut(msgspec.Struct, kw_only=True):
@@ -201,12 +203,13 @@ def to_version_changed(transition: Transition) -> VersionChanged:
     )
 
 
-def to_retired(template: Template) -> TemplateRetired:
-    """The 200 body of a retire."""
+def to_retired(template: Template, messages_rejected: int) -> TemplateRetired:
+    """The 200 body of a retire: the template, and how many pending messages it stopped."""
     assert template.retired_at is not None  # the service returns the retired record
     return TemplateRetired(
-        id=template.id, name=template.name, status="retired", retired_at=template.retired_at
-    )
+        id=template.id, name=template.name, status="retired", retired_at=template.retired_at,
+        messages_rejected=messages_rejected,
+    )  # fmt: skip
 
 
 def to_summary(detail: TemplateDetail) -> TemplateSummary:

@@ -73,8 +73,8 @@ async def retire_template(call: Call) -> web.StreamResponse:
     """Retire a template: nothing is sent from it any more."""
     body = await decode_body(call.request, RetireBody)
     desk = TemplateDesk.of(call.gateway)
-    template = await desk.retire(call.principal, _template_id(call), body.reason)
-    return json_response(to_retired(template))
+    retired = await desk.retire(call.principal, _template_id(call), body.reason)
+    return json_response(to_retired(retired.template, len(retired.rejected)))
 
 
 async def list_templates(call: Call) -> web.StreamResponse:
@@ -186,7 +186,8 @@ OPERATIONS: list[Operation] = [
     ),
     _lifecycle(
         "retire",
-        "Retire the template: nothing is sent from it any more",
+        "Retire the template: nothing is sent from it any more; its queued, scheduled and"
+        " held messages are rejected (template_retired)",
         retire_template,
         frozenset({Role.AUTHOR, Role.REVIEWER}),
         RetireBody,

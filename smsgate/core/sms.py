@@ -20,6 +20,7 @@ carrier's SMSC does:
 
 Chinese carriers require the sender's signature ``【name】`` at the start of
 every message; :func:`sign` adds it, so templates never carry it themselves.
+Nothing else may look like a second signature (:func:`fake_signature_at`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,17 @@ SIGNATURE_OPEN = "【"
 SIGNATURE_CLOSE = "】"
 SIGNATURE_MIN_CHARS = 2
 SIGNATURE_MAX_CHARS = 20
+
+#: Brackets that frame a sender's name and nothing else in an SMS: 【】 and
+#: its look-alikes 〖〗 (white lenticular), 〘〙 (white tortoise shell) and
+#: 〚〛 (white square). NFKC folds the vertical forms ︻︼ ︗︘ into 【】〖〗.
+SIGNATURE_BRACKETS = frozenset("【】〖〗〘〙〚〛")
+#: Ordinary brackets that phones and carriers also read as a sender's label
+#: when a pair frames the start or the end of a text: ``[…]`` (NFKC folds
+#: ［］ and the vertical ﹇﹈ into it) and ``〔…〕`` (﹝﹞ and ︹︺ fold into it).
+#: Quotation and title marks (「」『』《》〈〉) and parentheses are not labels.
+LABEL_BRACKETS = {"[": "]", "〔": "〕"}
+LABEL_BRACKET_CHARS = frozenset(LABEL_BRACKETS) | frozenset(LABEL_BRACKETS.values())
 
 
 class Encoding(StrEnum):
@@ -167,6 +179,50 @@ class InvalidSignature(ValueError):
         super().__init__(f"invalid signature {signature!r}: {reason}")
 
 
+def folded_bracket(char: str) -> str:
+    """``char`` folded as a phone's font shows it (NFKC): ［ is [, ︻ is 【."""
+    return unicodedata.normalize("NFKC", char)
+
+
+def bracket_at(text: str) -> int | None:
+    """The offset of the first signature or label bracket in ``text``, look-alikes included.
+
+    A variable's value may carry none at all: a lone ``[`` in a value can
+    close into a pair with the template's own text, and nothing a debtor's
+    name or an amount needs looks like a sender's label.
+    """
+    brackets = SIGNATURE_BRACKETS | LABEL_BRACKET_CHARS
+    return next((i for i, char in enumerate(text) if folded_bracket(char) in brackets), None)
+
+
+def fake_signature_at(text: str) -> int | None:
+    """The offset where ``text`` would show a second sender's signature, or ``None``.
+
+    The rule: any 【】-like bracket (:data:`SIGNATURE_BRACKETS`) anywhere,
+    since carriers and phones take 【…】 at the start *or* the end as the
+    signature and it has no other use; and an ordinary label pair
+    (:data:`LABEL_BRACKETS`) that frames the start or the end of the text
+    (outer spaces aside): ``[中国工商银行]您好`` or ``…请回电。[95588]``. A
+    pair inside the text, such as ``第[1/2]条``, is ordinary writing.
+    """
+    for offset, char in enumerate(text):
+        if folded_bracket(char) in SIGNATURE_BRACKETS:
+            return offset
+    stripped = text.strip()
+    if not stripped:
+        return None
+    lead = len(text) - len(text.lstrip())
+    first, last = folded_bracket(stripped[0]), folded_bracket(stripped[-1])
+    folded = "".join(folded_bracket(char) for char in stripped[1:])
+    if first in LABEL_BRACKETS and LABEL_BRACKETS[first] in folded:
+        return lead
+    closing = {close: open_ for open_, close in LABEL_BRACKETS.items()}
+    opened = "".join(folded_bracket(char) for char in stripped[:-1])
+    if last in closing and closing[last] in opened:
+        return lead + len(stripped) - 1
+    return None
+
+
 def sign(body: str, signature: str) -> str:
     """Prepend ``【signature】`` to ``body``; the signature is stripped of outer spaces.
 
@@ -182,7 +238,7 @@ def _checked_signature(signature: str) -> str:
         raise InvalidSignature(
             signature, f"must be {SIGNATURE_MIN_CHARS}–{SIGNATURE_MAX_CHARS} characters"
         )
-    if SIGNATURE_OPEN in name or SIGNATURE_CLOSE in name:
+    if any(folded_bracket(char) in SIGNATURE_BRACKETS for char in name):
         raise InvalidSignature(signature, "must not contain 【 or 】")
     if any(unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp", "Cs"} for char in name):
         raise InvalidSignature(signature, "must not contain control characters or line breaks")

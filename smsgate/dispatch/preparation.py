@@ -24,12 +24,14 @@ from smsgate.dispatch.outcomes import Disposition, Outcome, outcome_of
 from smsgate.dispatch.recheck import recheck
 from smsgate.dispatch.reconcile import AWAITING, Reconcile, awaiting_lookup, failed_lookups
 from smsgate.store import (
+    TEMPLATE_RETIRED,
     AttemptOutcome,
     Message,
     MessageStatus,
     OutboxItem,
     SendAttempt,
     UnitOfWork,
+    version_serves,
 )
 
 #: Statuses an outbox item may be sent in; anything else is a stale outbox entry.
@@ -89,6 +91,8 @@ async def prepare_send(
     if message.status not in SENDABLE:
         await tx.outbox.complete(message.id, claim.owner)
         return outcome_of(Disposition.SKIPPED, message, reason=f"status {message.status}")
+    if not await version_serves(tx, message):
+        return await _reject_unserved(tx, message, claim, now)
     try:
         decision = await _decide(tx, message, now)
     except PolicyError as error:
@@ -162,6 +166,21 @@ async def _reject(
     await tx.contacts.withdraw(message.id)
     await tx.outbox.complete(message.id, claim.owner)
     return outcome_of(Disposition.REJECTED, message, code=refusal.code)
+
+
+async def _reject_unserved(
+    tx: UnitOfWork, message: Message, claim: Claim, now: datetime
+) -> Outcome:
+    """Reject a message whose template version no longer serves (the template was retired).
+
+    Retiring settles the template's pending messages itself; this catches one
+    that raced the retirement, so a withdrawn text never reaches a carrier.
+    """
+    detail = f"{TEMPLATE_RETIRED}: the template no longer serves this version"
+    await tx.messages.set_status(message.id, MessageStatus.REJECTED, now, detail)
+    await tx.contacts.withdraw(message.id)
+    await tx.outbox.complete(message.id, claim.owner)
+    return outcome_of(Disposition.REJECTED, message, code=TEMPLATE_RETIRED)
 
 
 async def _reschedule(

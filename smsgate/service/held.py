@@ -8,11 +8,24 @@ quiet hours: the sender's ``reject`` choice was about the moment they asked,
 which has passed, and a reviewer working late must not have to wait for
 08:00 to press the button.
 
-If the policy refuses the release (the phone opted out meanwhile, or today's
-cap is full) the message stays held and the refusal is audited and answered
-(422/429 with the code). Staying held keeps the decision with a person: they
-can release it again when the cap opens, or reject it with a reason.
-Changing a held message's state is never implicit.
+Before the policy, release checks the text itself again:
+
+- its template version must still serve (``store.version_serves``): a
+  retired template's message is refused with 422 ``template_retired``;
+- the stored text (fixed at acceptance, so not rendered again) is scanned
+  with the *live* wordlist: a term added since the message was held as
+  ``block`` refuses the release with 422 ``sensitive_term`` and its findings.
+
+If the release is refused (the template retired, a blocked term, the phone
+opted out meanwhile, or today's cap is full) the message stays held and the
+refusal is audited and answered (422/429 with the code). Staying held keeps
+the decision with a person: they can release it again when the cap opens,
+or reject it with a reason; a wrongly added term may be taken out of the
+wordlist again. Changing a held message's state is never implicit.
+
+A released message gets its current ``send_at``: the release instant, or the
+sender's requested instant if that is still ahead (then the deferral slot if
+either falls in quiet hours), never the stale past instant it was held with.
 """
 
 from __future__ import annotations
@@ -26,9 +39,11 @@ from smsgate.api.gateway import Gateway
 from smsgate.api.keys import Principal
 from smsgate.api.problems import Problem, ProblemCode, not_found
 from smsgate.core.policy import OnQuietHours, Recipient, Refuse
+from smsgate.core.scanner import ScanResult, Verdict
 from smsgate.logs import mask_phone
 from smsgate.service import booking
-from smsgate.store import JsonValue, Message, MessageStatus, UnitOfWork
+from smsgate.service.drafting import blocked_problem
+from smsgate.store import JsonValue, Message, MessageStatus, UnitOfWork, version_serves
 from smsgate.store.audit import AuditAction
 
 log = structlog.get_logger(__name__)
@@ -51,16 +66,46 @@ async def held_messages(gateway: Gateway, creditor_id: str, limit: int) -> list[
 
 
 async def release(gateway: Gateway, reviewer: Principal, message_id: str, reason: str) -> Reviewed:
-    """Decide again and enqueue; raises 404, 409 ``invalid_state`` or the policy's refusal."""
+    """Check the text and decide again, then enqueue.
+
+    Raises 404, 409 ``invalid_state``, 422 ``template_retired`` or
+    ``sensitive_term`` (the text), or the policy's refusal (422/429).
+    """
+    async with gateway.store.read() as tx:
+        snapshot = await _held(tx, reviewer.creditor_id, message_id)
+    # Scanned outside the write transaction, as a first send is (``drafting``);
+    # a message's text never changes, so the snapshot's text is the one released.
+    scan = gateway.wordlists.current().scan(snapshot.text, snapshot.role)
     now = gateway.clock()
     async with gateway.store.transaction() as tx:
         message = await _held(tx, reviewer.creditor_id, message_id)
-        outcome = await _release_now(tx, reviewer, message, reason, now)
+        refused = await _content_refusal(tx, reviewer, message, scan, now)
+        outcome = refused or await _release_now(tx, reviewer, message, reason, now)
     if isinstance(outcome, Problem):
         _log("held_release_refused", reviewer, message, code=outcome.code.value)
         raise outcome
     _log("message_released", reviewer, message, status=outcome.status.value)
     return outcome
+
+
+async def _content_refusal(
+    tx: UnitOfWork, reviewer: Principal, message: Message, scan: ScanResult, now: datetime
+) -> Problem | None:
+    """The audited refusal of a text that may no longer go (retired, blocked), else ``None``."""
+    refused: Problem | None = None
+    if not await version_serves(tx, message):
+        refused = Problem(
+            422, ProblemCode.TEMPLATE_RETIRED,
+            f"version {message.template_version} of the template no longer serves: the template"
+            " was retired; reject the message",
+        )  # fmt: skip
+    elif scan.verdict is Verdict.BLOCK:
+        refused = blocked_problem(scan)
+    if refused is not None:
+        detail = {"code": refused.code.value, "detail": refused.detail, "stage": "release",
+                  "wordlist_version": scan.wordlist_version}  # fmt: skip
+        await _audit(tx, reviewer, AuditAction.MESSAGE_REFUSED, message, now, detail)
+    return refused
 
 
 async def _release_now(
@@ -81,6 +126,7 @@ async def _release_now(
         return refused
     instant, status = booking.slot_of(decision, now)
     await tx.messages.set_status(message.id, status, now, f"released by a reviewer: {reason}")
+    await tx.messages.set_send_at(message.id, instant)
     await booking.enqueue(tx, message, instant)
     detail = {"reason": reason, "status": status.value, "send_at": instant.isoformat()}
     await _audit(tx, reviewer, AuditAction.MESSAGE_RELEASED, message, now, detail)

@@ -44,6 +44,7 @@ from smsgate.api.problems import Problem, ProblemCode, not_found
 from smsgate.core.audience import Audience
 from smsgate.core.scanner import Finding, Severity, TextScanner
 from smsgate.core.templates import LintCode, LintReport, TemplateSource, lint
+from smsgate.service.retirement import settle_retired
 from smsgate.store import (
     TEMPLATE_PREFIX,
     AuditEvent,
@@ -95,6 +96,14 @@ class Transition:
     serving_version: int | None
     wordlist_version: str
     findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Retired:
+    """A retired template, and the ids of the pending messages its retirement rejected."""
+
+    template: Template
+    rejected: tuple[str, ...]
 
 
 def serving_version(detail: TemplateDetail) -> int | None:
@@ -202,17 +211,28 @@ class TemplateDesk:
         """
         return await self._decide(actor, template_id, version, ReviewDecision.REJECT, reason)
 
-    async def retire(self, actor: Principal, template_id: str, reason: str) -> Template:
-        """Retire the template: no version serves any more. Raises 404 or 409 ``invalid_state``."""
+    async def retire(self, actor: Principal, template_id: str, reason: str) -> Retired:
+        """Retire the template: no version serves any more, and what it queued is rejected.
+
+        Every message of the template not yet handed to a carrier (queued,
+        scheduled or held) is rejected with ``template_retired`` in the same
+        transaction (``settle_retired``). Raises 404 or 409 ``invalid_state``.
+        """
         now = self.clock()
         async with self.store.transaction() as tx:
             detail = await _live_detail(tx, actor, template_id)
             await tx.templates.retire(template_id, now)
+            rejected = await settle_retired(tx, actor, template_id, reason, now)
             newest = detail.versions[-1]
-            facts = {"reason": reason, "serving_version": serving_version(detail)}
+            facts = {
+                "reason": reason,
+                "serving_version": serving_version(detail),
+                "messages_rejected": len(rejected),
+            }
             await _audit(tx, actor, AuditAction.TEMPLATE_RETIRED, newest, now, facts)
-        _log("template_retired", actor, newest, serving_version=facts["serving_version"])
-        return replace(detail.template, retired_at=now)
+        _log("template_retired", actor, newest, serving_version=facts["serving_version"],
+             messages_rejected=len(rejected))  # fmt: skip
+        return Retired(replace(detail.template, retired_at=now), tuple(rejected))
 
     async def all(self, actor: Principal) -> list[TemplateDetail]:
         """The caller's creditor's templates by name, retired ones included."""

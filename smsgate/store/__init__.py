@@ -98,6 +98,7 @@ from smsgate.store.records import (
     VersionStatus,
     new_id,
 )
+from smsgate.store.serving import TEMPLATE_RETIRED, version_serves
 from smsgate.store.ui_sessions import UiSessionRecord, UiSessionRepository
 from smsgate.store.webhooks import StatusEvent, Webhook, WebhookRepository
 
@@ -110,6 +111,7 @@ __all__ = [
     "RECEIPT_PREFIX",
     "REPLY_PREFIX",
     "TEMPLATE_PREFIX",
+    "TEMPLATE_RETIRED",
     "AlreadyExists",
     "ApiKey",
     "ApiKeyRepository",
@@ -187,4 +189,5 @@ __all__ = [
     "parse_instant",
     "utc_now",
     "verify_chain",
+    "version_serves",
 ]

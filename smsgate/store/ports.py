@@ -214,6 +214,17 @@ class MessageRepository(Protocol):
         """The creditor's messages to ``phone`` not yet handed over (queued, scheduled, held)."""
         ...
 
+    async def pending_of_template(self, creditor_id: str, template_id: str) -> list[Message]:
+        """The creditor's messages of the template not yet handed over (queued, scheduled, held).
+
+        Retiring a template settles them, as a stop reply settles a phone's.
+        """
+        ...
+
+    async def set_send_at(self, message_id: str, send_at: datetime) -> None:
+        """Record the instant the message may now go (a release); raises ``NotFound``."""
+        ...
+
 
 class OutboxRepository(Protocol):
     """Messages waiting for a dispatcher, handed out under time-limited leases.

@@ -277,6 +277,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "refusal.quiet_hours": ("非联系时段", "quiet hours"),
     "refusal.message_too_long": ("短信过长", "too long"),
     "refusal.not_found": ("模板不存在", "unknown template"),
+    "refusal.template_retired": ("模板已停用", "template retired"),
     "problem.four_eyes": (
         "四眼原则：编写此版本的密钥不能审核它。",
         "Four-eyes rule: the key that wrote this version cannot decide on it.",
@@ -294,6 +295,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "problem.contact_limit": ("已达到联系次数上限。", "The contact limit is reached."),
     "problem.quiet_hours": ("不在允许联系的时段内。", "Outside the allowed contact hours."),
     "problem.conflict": ("操作冲突，请重试。", "Conflicting change; try again."),
+    "problem.template_retired": (
+        "该短信的模板已停用，不能再发送；请驳回。",
+        "The message's template was retired and can no longer be sent; reject it.",
+    ),
 }
 
 

@@ -19,6 +19,8 @@ budget for.
 from __future__ import annotations
 
 import dataclasses
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,7 +28,7 @@ from enum import StrEnum
 from jinja2 import nodes
 
 from smsgate.core.scanner.findings import Finding, Severity, TextScanner
-from smsgate.core.sms import DEFAULT_MAX_SEGMENTS, SmsMeasure, measure, sign
+from smsgate.core.sms import DEFAULT_MAX_SEGMENTS, SmsMeasure, fake_signature_at, measure, sign
 from smsgate.core.templates.content_rules import ContentRule, rules_for
 from smsgate.core.templates.errors import (
     RenderRefused,
@@ -45,7 +47,10 @@ from smsgate.core.templates.sandbox import (
 )
 from smsgate.core.templates.schema import TemplateSchema
 
-SIGNATURE_BRACKETS = "【】"
+#: Letters of its own that every rendering of a template must carry.
+MIN_FIXED_LETTERS = 4
+#: Jinja tags and comments: they print nothing of their own.
+_TAGS = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
 
 class LintCode(StrEnum):
@@ -63,6 +68,7 @@ class LintCode(StrEnum):
     SENSITIVE_TERM = "sensitive_term"
     MISSING_OPT_OUT = "missing_opt_out"
     MISSING_DEBT_COLLECTOR_DISCLOSURE = "missing_debt_collector_disclosure"
+    FIXED_WORDING_MISSING = "fixed_wording_missing"
 
 
 class IssueSeverity(StrEnum):
@@ -122,7 +128,7 @@ def lint(
 
     Issues come grouped by check, in this order: signature in body, schema,
     syntax, constructs and variables (in source order), unused variables,
-    sensitive terms, content rules, render failures, segments. A syntax error
+    sensitive terms, content rules, fixed wording, render failures, segments. A syntax error
     ends the review early: nothing else can be known about an unparsable text,
     and ``measure`` is then that of the raw body.
 
@@ -145,6 +151,7 @@ def lint(
     findings = _scan_literals(source, scanner, analysis)
     issues.extend(_finding_issues(source.body, findings))
     issues.extend(_content_issues(rules, analysis.ast))
+    issues.extend(_fixed_wording_issues(analysis.ast))
     estimated = measure(_signed(_longest_text(source.body, schema, analysis, issues), signature))
     if estimated.segments > max_segments:
         issues.append(_too_many_segments(estimated, max_segments))
@@ -164,10 +171,21 @@ def _issue(problem: TemplateProblem) -> LintIssue:
 
 
 def _signature_in_body(body: str) -> Iterable[LintIssue]:
-    offset = next((i for i, char in enumerate(body) if char in SIGNATURE_BRACKETS), None)
+    """A 【】-like bracket anywhere, or a ``[…]``/``〔…〕`` pair framing the text's start or end.
+
+    The rule is ``sms.fake_signature_at``'s, applied to the body with its
+    ``{% %}`` tags and ``{# #}`` comments blanked out (same length, so the
+    offset stays the body's): they print nothing, so a pair right after an
+    ``{% if %}`` still opens the message.
+    """
+    offset = fake_signature_at(_TAGS.sub(lambda tag: " " * len(tag.group()), body))
     if offset is not None:
         line, column = line_and_column(body, offset)
-        message = "remove 【】 from the body: the gateway adds the creditor's signature"
+        message = (
+            f"remove {body[offset]!r} from the body: 【】 and look-alike brackets (〖〗, a [ ]"
+            " pair opening or ending the text …) read as a sender's signature, and the"
+            " gateway adds the creditor's own"
+        )
         yield LintIssue(LintCode.SIGNATURE_IN_BODY, IssueSeverity.ERROR, message, line, column)
 
 
@@ -226,6 +244,26 @@ def _content_issues(rules: Iterable[ContentRule], ast: nodes.Template) -> Iterab
     for rule in rules:
         if not rule.satisfied_by(text):
             yield LintIssue(LintCode(rule.code), IssueSeverity.ERROR, rule.message)
+
+
+def _fixed_wording_issues(ast: nodes.Template) -> Iterable[LintIssue]:
+    """An error unless every rendering carries :data:`MIN_FIXED_LETTERS` letters of its own.
+
+    A template that is only variables (``{{ t }}``, or ``{{ t }}您好``) approves
+    nothing: whatever the sender puts in the value is the message, and
+    carriers refuse such templates too. Letters (any script, so 您好 is two)
+    are counted in the text every rendering contains, outside variables and
+    ``if`` branches; digits, spaces and punctuation are not wording. Four is
+    the shortest phrase that says anything (请您还款, "please pay").
+    """
+    letters = sum(1 for char in unconditional_text(ast) if unicodedata.category(char)[0] == "L")
+    if letters < MIN_FIXED_LETTERS:
+        message = (
+            f"the template has {letters} letter(s) of fixed wording outside variables and"
+            f" if-branches; it needs at least {MIN_FIXED_LETTERS}, or any text could ride in"
+            " a value"
+        )
+        yield LintIssue(LintCode.FIXED_WORDING_MISSING, IssueSeverity.ERROR, message)
 
 
 def unconditional_text(ast: nodes.Template) -> str:

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from smsgate.core.templates.errors import SchemaError, VariableError, VariableErrors
+from smsgate.core.templates.free_text import FreeTextAllowance
 from smsgate.core.templates.variables import (
     CENT,
     DEFAULT_INT_MAX,
@@ -127,7 +128,18 @@ def _parse_str(name: str, options: Mapping[str, Any], description: str) -> Varia
     limit = _int_option(
         name, options, "max_length", DEFAULT_STR_MAX_LENGTH, range(1, MAX_STR_LENGTH + 1)
     )
-    return StrVariable(name, limit, description)
+    return StrVariable(name, limit, description, _allowances(name, options))
+
+
+def _allowances(name: str, options: Mapping[str, Any]) -> frozenset[FreeTextAllowance]:
+    """``"allow": ["url", "phone"]``: what a free-text value may carry beyond plain words."""
+    raw = options.get("allow", [])
+    known = [member.value for member in FreeTextAllowance]
+    if not isinstance(raw, list | tuple) or any(item not in known for item in raw):
+        raise SchemaError(name, f"allow must be a list of {', '.join(map(repr, known))}")
+    if len(set(raw)) != len(raw):
+        raise SchemaError(name, "allow must not repeat")
+    return frozenset(FreeTextAllowance(item) for item in raw)
 
 
 def _parse_int(name: str, options: Mapping[str, Any], description: str) -> Variable:
@@ -189,7 +201,7 @@ _PARSERS: Mapping[VariableType, _Parser] = {
     VariableType.ENUM: _parse_enum,
 }
 _KEYS: Mapping[VariableType, frozenset[str]] = {
-    VariableType.STR: frozenset({"max_length"}),
+    VariableType.STR: frozenset({"max_length", "allow"}),
     VariableType.INT: frozenset({"min", "max"}),
     VariableType.MONEY: frozenset({"max"}),
     VariableType.DATE: frozenset(),

@@ -5,7 +5,9 @@ part of what the reviewer signs off: every variable has a type and a bound on
 its rendered length. A value that does not fit is refused before rendering,
 which keeps three promises: the rendered text never exceeds what the reviewer
 saw estimated, no value can smuggle a line break, control character or a
-second 【signature】 into a message, and money is never a float.
+second 【signature】 (or a look-alike bracket, ``sms.bracket_at``) into a
+message, no free-text value carries a link or a phone number its schema does
+not allow (``free_text``), and money is never a float.
 
 Values arrive from JSON, so the coercions are deliberately narrow: an ``int``
 may come as a string of ASCII digits, money as a decimal string or an int,
@@ -24,7 +26,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
-from smsgate.core.sms import measure
+from smsgate.core.sms import bracket_at, measure
+from smsgate.core.templates.free_text import FreeTextAllowance, contact_problem
 
 CENT = Decimal("0.01")
 DEFAULT_STR_MAX_LENGTH = 20
@@ -52,7 +55,6 @@ _PHONE_TEXT = re.compile(r"\+?[0-9]+")
 # Control and format characters (zero-width, bidi overrides), line and paragraph
 # separators, lone surrogates.
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
-_SIGNATURE_BRACKETS = frozenset("【】")
 
 
 class VariableType(StrEnum):
@@ -74,8 +76,11 @@ def text_problem(text: str) -> str | None:
     """Why ``text`` may not appear in a message, or ``None`` if it may."""
     if any(unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in text):
         return "must not contain control characters or line breaks"
-    if _SIGNATURE_BRACKETS.intersection(text):
-        return "must not contain 【 or 】 (reserved for the creditor signature)"
+    if (offset := bracket_at(text)) is not None:
+        return (
+            f"must not contain {text[offset]!r}: 【】, [ ] and look-alike brackets would"
+            " read as a sender's signature (reserved for the creditor's)"
+        )
     return None
 
 
@@ -92,12 +97,16 @@ class StrVariable:
     Multilingual Plane (an emoji, a rare ideograph such as 𠮷) is two UTF-16
     units and counts twice, so no value costs more than the sample the
     reviewer's estimate was made with (``max_length`` times 某).
+
+    A value carries no link and no phone number (``free_text``) unless
+    ``allow`` names it: the schema says so, and the reviewer approves that.
     """
 
     type: ClassVar[VariableType] = VariableType.STR
     name: str
     max_length: int = DEFAULT_STR_MAX_LENGTH
     description: str = ""
+    allow: frozenset[FreeTextAllowance] = frozenset()
 
     @property
     def max_rendered_length(self) -> int:
@@ -112,7 +121,7 @@ class StrVariable:
             astral = " (an emoji or a rare character counts as 2)" if length > len(value) else ""
             limit = f"must be at most {self.max_length} characters{astral}"
             raise ValueRefused(f"{limit}, not {length}")
-        if problem := text_problem(value):
+        if problem := text_problem(value) or contact_problem(value, self.allow):
             raise ValueRefused(problem)
         return value
 
@@ -278,6 +287,8 @@ def describe(variable: Variable) -> Mapping[str, object]:
     declared: dict[str, object] = {"type": variable.type.value}
     if isinstance(variable, StrVariable | PhoneVariable):
         declared["max_length"] = variable.max_length
+    if isinstance(variable, StrVariable) and variable.allow:
+        declared["allow"] = sorted(variable.allow)
     elif isinstance(variable, IntVariable):
         declared |= {"min": variable.min, "max": variable.max}
     elif isinstance(variable, MoneyVariable):

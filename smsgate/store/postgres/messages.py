@@ -138,6 +138,20 @@ class PostgresMessages:
         rows = await self._session.rows(sql, phone, creditor_id, _PENDING_STATUSES)
         return [_message(row) for row in rows]
 
+    async def pending_of_template(self, creditor_id: str, template_id: str) -> list[Message]:
+        # The (creditor_id, status, created_at) index narrows to the creditor's pending ones.
+        sql = (
+            "SELECT * FROM messages WHERE creditor_id = $1 AND template_id = $2"
+            " AND status = ANY($3::text[]) ORDER BY created_at, id"
+        )
+        rows = await self._session.rows(sql, creditor_id, template_id, _PENDING_STATUSES)
+        return [_message(row) for row in rows]
+
+    async def set_send_at(self, message_id: str, send_at: datetime) -> None:
+        sql = "UPDATE messages SET send_at = $2 WHERE id = $1"
+        if not await self._session.execute(sql, message_id, instant(send_at)):
+            raise NotFound(f"no message {message_id!r}")
+
 
 def _message_params(m: Message) -> tuple[object, ...]:
     return (

@@ -111,6 +111,19 @@ class SqliteMessages:
         )
         return [_message(row) for row in await self._session.rows(sql, (phone, creditor_id))]
 
+    async def pending_of_template(self, creditor_id: str, template_id: str) -> list[Message]:
+        # The (creditor_id, status, created_at) index narrows to the creditor's pending ones.
+        sql = (
+            "SELECT * FROM messages WHERE creditor_id = ? AND template_id = ?"
+            " AND status IN ('queued', 'scheduled', 'held') ORDER BY created_at, id"
+        )
+        return [_message(row) for row in await self._session.rows(sql, (creditor_id, template_id))]
+
+    async def set_send_at(self, message_id: str, send_at: datetime) -> None:
+        sql = "UPDATE messages SET send_at = ? WHERE id = ?"
+        if not await self._session.execute(sql, (format_instant(send_at), message_id)):
+            raise NotFound(f"no message {message_id!r}")
+
 
 def _message_params(m: Message) -> tuple[object, ...]:
     return (

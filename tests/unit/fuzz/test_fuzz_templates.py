@@ -32,6 +32,7 @@ from smsgate.core.templates import (
     lint,
     parse_schema,
 )
+from smsgate.core.templates.free_text import contact_problem
 from smsgate.wordlists import load_scanner
 
 from .support import FUZZ, TRICKY, fewer, hostile_text
@@ -52,6 +53,8 @@ BODY = (
 COMPILED = compile_template(BODY, SCHEMA)
 SCANNER = load_scanner()
 FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs"}
+# 【】 and every bracket that could fake a second signature (after NFKC folding).
+SIGNATURE_LIKE = set("【】〖〗〘〙〚〛[]〔〕")
 
 JINJA_IN_VALUES = [
     "{{ 7*7 }}",
@@ -109,7 +112,9 @@ def accepted_str(value: object, max_length: int) -> bool:
         and bool(value.strip())
         and len(value) <= max_length
         and not any(unicodedata.category(c) in FORBIDDEN_CATEGORIES for c in value)
-        and not set("【】") & set(value)
+        and not any(unicodedata.normalize("NFKC", c) in SIGNATURE_LIKE for c in value)
+        # Links and phone numbers: the detector has its own tests (test_template_free_text).
+        and contact_problem(value, frozenset()) is None
     )
 
 
@@ -248,7 +253,7 @@ bmp_name = st.text(
     ),
     min_size=1,
     max_size=30,
-).filter(str.strip)
+).filter(lambda name: accepted_str(name, 30))
 valid_values = st.fixed_dictionaries(
     {
         "name": bmp_name,

@@ -29,6 +29,8 @@ DESIGN_VARIABLES: dict[str, Any] = {
     "amount": {"type": "money"},
     "days": {"type": "int", "max": 3650},
 }
+#: Fixed wording of its own, so that a test about another issue is not also all-variable.
+WORDING = "请尽快还款。"
 US_BODY = (
     "This is a debt collector. {{ name }}, your balance is {{ amount|money }}. "
     "Reply STOP to opt out."
@@ -117,25 +119,25 @@ class TestIssues:
                 id="syntax-error",
             ),
             pytest.param(
-                "{{ name.__class__ }}{{ amount }}{{ days }}",
+                "{{ name.__class__ }}{{ amount }}{{ days }}" + WORDING,
                 None,
                 [(LintCode.FORBIDDEN_CONSTRUCT, ERROR, 1, 9, None)],
                 id="forbidden-construct",
             ),
             pytest.param(
-                "{{ name|money }}{{ amount }}{{ days }}",
+                "{{ name|money }}{{ amount }}{{ days }}" + WORDING,
                 None,
                 [(LintCode.FILTER_MISUSE, ERROR, 1, 9, None)],
                 id="filter-misuse",
             ),
             pytest.param(
-                "{{ name }}{{ amount }}{{ days }}\n您好{{ nmae }}",
+                "{{ name }}{{ amount }}{{ days }}\n您好{{ nmae }}" + WORDING,
                 None,
                 [(LintCode.UNKNOWN_VARIABLE, ERROR, 2, 6, "nmae")],
                 id="unknown-variable",
             ),
             pytest.param(
-                "{{ name }}您好",
+                "{{ name }}您好" + WORDING,
                 None,
                 [
                     (LintCode.UNUSED_VARIABLE, WARNING, None, None, "amount"),
@@ -144,25 +146,25 @@ class TestIssues:
                 id="unused-variables",
             ),
             pytest.param(
-                "【安信】{{ name }}{{ amount }}{{ days }}",
+                "【安信】{{ name }}{{ amount }}{{ days }}" + WORDING,
                 None,
                 [(LintCode.SIGNATURE_IN_BODY, ERROR, 1, 1, None)],
                 id="signature-in-body",
             ),
             pytest.param(
-                "{{ name }}您好",
+                "{{ name }}您好" + WORDING,
                 {"name": {"type": "string"}},
                 [(LintCode.SCHEMA_INVALID, ERROR, None, None, "name")],
                 id="schema-invalid-without-unknown-noise",
             ),
             pytest.param(
-                "{% if name > 3 %}x{% endif %}",
+                "{% if name > 3 %}x{% endif %}" + WORDING,
                 {"name": {"type": "str"}},
                 [(LintCode.RENDER_FAILED, ERROR, None, None, None)],
                 id="render-failed",
             ),
             pytest.param(
-                "{{ text }}",
+                "{{ text }}" + WORDING,
                 {"text": {"type": "str", "max_length": 500}},
                 [(LintCode.TOO_MANY_SEGMENTS, ERROR, None, None, None)],
                 id="too-many-segments",
@@ -177,7 +179,10 @@ class TestIssues:
         assert report.ok is all(severity is WARNING for _, severity, *_ in expected)
 
     def test_lists_every_problem_at_once(self) -> None:
-        body = "【x】{{ name.x }}\n{% for a in b %}{% endfor %}{{ nope|upper }}{{ days|money }}"
+        body = (
+            "【x】{{ name.x }}\n{% for a in b %}{% endfor %}{{ nope|upper }}{{ days|money }}"
+            + WORDING
+        )
         assert summary(run_lint(body)) == [
             (LintCode.SIGNATURE_IN_BODY, ERROR, 1, 1, None),
             (LintCode.FORBIDDEN_CONSTRUCT, ERROR, 1, 12, None),
@@ -188,7 +193,7 @@ class TestIssues:
         ]
 
     def test_unknown_variable_is_reported_even_after_a_forbidden_use(self) -> None:
-        body = "{{ name }}{{ amount }}{{ days }}{{ nope.x }}{{ nope }}"
+        body = "{{ name }}{{ amount }}{{ days }}{{ nope.x }}{{ nope }}" + WORDING
         assert summary(run_lint(body)) == [
             (LintCode.FORBIDDEN_CONSTRUCT, ERROR, 1, 41, None),
             (LintCode.UNKNOWN_VARIABLE, ERROR, 1, 48, "nope"),
@@ -211,10 +216,10 @@ class TestIssues:
         assert report.measure == measure("【安信】公安{{ name")
 
     def test_too_many_segments_message_and_measure(self) -> None:
-        report = run_lint("{{ text }}", {"text": {"type": "str", "max_length": 500}})
-        assert report.measure == SmsMeasure(Encoding.UCS2, 500, 8)
+        report = run_lint("{{ text }}" + WORDING, {"text": {"type": "str", "max_length": 500}})
+        assert report.measure == SmsMeasure(Encoding.UCS2, 506, 8)
         assert report.issues[0].message == (
-            "with the longest values the message needs 8 segments (500 ucs2 units); "
+            "with the longest values the message needs 8 segments (506 ucs2 units); "
             "at most 6 allowed"
         )
 
@@ -229,9 +234,9 @@ class TestIssues:
     def test_segment_limit_counts_signature(
         self, max_segments: int, signature: str, codes: list[LintCode]
     ) -> None:
-        variables = {"name": {"type": "str", "max_length": 61}}
+        variables = {"name": {"type": "str", "max_length": 61}}  # 61 + 6: 67 of 70 units
         report = run_lint(
-            "{{ name }}您好", variables, max_segments=max_segments, signature=signature
+            "{{ name }}您好，请还款", variables, max_segments=max_segments, signature=signature
         )
         assert [issue.code for issue in report.issues] == codes
 
@@ -273,7 +278,7 @@ class TestSensitiveTerms:
         assert not report.ok
 
     def test_review_term_alone_keeps_report_ok(self) -> None:
-        report = run_lint("{{ name }}{{ amount }}{{ days }}已立案")
+        report = run_lint("{{ name }}{{ amount }}{{ days }}已立案" + WORDING)
         assert [i.severity for i in report.issues] == [WARNING]
         assert report.ok
 

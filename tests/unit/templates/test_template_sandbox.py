@@ -34,7 +34,7 @@ SCHEMA = parse_schema(
         "amount": {"type": "money"},
         "days": {"type": "int", "max": 3650},
         "due": {"type": "date"},
-        "card": {"type": "str", "max_length": 19},
+        "card": {"type": "str", "max_length": 19, "allow": ["phone"]},
         "hotline": {"type": "phone", "max_length": 12},
         "product": {"type": "enum", "values": ["信用卡", "消费贷"]},
     }
