@@ -48,7 +48,7 @@ async def create_key(call: Call) -> web.StreamResponse:
     """Mint a key of the caller's creditor; its token is in this answer only."""
     body = await decode_body(call.request, NewKey)
     desk, actor = _desk(call)
-    issued = await desk.create(actor, call.creditor_id, body.roles, body.label)
+    issued = await desk.create(actor, call.creditor_id, body.roles, body.label, body.person)
     return json_response(IssuedKeyBody.of(issued), status=201)
 
 
@@ -80,7 +80,13 @@ OPERATIONS: list[Operation] = [
     Operation(
         "POST", "/v1/keys", "create_key", "Create an API key; its token is shown once", TAG,
         create_key, roles=_ADMINS, request_model=NewKey,
-        responses={201: Response("The new key and its token", IssuedKeyBody)},
+        responses={
+            201: Response("The new key and its token", IssuedKeyBody),
+            400: Response(
+                "Malformed body, or an author or reviewer key without a person (invalid_request)",
+                problem=True,
+            ),
+        },
     ),
     Operation(
         "POST", "/v1/keys/{key_id}/rotate", "rotate_key",
