@@ -278,8 +278,9 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "refusal.message_too_long": ("短信过长", "too long"),
     "refusal.not_found": ("模板不存在", "unknown template"),
     "problem.four_eyes": (
-        "四眼原则：编写此版本的密钥不能审核它。",
-        "Four-eyes rule: the key that wrote this version cannot decide on it.",
+        "四眼原则：编写此版本的人（同一人、同一轮换链或签发链上的密钥）不能审核它。",
+        "Four-eyes rule: whoever wrote this version (the same person, rotation chain or"
+        " minting line) cannot decide on it.",
     ),
     "problem.sensitive_term": (
         "按当前词库，该版本含有禁止词语，不能批准。",
