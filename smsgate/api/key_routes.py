@@ -4,8 +4,10 @@ Admin keys only, each scoped to its own creditor: another creditor's key id
 answers 404 ``not_found``, like an id that does not exist. Handlers parse,
 call :class:`~smsgate.service.keys.KeyDesk` (which audits every change and
 holds the rules: idempotent revocation, no revoking the last admin key,
-no rotating a key twice), and render. The token appears only in the 201
-answer of a create or a rotate.
+no rotating a key twice, a person for every author or reviewer key), and
+render. The token appears only in the 201 answer of a create or a rotate.
+A key created or rotated here records the calling admin key as its minter,
+which the four-eyes rule reads (``smsgate.service.four_eyes``).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ async def create_key(call: Call) -> web.StreamResponse:
 
 
 async def rotate_key(call: Call) -> web.StreamResponse:
-    """Mint a successor with the same roles and label; the old key works for the grace period."""
+    """Mint a successor with the same roles, label and person; the old key works for the grace."""
     body = await decode_body(call.request, KeyRotation) if call.request.body_exists else None
     grace = timedelta(seconds=body.grace_seconds if body is not None else 0)
     desk, actor = _desk(call)
@@ -90,8 +92,8 @@ OPERATIONS: list[Operation] = [
     ),
     Operation(
         "POST", "/v1/keys/{key_id}/rotate", "rotate_key",
-        "Replace a key by a new one with the same roles and label; the old one stops working"
-        " after grace_seconds", TAG, rotate_key, roles=_ADMINS, request_model=KeyRotation,
+        "Replace a key by a new one with the same roles, label and person; the old one stops"
+        " working after grace_seconds", TAG, rotate_key, roles=_ADMINS, request_model=KeyRotation,
         responses={
             201: Response("The successor key and its token", RotatedKeyBody),
             404: _NOT_FOUND,

@@ -106,8 +106,9 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "review.decision": ("审核决定", "Decision"),
     "review.own_version": (
-        "此版本由您的密钥编写；根据四眼原则，须由另一位审核员决定。",
-        "Your key wrote this version; under the four-eyes rule another reviewer must decide.",
+        "此版本由您（您的密钥、同一人、同一轮换链或签发链）编写；根据四眼原则，须由另一位审核员决定。",
+        "You wrote this version (this key, its person, rotation chain or minting line); under"
+        " the four-eyes rule another reviewer must decide.",
     ),
     "review.reason": ("理由（必填）", "Reason (required)"),
     "review.reason_required": ("请填写理由。", "Please give a reason."),

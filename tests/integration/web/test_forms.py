@@ -93,6 +93,7 @@ class TestDecisions:
         await world.template("wei_author", "wei-note", PLAIN_BODY)
         await client.sign_in(world.tokens["wei_reviewer"])
         page = f"/ui/templates/{world.templates['wei-note']}"
+        assert "四眼原则" in (await client.get(page)).text  # the banner above the buttons
         answer = await client.submit(page, f"{page}/approve", reason="not mine", version="1")
         assert answer.status == 403
         assert "四眼原则" in answer.text
