@@ -64,10 +64,26 @@ async def create_creditor(
 
 
 async def create_key(
-    store: Store, creditor_id: str, roles: Iterable[Role], *, at: datetime, label: str = ""
+    store: Store,
+    creditor_id: str,
+    roles: Iterable[Role],
+    *,
+    at: datetime,
+    label: str = "",
+    person: str | None = None,
 ) -> tuple[ApiKey, str]:
-    """Mint and store an API key; returns the record and the secret token (shown once)."""
-    issued = await _key_desk(store, at).create(OPERATOR_ACTOR, creditor_id, roles, label)
+    """Mint and store an API key for ``person``; the record and the secret token (shown once).
+
+    The operator mints it: it has no minter, so only ``person`` stands behind
+    it (see ``smsgate.service.four_eyes``). Raises ``ValueError`` for an
+    author or reviewer key without a person, or a person that is not a name.
+    """
+    try:
+        issued = await _key_desk(store, at).create(
+            OPERATOR_ACTOR, creditor_id, roles, label, person
+        )
+    except Problem as problem:
+        raise ValueError(problem.detail) from None
     return issued.key, issued.token
 
 

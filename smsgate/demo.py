@@ -92,14 +92,21 @@ class DemoSetup:
     templates: Mapping[str, str]
 
 
+DEMO_AUTHOR = "Demo Author"
+DEMO_REVIEWER = "Demo Reviewer"
+
+
 async def seed_demo(store: Store, scanner: TextScanner, at: datetime) -> DemoSetup:
     """Create the demo creditor, keys and templates in an empty database."""
     await admin.create_creditor(
         store, CREDITOR, name=CREDITOR_NAME, signature=CREDITOR_NAME, profile="cn-shenzhen", at=at
     )
-    author_key, author = await admin.create_key(store, CREDITOR, [Role.AUTHOR], at=at, label="demo")
+    # Two people, so the seeded approvals (and the printed reviewer key) pass four-eyes.
+    author_key, author = await admin.create_key(
+        store, CREDITOR, [Role.AUTHOR], at=at, label="demo", person=DEMO_AUTHOR
+    )
     reviewer_key, reviewer = await admin.create_key(
-        store, CREDITOR, [Role.REVIEWER], at=at, label="demo"
+        store, CREDITOR, [Role.REVIEWER], at=at, label="demo", person=DEMO_REVIEWER
     )
     _, sender = await admin.create_key(store, CREDITOR, [Role.SENDER], at=at, label="demo")
     templates = {}

@@ -1,7 +1,7 @@
 """Request and response bodies of the key-management API (``/v1/keys``), as msgspec Structs.
 
 The token appears in exactly one body, the answer to a create or a rotate,
-and nowhere else: listings show ids, labels, roles and instants only. Roles
+and nowhere else: listings show ids, labels, persons, roles and instants only. Roles
 are sorted lists so equal keys give equal JSON.
 """
 
@@ -18,6 +18,14 @@ from smsgate.store import ApiKey, Role
 
 Label = Annotated[
     str, msgspec.Meta(max_length=200, description="Who or what uses the key; free text")
+]
+Person = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=200,
+        description="The person the key is for; required for author and reviewer keys, since"
+        " the four-eyes rule compares people (case, width and spacing do not matter)",
+    ),
 ]
 Roles = Annotated[
     list[Role],
@@ -38,6 +46,7 @@ class NewKey(RequestModel):
 
     roles: Roles
     label: Label = ""
+    person: Person | None = None
 
 
 class KeyRotation(RequestModel):
@@ -47,7 +56,12 @@ class KeyRotation(RequestModel):
 
 
 class KeyBody(msgspec.Struct, kw_only=True):
-    """A key as listed: never its token. ``revoked_at`` in the future is a scheduled revocation."""
+    """A key as listed: never its token. ``revoked_at`` in the future is a scheduled revocation.
+
+    ``person``, ``chain_id`` (the first key of its rotation chain) and
+    ``minted_by`` (the key that created it; null: the operator) are what the
+    four-eyes rule compares.
+    """
 
     id: str
     label: str
@@ -55,6 +69,9 @@ class KeyBody(msgspec.Struct, kw_only=True):
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    person: str | None
+    chain_id: str
+    minted_by: str | None
 
     @classmethod
     def of(cls, key: ApiKey) -> KeyBody:
@@ -66,6 +83,9 @@ class KeyBody(msgspec.Struct, kw_only=True):
             created_at=key.created_at,
             revoked_at=key.revoked_at,
             last_used_at=key.last_used_at,
+            person=key.person,
+            chain_id=key.chain_id,
+            minted_by=key.minted_by,
         )
 
 
@@ -83,6 +103,7 @@ class IssuedKeyBody(msgspec.Struct, kw_only=True):
     roles: list[Role]
     label: str
     created_at: datetime
+    person: str | None
 
     @classmethod
     def of(cls, issued: IssuedKey) -> IssuedKeyBody:
@@ -94,6 +115,7 @@ class IssuedKeyBody(msgspec.Struct, kw_only=True):
             roles=sorted(key.roles),
             label=key.label,
             created_at=key.created_at,
+            person=key.person,
         )
 
 

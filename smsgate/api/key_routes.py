@@ -4,8 +4,10 @@ Admin keys only, each scoped to its own creditor: another creditor's key id
 answers 404 ``not_found``, like an id that does not exist. Handlers parse,
 call :class:`~smsgate.service.keys.KeyDesk` (which audits every change and
 holds the rules: idempotent revocation, no revoking the last admin key,
-no rotating a key twice), and render. The token appears only in the 201
-answer of a create or a rotate.
+no rotating a key twice, a person for every author or reviewer key), and
+render. The token appears only in the 201 answer of a create or a rotate.
+A key created or rotated here records the calling admin key as its minter,
+which the four-eyes rule reads (``smsgate.service.four_eyes``).
 """
 
 from __future__ import annotations
@@ -48,12 +50,12 @@ async def create_key(call: Call) -> web.StreamResponse:
     """Mint a key of the caller's creditor; its token is in this answer only."""
     body = await decode_body(call.request, NewKey)
     desk, actor = _desk(call)
-    issued = await desk.create(actor, call.creditor_id, body.roles, body.label)
+    issued = await desk.create(actor, call.creditor_id, body.roles, body.label, body.person)
     return json_response(IssuedKeyBody.of(issued), status=201)
 
 
 async def rotate_key(call: Call) -> web.StreamResponse:
-    """Mint a successor with the same roles and label; the old key works for the grace period."""
+    """Mint a successor with the same roles, label and person; the old key works for the grace."""
     body = await decode_body(call.request, KeyRotation) if call.request.body_exists else None
     grace = timedelta(seconds=body.grace_seconds if body is not None else 0)
     desk, actor = _desk(call)
@@ -80,12 +82,18 @@ OPERATIONS: list[Operation] = [
     Operation(
         "POST", "/v1/keys", "create_key", "Create an API key; its token is shown once", TAG,
         create_key, roles=_ADMINS, request_model=NewKey,
-        responses={201: Response("The new key and its token", IssuedKeyBody)},
+        responses={
+            201: Response("The new key and its token", IssuedKeyBody),
+            400: Response(
+                "Malformed body, or an author or reviewer key without a person (invalid_request)",
+                problem=True,
+            ),
+        },
     ),
     Operation(
         "POST", "/v1/keys/{key_id}/rotate", "rotate_key",
-        "Replace a key by a new one with the same roles and label; the old one stops working"
-        " after grace_seconds", TAG, rotate_key, roles=_ADMINS, request_model=KeyRotation,
+        "Replace a key by a new one with the same roles, label and person; the old one stops"
+        " working after grace_seconds", TAG, rotate_key, roles=_ADMINS, request_model=KeyRotation,
         responses={
             201: Response("The successor key and its token", RotatedKeyBody),
             404: _NOT_FOUND,

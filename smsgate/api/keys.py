@@ -47,9 +47,21 @@ def hash_secret(token: str) -> str:
 
 
 def mint_key(
-    creditor_id: str, roles: Iterable[Role], at: datetime, label: str = ""
+    creditor_id: str,
+    roles: Iterable[Role],
+    at: datetime,
+    label: str = "",
+    *,
+    person: str | None = None,
+    chain_id: str = "",
+    minted_by: str | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key record and its secret token (shown once, never stored)."""
+    """A new key record and its secret token (shown once, never stored).
+
+    ``person``, ``chain_id`` and ``minted_by`` say who stands behind the key
+    (see :class:`~smsgate.store.ApiKey`); the defaults are a key for nobody
+    in particular, first of its chain, minted by the operator.
+    """
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         id=new_id(KEY_PREFIX),
@@ -58,6 +70,9 @@ def mint_key(
         secret_hash=hash_secret(token),
         created_at=at,
         label=label,
+        person=person,
+        chain_id=chain_id,
+        minted_by=minted_by,
     )
     return key, token
 

@@ -96,7 +96,11 @@ def _template_id(call: Call) -> str:
 _NOT_FOUND = Response("No such template of this creditor", problem=True)
 _STATE = Response("Not allowed in the template's current state", problem=True)
 _CHANGED = Response("The version's new status", VersionChanged)
-_FOUR_EYES = Response("The key lacks the role, or authored the version (four_eyes)", problem=True)
+_FOUR_EYES = Response(
+    "The key lacks the role, or its person, rotation chain or minting line authored the version"
+    " (four_eyes)",
+    problem=True,
+)
 
 
 def _lifecycle(

@@ -3,7 +3,8 @@
 The DESIGN.md contract: ``keys create`` prints the new key alone on its last
 line, so scripts can take it with ``tail -1``; ``keys rotate`` does the same
 with the successor key. ``keys list`` prints one line per key (id, roles,
-label, state, last use), never a token. ``creditors webhook --url``
+label, person, state, last use), never a token. ``keys create`` needs
+``--person`` for an author or reviewer key: four-eyes compares people. ``creditors webhook --url``
 does the same with the creditor's derived webhook signing secret.
 """
 
@@ -45,6 +46,11 @@ def register(subparsers: Any) -> None:
     key.add_argument("--creditor", required=True)
     key.add_argument("--roles", required=True, help="comma-separated: sender,author,reviewer,admin")
     key.add_argument("--label", default="")
+    key.add_argument(
+        "--person",
+        default=None,
+        help="whom the key is for (required with author or reviewer): four-eyes compares people",
+    )
     key.set_defaults(handler=lambda args: _run(_create_key(args)))
     _register_key_lifecycle(key_commands)
 
@@ -127,7 +133,7 @@ async def _create_key(args: argparse.Namespace) -> int:
     store = await open_store(database_url(os.environ))
     try:
         key, token = await admin.create_key(
-            store, args.creditor, roles, at=utc_now(), label=args.label
+            store, args.creditor, roles, at=utc_now(), label=args.label, person=args.person
         )
     finally:
         await store.close()
@@ -148,7 +154,8 @@ async def _list_keys(args: argparse.Namespace) -> int:
         state = "live" if key.revoked_at is None else _revocation(key.revoked_at, now)
         used = "never used" if key.last_used_at is None else f"used {_instant(key.last_used_at)}"
         label = f" {key.label!r}" if key.label else ""
-        print(f"{key.id} {','.join(sorted(key.roles))}{label} {state}, {used}")
+        person = f" for {key.person!r}" if key.person is not None else ""
+        print(f"{key.id} {','.join(sorted(key.roles))}{label}{person} {state}, {used}")
     return EXIT_OK
 
 

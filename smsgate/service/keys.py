@@ -25,6 +25,12 @@ Rules, and why:
   for revocation (409 ``last_admin_key``): it could then never manage its
   keys again without an operator. A key may revoke itself otherwise. The
   operator's CLI is not bound by this: it is how a lost tenant is rescued.
+- *People*: a key with the author or reviewer role names the person it is
+  for (400 ``invalid_request`` without one); a rotation's successor keeps
+  the person and the rotation chain (``chain_id``, the first key's id), and
+  every key records the key that minted it (``minted_by``, None for the
+  operator's CLI), because whoever minted a key has seen its token. The
+  four-eyes rule reads all three: see ``smsgate.service.four_eyes``.
 - Another creditor's key is "not found", exactly like a key that does not
   exist, so ids of other tenants cannot be probed.
 
@@ -34,6 +40,7 @@ once; other instances drop it within ``SMSGATE_AUTH_CACHE_SECONDS``.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -61,6 +68,40 @@ class KeyActor:
     def guards_last_admin(self) -> bool:
         """Whether the last-admin-key rule applies (to tenants, not to the operator)."""
         return self.creditor_id is not None
+
+    @property
+    def key_id(self) -> str | None:
+        """The acting key, recorded as the minter of the keys it creates (None: the operator)."""
+        return self.name if self.creditor_id is not None else None
+
+
+#: Roles whose keys take part in four-eyes decisions, so they must name a person.
+PERSON_ROLES = frozenset({Role.AUTHOR, Role.REVIEWER})
+MAX_PERSON_LENGTH = 200
+
+
+def check_person(roles: frozenset[Role], person: str | None) -> str | None:
+    """``person`` trimmed, with runs of spaces as one; raises 400 ``invalid_request``.
+
+    An author or reviewer key must say whom it is for, since the four-eyes
+    rule compares people; other keys may. Control and format characters
+    (zero-width spaces, bidi marks) are refused: a name that looks like
+    another's but compares unequal would pass for a second person.
+    """
+    cleaned = " ".join(person.split()) if person is not None else ""
+    if not cleaned:
+        if roles & PERSON_ROLES:
+            raise _invalid("a key with the author or reviewer role needs a person: whom it is for")
+        return None
+    if len(cleaned) > MAX_PERSON_LENGTH:
+        raise _invalid(f"the person is at most {MAX_PERSON_LENGTH} characters")
+    if any(unicodedata.category(char) in {"Cc", "Cf"} for char in cleaned):
+        raise _invalid("the person contains control or invisible characters")
+    return cleaned
+
+
+def _invalid(detail: str) -> Problem:
+    return Problem(400, ProblemCode.INVALID_REQUEST, detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,14 +134,32 @@ class KeyDesk:
             return await tx.api_keys.of_creditor(creditor_id)
 
     async def create(
-        self, actor: KeyActor, creditor_id: str, roles: Iterable[Role], label: str = ""
+        self,
+        actor: KeyActor,
+        creditor_id: str,
+        roles: Iterable[Role],
+        label: str = "",
+        person: str | None = None,
     ) -> IssuedKey:
-        """Mint and store a key of ``creditor_id`` (raises ``UnknownReference`` for no such
-        creditor, ``ValueError`` for no roles)."""
-        key, token = mint_key(creditor_id, roles, self.clock(), label)
+        """Mint and store a key of ``creditor_id`` for ``person``, minted by ``actor``.
+
+        Raises ``UnknownReference`` for no such creditor, ``ValueError`` for
+        no roles, and a 400 ``invalid_request`` :class:`Problem` for a key
+        with the author or reviewer role but no person (see ``check_person``).
+        """
+        wanted = frozenset(roles)
+        person = check_person(wanted, person)
+        key, token = mint_key(
+            creditor_id, wanted, self.clock(), label, person=person, minted_by=actor.key_id
+        )
         async with self.store.transaction() as tx:
             await tx.api_keys.add(key)
-            detail: JsonObject = {"roles": sorted(key.roles), "label": label}
+            detail: JsonObject = {
+                "roles": sorted(key.roles),
+                "label": label,
+                "person": person,
+                "minted_by": actor.key_id,
+            }
             await tx.audit.append(
                 _event(actor, AuditAction.KEY_CREATED, key, key.created_at, detail)
             )
@@ -121,7 +180,10 @@ class KeyDesk:
             if old.revoked_at is not None:
                 state = "revoked" if not old.live_at(now) else "already rotated"
                 raise Problem(409, ProblemCode.INVALID_STATE, f"this key is {state}")
-            key, token = mint_key(old.creditor_id, old.roles, now, old.label)
+            key, token = mint_key(
+                old.creditor_id, old.roles, now, old.label,
+                person=old.person, chain_id=old.chain_id, minted_by=actor.key_id,
+            )  # fmt: skip
             await tx.api_keys.add(key)
             if not await tx.api_keys.revoke(old.id, now + grace):
                 raise Problem(409, ProblemCode.INVALID_STATE, "this key was changed meanwhile")
@@ -136,6 +198,9 @@ class KeyDesk:
                 "roles": sorted(key.roles),
                 "label": key.label,
                 "replaces": old.id,
+                "person": key.person,
+                "chain": key.chain_id,
+                "minted_by": actor.key_id,
             }
             await tx.audit.append(_event(actor, AuditAction.KEY_CREATED, key, now, created))
         self.evict(old.secret_hash)

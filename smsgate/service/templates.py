@@ -10,8 +10,11 @@ recipient from a bad text is enforced here, on the way to approval:
   variable, 【】 in the body, too many segments, a sensitive term) is stored
   on the draft, so the author sees all of them at once and fixes them in a
   new version; a draft with an error-severity issue cannot be submitted.
-- Four-eyes: the key that authored a version cannot approve or reject it.
-  The database refuses such a review too; this check gives the clear 403.
+- Four-eyes: the key that authored a version cannot approve or reject it,
+  nor can a key of the same person, of the same rotation chain, or on either
+  key's minting line (``smsgate.service.four_eyes`` holds the rule). The
+  database refuses a review by the same key, chain or person too; these
+  checks give the clear 403. The audit entry of a decision names both people.
 - Approval re-lints the body with the wordlist current at that moment, since
   terms may have been added since the draft was linted, and refuses a
   version with a ``block`` finding (422 ``sensitive_term``). The review
@@ -45,8 +48,10 @@ from smsgate.core.audience import Audience
 from smsgate.core.scanner import Finding, Severity, TextScanner
 from smsgate.core.templates import LintCode, LintReport, TemplateSource, lint
 from smsgate.service.retirement import settle_retired
+from smsgate.service.four_eyes import Overlap, four_eyes_refusal, reviewing_keys
 from smsgate.store import (
     TEMPLATE_PREFIX,
+    ApiKey,
     AuditEvent,
     Creditor,
     FourEyesViolation,
@@ -259,6 +264,9 @@ class TemplateDesk:
         async with self.store.transaction() as tx:
             detail = await _live_detail(tx, actor, template_id)
             target = _reviewable(detail, number, actor, decision)
+            author, reviewer = await reviewing_keys(
+                tx, actor.creditor_id, target.author_key_id, actor.key_id, target.version
+            )
             findings: tuple[Finding, ...] = ()
             if decision is ReviewDecision.APPROVE:
                 source = TemplateSource(target.body, detail.template.audience, target.variables)
@@ -270,7 +278,11 @@ class TemplateDesk:
                 target.template_id, target.version, actor.key_id, decision, reason, now,
                 scanner.version,
             ))  # fmt: skip
-            facts = {"reason": reason, "wordlist_version": scanner.version}
+            facts = {
+                "reason": reason,
+                "wordlist_version": scanner.version,
+                **_people(author, reviewer),
+            }
             await _audit(tx, actor, action, decided, now, facts)
         serving = serving_version(_with_version(detail, decided))
         _log(f"template_{decided.status}", actor, decided, serving_version=serving)
@@ -395,6 +407,15 @@ async def _audit(
     await tx.audit.append(event)
 
 
+def _people(author: ApiKey, reviewer: ApiKey) -> dict[str, Any]:
+    """Who wrote and who decided, for the audit entry of a review (persons may be None)."""
+    return {
+        "author_key_id": author.id,
+        "author_person": author.person,
+        "reviewer_person": reviewer.person,
+    }
+
+
 def _with_version(detail: TemplateDetail, changed: TemplateVersion) -> TemplateDetail:
     versions = tuple(changed if v.version == changed.version else v for v in detail.versions)
     return replace(detail, versions=versions)
@@ -405,8 +426,7 @@ def _invalid_state(detail: str) -> Problem:
 
 
 def _four_eyes(number: int) -> Problem:
-    detail = f"this key authored version {number}; another reviewer must decide on it"
-    return Problem(403, ProblemCode.FOUR_EYES, detail)
+    return four_eyes_refusal(number, Overlap.SAME_CHAIN)
 
 
 def _log(event: str, actor: Principal, version: TemplateVersion, **facts: Any) -> None:

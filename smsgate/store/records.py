@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -117,6 +118,15 @@ class Creditor:
             raise ValueError(f"a creditor id is a lower-case slug like 'acme', got {self.id!r}")
 
 
+def normalise_person(label: str) -> str:
+    """A person label as the four-eyes rule compares it: NFKC, case-folded, spaces collapsed.
+
+    So "Li Wei", "li  wei" and the full-width "Ｌｉ Ｗｅｉ" are one person: a
+    second spelling of one's own name must not pass for a second reviewer.
+    """
+    return " ".join(unicodedata.normalize("NFKC", label).casefold().split())
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKey:
     """An API key of one creditor. Only a hash of its secret is kept; the secret is shown once.
@@ -125,6 +135,13 @@ class ApiKey:
     grace period): the key works until that instant, and not from it on.
     ``last_used_at`` is when a request last presented it, recorded at most
     about once a minute (see ``smsgate.api.keys.KeyUsage``).
+
+    Who stands behind the key, for the four-eyes rule
+    (``smsgate.service.four_eyes``): ``person`` names the human it is for
+    (None for keys from before persons were recorded); ``chain_id`` is the
+    id of the first key of its rotation chain (given as "", it becomes the
+    key's own id: it was not rotated from another); ``minted_by`` is the id of the key whose
+    request created it, which saw its token (None: the operator's CLI).
     """
 
     id: str
@@ -135,10 +152,20 @@ class ApiKey:
     label: str = ""
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    person: str | None = None
+    chain_id: str = ""
+    minted_by: str | None = None
 
     def __post_init__(self) -> None:
         if not self.roles:
             raise ValueError("an API key needs at least one role")
+        if not self.chain_id:  # the first key of its chain
+            object.__setattr__(self, "chain_id", self.id)
+
+    @property
+    def person_key(self) -> str | None:
+        """The person label as compared: see :func:`normalise_person`."""
+        return None if self.person is None else normalise_person(self.person)
 
     def live_at(self, at: datetime) -> bool:
         """Whether the key works at ``at``: not revoked, or revoked only later."""

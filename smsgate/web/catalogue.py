@@ -106,8 +106,9 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "review.decision": ("审核决定", "Decision"),
     "review.own_version": (
-        "此版本由您的密钥编写；根据四眼原则，须由另一位审核员决定。",
-        "Your key wrote this version; under the four-eyes rule another reviewer must decide.",
+        "此版本由您（您的密钥、同一人、同一轮换链或签发链）编写；根据四眼原则，须由另一位审核员决定。",
+        "You wrote this version (this key, its person, rotation chain or minting line); under"
+        " the four-eyes rule another reviewer must decide.",
     ),
     "review.reason": ("理由（必填）", "Reason (required)"),
     "review.reason_required": ("请填写理由。", "Please give a reason."),
@@ -279,8 +280,9 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "refusal.not_found": ("模板不存在", "unknown template"),
     "refusal.template_retired": ("模板已停用", "template retired"),
     "problem.four_eyes": (
-        "四眼原则：编写此版本的密钥不能审核它。",
-        "Four-eyes rule: the key that wrote this version cannot decide on it.",
+        "四眼原则：编写此版本的人（同一人、同一轮换链或签发链上的密钥）不能审核它。",
+        "Four-eyes rule: whoever wrote this version (the same person, rotation chain or"
+        " minting line) cannot decide on it.",
     ),
     "problem.sensitive_term": (
         "按当前词库，该版本含有禁止词语，不能批准。",

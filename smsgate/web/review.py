@@ -11,13 +11,16 @@ was looking at, so a decision is never applied to a version they did not see.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from smsgate.api.problems import Problem, ProblemCode, not_found
+from smsgate.service.four_eyes import overlap
 from smsgate.service.templates import TemplateDesk
 from smsgate.store import (
+    ApiKey,
     MessageStatus,
     Role,
     TemplateDetail,
@@ -111,7 +114,8 @@ async def _sheet_page(
     async with page.gateway.store.read() as tx:
         detail = await tx.templates.detail(page.creditor_id, template_id)
         creditor = await tx.creditors.get(page.creditor_id)
-        labels = await key_labels(tx, page.creditor_id)
+        keys = {key.id: key for key in await tx.api_keys.of_creditor(page.creditor_id)}
+    labels = {key_id: key.label for key_id, key in keys.items()}
     version = chosen_version(detail, number) if detail is not None else None
     if detail is None or creditor is None or version is None:
         return page.refused(not_found("template"))
@@ -125,8 +129,19 @@ async def _sheet_page(
         labels=labels,
         problem=problem,
         reason=reason,
-        own_version=version.author_key_id == page.viewer.principal.key_id,
+        own_version=_barred(keys, version.author_key_id, page.viewer.principal.key_id),
     )
+
+
+def _barred(keys: Mapping[str, ApiKey], author_id: str, viewer_id: str) -> bool:
+    """Whether four-eyes bars the viewer from deciding on a version ``author_id`` wrote.
+
+    Only the banner above the buttons: the desk decides, and refuses, itself.
+    """
+    author, viewer = keys.get(author_id), keys.get(viewer_id)
+    if author is None or viewer is None:
+        return author_id == viewer_id
+    return overlap(author, viewer, keys) is not None
 
 
 def _number(raw: str) -> int | None:

@@ -39,7 +39,10 @@ class TestSetup:
             "cn-shenzhen",
         )
         assert created.returncode == 0, created.stderr
-        key = run(database, "keys", "create", "--creditor", "acme", "--roles", "author")
+        key = run(
+            database, "keys", "create", "--creditor", "acme", "--roles", "author",
+            "--person", "Li Wei",
+        )  # fmt: skip
         assert key.returncode == 0, key.stderr
         token = key.stdout.splitlines()[-1]
         assert token.startswith("sgk_")
@@ -86,6 +89,16 @@ class TestSetup:
                 ("keys", "create", "--creditor", "acme", "--roles", "boss"),
                 "roles are",
                 id="unknown-role",
+            ),
+            pytest.param(
+                ("keys", "create", "--creditor", "acme", "--roles", "sender,reviewer"),
+                "needs a person",
+                id="reviewer-without-person",
+            ),
+            pytest.param(
+                ("keys", "create", "--creditor", "acme", "--roles", "author", "--person", "  "),
+                "needs a person",
+                id="author-with-blank-person",
             ),
         ],
     )
@@ -167,6 +180,23 @@ class TestKeyLifecycle:
         verify = run(database, "audit", "verify")
         # creditor, key created, key rotated, successor created, successor revoked (once)
         assert "intact: 5 entries" in verify.stdout
+
+    def test_person_is_listed_and_kept_by_rotation(self, tmp_path: Path) -> None:
+        database = tmp_path / "smsgate.db"
+        run(database, "creditors", "create", "acme", "--name", "A", "--signature", "安信金融")
+        created = run(
+            database, "keys", "create", "--creditor", "acme", "--roles", "reviewer",
+            "--person", "  Li   Wei ",
+        )  # fmt: skip
+        assert created.returncode == 0, created.stderr
+        old = created_key_id(created.stdout)
+        new = created_key_id(run(database, "keys", "rotate", old, "--grace", "60").stdout)
+        listing = run(database, "keys", "list", "--creditor", "acme").stdout.splitlines()
+        assert listing[0].startswith(f"{old} reviewer for 'Li Wei' revoked from ")
+        assert listing[1] == f"{new} reviewer for 'Li Wei' live, never used"
+        with sqlite3.connect(database) as db:
+            chains = dict(db.execute("SELECT id, chain_id FROM api_keys"))
+        assert chains == {old: old, new: old}
 
     @pytest.mark.parametrize(
         ("args", "message"),

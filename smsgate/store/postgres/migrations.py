@@ -317,6 +317,53 @@ CREATE TABLE ui_sessions (
 );
 CREATE INDEX ui_sessions_open_by_key ON ui_sessions (key_id) WHERE ended_at IS NULL;
 CREATE INDEX ui_sessions_by_start ON ui_sessions (started_at);
+# Step 6: who stands behind each key (see SQLite's step 6): person, its
+# normalised form, rotation chain and minter, backfilled from the audit log,
+# and a trigger refusing a review by the author's chain or person.
+_KEY_PEOPLE = f"""
+ALTER TABLE api_keys ADD COLUMN person text;
+ALTER TABLE api_keys ADD COLUMN person_key text;
+ALTER TABLE api_keys ADD COLUMN chain_id text NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN minted_by text;
+
+UPDATE api_keys SET minted_by = (
+    SELECT audit_log.actor FROM audit_log
+    WHERE audit_log.action = 'key.created' AND audit_log.subject = api_keys.id
+        AND audit_log.actor IN (SELECT id FROM api_keys)
+    ORDER BY audit_log.seq LIMIT 1
+);
+
+WITH RECURSIVE rotated (id, parent) AS (
+    SELECT subject, detail ->> 'replaces' FROM audit_log
+    WHERE action = 'key.created' AND detail ->> 'replaces' IS NOT NULL
+), chains (id, root) AS (
+    SELECT id, id FROM api_keys WHERE id NOT IN (SELECT id FROM rotated)
+    UNION
+    SELECT rotated.id, chains.root FROM rotated JOIN chains ON rotated.parent = chains.id
+)
+UPDATE api_keys SET chain_id = coalesce(
+    (SELECT root FROM chains WHERE chains.id = api_keys.id), api_keys.id
+);
+
+CREATE INDEX api_keys_by_chain ON api_keys (chain_id);
+
+CREATE FUNCTION reviews_four_eyes_people() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (
+        SELECT 1 FROM template_versions
+        JOIN api_keys AS author ON author.id = template_versions.author_key_id
+        JOIN api_keys AS reviewer ON reviewer.id = NEW.reviewer_key_id
+        WHERE template_versions.template_id = NEW.template_id
+            AND template_versions.version = NEW.version
+            AND (author.chain_id = reviewer.chain_id OR author.person_key = reviewer.person_key)
+    ) THEN
+        RAISE EXCEPTION '{FOUR_EYES_MESSAGE}' USING ERRCODE = '{FOUR_EYES_STATE}';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER reviews_four_eyes_people BEFORE INSERT ON reviews
+    FOR EACH ROW EXECUTE FUNCTION reviews_four_eyes_people();
 """
 
 #: Every step of the schema, in order. Append new steps; never edit a published one.
@@ -327,6 +374,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "status webhooks", _WEBHOOKS),
     Migration(5, "api key last use", _KEY_USE),
     Migration(6, "ui sessions", _UI_SESSIONS),
+    Migration(7, "api key people", _KEY_PEOPLE),
 )
 
 _CREATE_LEDGER = """

@@ -101,9 +101,11 @@ class PostgresApiKeys:
     async def add(self, key: ApiKey) -> None:
         await self._session.execute(
             "INSERT INTO api_keys (id, creditor_id, roles, secret_hash, label, created_at,"
-            " revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            " revoked_at, person, person_key, chain_id, minted_by)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             key.id, key.creditor_id, sorted_list(key.roles), key.secret_hash, key.label,
             instant(key.created_at), optional_instant(key.revoked_at),
+            key.person, key.person_key, key.chain_id, key.minted_by,
         )  # fmt: skip
 
     async def get(self, key_id: str) -> ApiKey | None:
@@ -145,6 +147,9 @@ def _api_key(row: asyncpg.Record) -> ApiKey:
         label=row["label"],
         revoked_at=row["revoked_at"],
         last_used_at=row["last_used_at"],
+        person=row["person"],
+        chain_id=row["chain_id"],
+        minted_by=row["minted_by"],
     )
 
 

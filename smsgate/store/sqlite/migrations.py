@@ -312,6 +312,55 @@ CREATE TABLE ui_sessions (
 ) STRICT;
 CREATE INDEX ui_sessions_open_by_key ON ui_sessions (key_id) WHERE ended_at IS NULL;
 CREATE INDEX ui_sessions_by_start ON ui_sessions (started_at);
+# Step 6: who stands behind each key, so four-eyes holds per person and not
+# per key (see smsgate.service.four_eyes). ``person`` is the label given at
+# creation and ``person_key`` its normalised form (the store computes it:
+# SQL has no NFKC); ``chain_id`` is the first key of the rotation chain;
+# ``minted_by`` the key whose request created this one (NULL: the operator).
+# Existing keys get their chain and minter from the audit log, which recorded
+# both ("replaces" in a successor's key.created entry, and its actor); their
+# person stays NULL, so four-eyes holds per chain for them. The trigger adds
+# the two rules SQL can check to the per-key one of step 1: same chain, same
+# person; the minting lineage is a graph walk left to the service.
+_KEY_PEOPLE = f"""
+ALTER TABLE api_keys ADD COLUMN person TEXT;
+ALTER TABLE api_keys ADD COLUMN person_key TEXT;
+ALTER TABLE api_keys ADD COLUMN chain_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN minted_by TEXT;
+
+UPDATE api_keys SET minted_by = (
+    SELECT audit_log.actor FROM audit_log
+    WHERE audit_log.action = 'key.created' AND audit_log.subject = api_keys.id
+        AND audit_log.actor IN (SELECT id FROM api_keys)
+    ORDER BY audit_log.seq LIMIT 1
+);
+
+WITH RECURSIVE rotated (id, parent) AS (
+    SELECT subject, json_extract(detail, '$.replaces') FROM audit_log
+    WHERE action = 'key.created' AND json_extract(detail, '$.replaces') IS NOT NULL
+), chains (id, root) AS (
+    SELECT id, id FROM api_keys WHERE id NOT IN (SELECT id FROM rotated)
+    UNION
+    SELECT rotated.id, chains.root FROM rotated JOIN chains ON rotated.parent = chains.id
+)
+UPDATE api_keys SET chain_id = coalesce(
+    (SELECT root FROM chains WHERE chains.id = api_keys.id), api_keys.id
+);
+
+CREATE INDEX api_keys_by_chain ON api_keys (chain_id);
+
+CREATE TRIGGER reviews_four_eyes_people BEFORE INSERT ON reviews
+WHEN EXISTS (
+    SELECT 1 FROM template_versions
+    JOIN api_keys AS author ON author.id = template_versions.author_key_id
+    JOIN api_keys AS reviewer ON reviewer.id = NEW.reviewer_key_id
+    WHERE template_versions.template_id = NEW.template_id
+        AND template_versions.version = NEW.version
+        AND (author.chain_id = reviewer.chain_id OR author.person_key = reviewer.person_key)
+)
+BEGIN
+    SELECT RAISE(ABORT, '{FOUR_EYES_MESSAGE}');
+END;
 """
 
 #: Every step of the schema, in order. Append new steps; never edit a published one.
@@ -322,6 +371,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "status webhooks", _WEBHOOKS),
     Migration(5, "api key last use", _KEY_USE),
     Migration(6, "ui sessions", _UI_SESSIONS),
+    Migration(7, "api key people", _KEY_PEOPLE),
 )
 
 _CREATE_LEDGER = """

@@ -77,10 +77,12 @@ class SqliteApiKeys:
     async def add(self, key: ApiKey) -> None:
         await self._session.execute(
             "INSERT INTO api_keys (id, creditor_id, roles, secret_hash, label, created_at,"
-            " revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " revoked_at, person, person_key, chain_id, minted_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key.id, key.creditor_id, dump_set(key.roles), key.secret_hash, key.label,
                 format_instant(key.created_at), format_optional(key.revoked_at),
+                key.person, key.person_key, key.chain_id, key.minted_by,
             ),
         )  # fmt: skip
 
@@ -122,6 +124,9 @@ def _api_key(row: sqlite3.Row) -> ApiKey:
         label=row["label"],
         revoked_at=parse_optional(row["revoked_at"]),
         last_used_at=parse_optional(row["last_used_at"]),
+        person=row["person"],
+        chain_id=row["chain_id"],
+        minted_by=row["minted_by"],
     )
 
 

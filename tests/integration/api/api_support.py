@@ -52,11 +52,16 @@ class GatewayUnderTest:
     tokens: dict[tuple[str, frozenset[Role]], str] = field(default_factory=dict)
 
     async def key(self, creditor: str, *roles: Role | str) -> str:
-        """A bearer token of ``creditor`` with ``roles`` (minted once per combination)."""
+        """A bearer token of ``creditor`` with ``roles`` (minted once per combination).
+
+        Each combination is its own person, minted by the operator, so any two
+        of them pass the four-eyes rule.
+        """
         wanted = frozenset(Role(r) for r in roles)
         if (creditor, wanted) not in self.tokens:
+            person = f"{creditor} {'+'.join(sorted(wanted))}"
             _, token = await admin.create_key(
-                self.gateway.store, creditor, wanted, at=self.clock(), label="test"
+                self.gateway.store, creditor, wanted, at=self.clock(), label="test", person=person
             )
             self.tokens[(creditor, wanted)] = token
         return self.tokens[(creditor, wanted)]

@@ -55,7 +55,9 @@ async def seed_template(
 ) -> str:
     """A template of ``creditor`` with one version per status (1, 2, …); its id."""
     at = gw.clock()
-    author, _ = await admin.create_key(gw.gateway.store, creditor, {Role.AUTHOR}, at=at)
+    author, _ = await admin.create_key(
+        gw.gateway.store, creditor, {Role.AUTHOR}, at=at, person=f"author {new_id('p')}"
+    )
     template = Template(
         id=new_id(TEMPLATE_PREFIX),
         creditor_id=creditor,

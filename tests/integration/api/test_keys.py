@@ -16,7 +16,10 @@ from smsgate.store import AuditQuery
 
 from .api_support import GatewayUnderTest, start_gateway
 
-KEY_FIELDS = {"id", "label", "roles", "created_at", "revoked_at", "last_used_at"}
+KEY_FIELDS = {
+    "id", "label", "roles", "created_at", "revoked_at", "last_used_at", "person", "chain_id",
+    "minted_by",
+}  # fmt: skip
 
 
 async def key_id(gw: GatewayUnderTest, token: str) -> str:
@@ -33,10 +36,11 @@ async def works(gw: GatewayUnderTest, token: str) -> int:
     return status
 
 
-async def create(gw: GatewayUnderTest, admin: str, *roles: str, label: str = "") -> dict[str, Any]:
-    status, body, _ = await gw.call(
-        "POST", "/v1/keys", token=admin, json={"roles": list(roles), "label": label}
-    )
+async def create(
+    gw: GatewayUnderTest, admin: str, *roles: str, label: str = "", person: str = "Li Wei"
+) -> dict[str, Any]:
+    body = {"roles": list(roles), "label": label, "person": person}
+    status, body, _ = await gw.call("POST", "/v1/keys", token=admin, json=body)
     assert status == 201, body
     return body  # type: ignore[no-any-return]
 

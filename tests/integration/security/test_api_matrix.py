@@ -55,7 +55,9 @@ async def authorization(gw: GatewayUnderTest, caller: str, creditor: str) -> dic
         return {}
     if caller == "forged-key":
         return {"Authorization": "Bearer sgk_" + "A" * 43}
-    key, token = await admin.create_key(gw.gateway.store, creditor, set(ROLES), at=gw.clock())
+    key, token = await admin.create_key(
+        gw.gateway.store, creditor, set(ROLES), at=gw.clock(), person=f"{creditor} {caller}"
+    )
     if caller == "revoked-key":
         await admin.revoke_key(gw.gateway.store, key.id, at=gw.clock())
         return {"Authorization": f"Bearer {token}"}

@@ -105,7 +105,9 @@ async def signed_in_client(world: UiWorld, ui: UiClient, caller: str, creditor: 
         ui.session.cookie_jar.update_cookies({"smsgate_session": "forged.value.x"})
         return False
     roles = {Role.REVIEWER} if caller == "revoked" else {Role(caller)}
-    key, token = await admin.create_key(world.gateway.store, creditor, roles, at=world.clock())
+    key, token = await admin.create_key(
+        world.gateway.store, creditor, roles, at=world.clock(), person=f"{creditor} {caller}"
+    )
     page = await ui.sign_in(token)
     if caller == "revoked":
         assert page.status == 303

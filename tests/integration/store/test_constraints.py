@@ -29,12 +29,22 @@ from smsgate.store import (
     OptOutSource,
     Review,
     ReviewDecision,
+    Role,
     Store,
     UnknownReference,
     VersionStatus,
 )
 
-from .store_support import DEBTOR_PHONE, T0, Tenant, creditor, message, template, version
+from .store_support import (
+    DEBTOR_PHONE,
+    T0,
+    Tenant,
+    api_key,
+    creditor,
+    message,
+    template,
+    version,
+)
 
 DRIVER_ERRORS = (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)
 
@@ -142,3 +152,32 @@ class TestFourEyes:
             detail = await tx.templates.detail("acme", tenant.template.id)
         assert detail is not None
         assert [r.reviewer_key_id for r in detail.reviews] == [tenant.reviewer.id]
+
+    @pytest.mark.parametrize(
+        "fields",
+        [
+            pytest.param({"person": "Li Wei"}, id="same-person"),
+            pytest.param({"person": "Ｌｉ  WEI"}, id="same-person-spelled-otherwise"),
+            pytest.param({"chain_id": "author"}, id="same-chain"),
+        ],
+    )
+    async def test_authors_person_or_chain_cannot_review(
+        self, store: Store, fields: dict[str, str]
+    ) -> None:
+        author = replace(api_key("acme", Role.AUTHOR), person="li wei")
+        chain = {"chain_id": author.id} if "chain_id" in fields else {}
+        reviewer = replace(api_key("acme", Role.REVIEWER), **(fields | chain))
+        drafted = template()
+        async with store.transaction() as tx:
+            await tx.creditors.add(creditor())
+            await tx.api_keys.add(author)
+            await tx.api_keys.add(reviewer)
+            await tx.templates.add(drafted)
+            await tx.templates.add_version(version(drafted.id, author.id))
+        review = Review(drafted.id, 1, reviewer.id, ReviewDecision.APPROVE, "mine", T0, "w1")
+        with pytest.raises(FourEyesViolation):
+            async with store.transaction() as tx:
+                await tx.templates.add_review(review)
+        async with store.read() as tx:
+            stored = await tx.api_keys.get(reviewer.id)
+        assert stored == reviewer

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from smsgate.store import MessageStatus, OptOutKind
+from smsgate.store import MessageStatus, OptOutKind, Role
 
 from .ui_client import UiClient
-from .web_support import OPTED_OUT_PHONE, UiWorld, csrf_of
+from .web_support import OPTED_OUT_PHONE, PLAIN_BODY, UiWorld, csrf_of
 
 
 async def version_status(world: UiWorld, name: str) -> str:
@@ -86,6 +86,18 @@ class TestDecisions:
         assert answer.status == 403
         assert "四眼原则" in answer.text
         assert await version_status(world, "self-written") == "submitted"
+
+    async def test_four_eyes_holds_per_person(self, world: UiWorld, client: UiClient) -> None:
+        await world.mint("wei_author", "acme", Role.AUTHOR, person="Li Wei")
+        await world.mint("wei_reviewer", "acme", Role.REVIEWER, person="  li  WEI ")
+        await world.template("wei_author", "wei-note", PLAIN_BODY)
+        await client.sign_in(world.tokens["wei_reviewer"])
+        page = f"/ui/templates/{world.templates['wei-note']}"
+        assert "四眼原则" in (await client.get(page)).text  # the banner above the buttons
+        answer = await client.submit(page, f"{page}/approve", reason="not mine", version="1")
+        assert answer.status == 403
+        assert "四眼原则" in answer.text
+        assert await version_status(world, "wei-note") == "submitted"
 
     async def test_admin_without_reviewer_role_cannot_decide(
         self, world: UiWorld, client: UiClient

@@ -98,11 +98,14 @@ class UiWorld:
     held: dict[str, list[str]] = field(default_factory=dict)
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    async def mint(self, name: str, creditor: str, *roles: Role, label: str = "") -> str:
-        """Create a key called ``name`` (its label too, unless given)."""
+    async def mint(
+        self, name: str, creditor: str, *roles: Role, label: str = "", person: str = ""
+    ) -> str:
+        """Create a key called ``name`` (its label and person too, unless given)."""
         key, token = await admin.create_key(
-            self.gateway.store, creditor, roles, at=self.clock(), label=label or name
-        )
+            self.gateway.store, creditor, roles, at=self.clock(), label=label or name,
+            person=person or name,
+        )  # fmt: skip
         self.tokens[name] = token
         self.principals[name] = Principal(key.id, creditor, key.roles)
         return token
