@@ -47,8 +47,8 @@ from smsgate.api.problems import Problem, ProblemCode, not_found
 from smsgate.core.audience import Audience
 from smsgate.core.scanner import Finding, Severity, TextScanner
 from smsgate.core.templates import LintCode, LintReport, TemplateSource, lint
-from smsgate.service.retirement import settle_retired
 from smsgate.service.four_eyes import Overlap, four_eyes_refusal, reviewing_keys
+from smsgate.service.retirement import settle_retired
 from smsgate.store import (
     TEMPLATE_PREFIX,
     ApiKey,

@@ -317,7 +317,9 @@ CREATE TABLE ui_sessions (
 );
 CREATE INDEX ui_sessions_open_by_key ON ui_sessions (key_id) WHERE ended_at IS NULL;
 CREATE INDEX ui_sessions_by_start ON ui_sessions (started_at);
-# Step 6: who stands behind each key (see SQLite's step 6): person, its
+"""
+
+# Step 7: who stands behind each key (see SQLite's step 7): person, its
 # normalised form, rotation chain and minter, backfilled from the audit log,
 # and a trigger refusing a review by the author's chain or person.
 _KEY_PEOPLE = f"""

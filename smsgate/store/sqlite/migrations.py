@@ -312,7 +312,9 @@ CREATE TABLE ui_sessions (
 ) STRICT;
 CREATE INDEX ui_sessions_open_by_key ON ui_sessions (key_id) WHERE ended_at IS NULL;
 CREATE INDEX ui_sessions_by_start ON ui_sessions (started_at);
-# Step 6: who stands behind each key, so four-eyes holds per person and not
+"""
+
+# Step 7: who stands behind each key, so four-eyes holds per person and not
 # per key (see smsgate.service.four_eyes). ``person`` is the label given at
 # creation and ``person_key`` its normalised form (the store computes it:
 # SQL has no NFKC); ``chain_id`` is the first key of the rotation chain;
