@@ -60,6 +60,9 @@ class Settings:
     send_timeout_seconds: int = 60
     #: ``SMSGATE_WEBHOOK_SECRET``: each creditor's webhook signing key is derived from it.
     webhook_secret: bytes | None = field(default=None, repr=False, compare=False)
+    #: ``SMSGATE_AUDIT_VERIFY_SECONDS``: how often ``serve`` verifies the audit entries
+    #: appended since the last checkpoint (0: never; run ``smsgate audit verify``).
+    audit_verify_seconds: int = 60
 
     def __post_init__(self) -> None:
         if self.send_timeout_seconds >= self.dispatch_lease_seconds:
@@ -97,6 +100,7 @@ class Settings:
             trust_proxy=env.get("SMSGATE_TRUST_PROXY", "0") in {"1", "true", "yes"},
             **_auth_throttling(env, defaults),
             **_dispatch_tuning(env, defaults),
+            **_audit_bounds(env, defaults),
         )
 
 
@@ -110,6 +114,14 @@ def _auth_throttling(env: Mapping[str, str], defaults: Settings) -> dict[str, in
             1, 86_400,
         ),
     }  # fmt: skip
+
+
+def _audit_bounds(env: Mapping[str, str], defaults: Settings) -> dict[str, int]:
+    return {
+        "audit_verify_seconds": _int(
+            env, "SMSGATE_AUDIT_VERIFY_SECONDS", defaults.audit_verify_seconds, 0, 86_400
+        ),
+    }
 
 
 def _dispatch_tuning(env: Mapping[str, str], defaults: Settings) -> dict[str, int]:

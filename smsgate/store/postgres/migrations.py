@@ -306,6 +306,20 @@ _KEY_USE = """
 ALTER TABLE api_keys ADD COLUMN last_used_at timestamptz;
 """
 
+# Step: the audit chain's verification checkpoint (see SQLite's step of that name).
+_AUDIT_CHECKPOINTS = """
+CREATE TABLE audit_checkpoints (
+    chain text PRIMARY KEY,
+    seq bigint NOT NULL CHECK (seq >= 0),
+    hash text NOT NULL,
+    verified_at timestamptz NOT NULL,
+    checked bigint NOT NULL CHECK (checked >= 0),
+    full_run boolean NOT NULL,
+    bad_seq bigint,
+    fault text
+);
+"""
+
 #: Every step of the schema, in order. Append new steps; never edit a published one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
@@ -313,6 +327,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "delivery receipts and inbound replies", _CALLBACKS),
     Migration(4, "status webhooks", _WEBHOOKS),
     Migration(5, "api key last use", _KEY_USE),
+    Migration(6, "audit verification checkpoints", _AUDIT_CHECKPOINTS),
 )
 
 _CREATE_LEDGER = """
