@@ -63,6 +63,9 @@ class Settings:
     #: ``SMSGATE_AUDIT_VERIFY_SECONDS``: how often ``serve`` verifies the audit entries
     #: appended since the last checkpoint (0: never; run ``smsgate audit verify``).
     audit_verify_seconds: int = 60
+    #: ``SMSGATE_UNKNOWN_TEMPLATE_LIMIT``: refusals for an unknown template one key may
+    #: have audited per minute; past it such sends get 429 ``refusal_rate_limited``.
+    unknown_template_limit: int = 30
 
     def __post_init__(self) -> None:
         if self.send_timeout_seconds >= self.dispatch_lease_seconds:
@@ -120,6 +123,9 @@ def _audit_bounds(env: Mapping[str, str], defaults: Settings) -> dict[str, int]:
     return {
         "audit_verify_seconds": _int(
             env, "SMSGATE_AUDIT_VERIFY_SECONDS", defaults.audit_verify_seconds, 0, 86_400
+        ),
+        "unknown_template_limit": _int(
+            env, "SMSGATE_UNKNOWN_TEMPLATE_LIMIT", defaults.unknown_template_limit, 1, 1_000_000
         ),
     }
 

@@ -60,6 +60,7 @@ async def bootstrap(settings: Settings, clock: Callable[[], datetime] = utc_now)
         auth_throttle=AuthThrottle(
             settings.auth_failure_limit, settings.auth_failure_window_seconds
         ),
+        unknown_templates=AuthThrottle(settings.unknown_template_limit, 60),
     )
 
 

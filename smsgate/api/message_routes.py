@@ -241,7 +241,12 @@ _REFUSALS = {
         "sensitive_term (findings), message_too_long, opted_out, quiet_hours (retry_at)",
         problem=True,
     ),
-    429: Response("contact_limit: retry_at and Retry-After say when a slot opens", problem=True),
+    429: Response(
+        "contact_limit: retry_at and Retry-After say when a slot opens; "
+        "refusal_rate_limited: too many sends for unknown templates from this key "
+        "(not audited; Retry-After)",
+        problem=True,
+    ),
 }
 _REVIEW_RESPONSES = {
     200: Response("The message's new status", HeldOutcome),

@@ -50,6 +50,7 @@ class ProblemCode(StrEnum):
     AUTH_RATE_LIMITED = "auth_rate_limited"
     REQUEST_TIMEOUT = "request_timeout"
     LAST_ADMIN_KEY = "last_admin_key"
+    REFUSAL_RATE_LIMITED = "refusal_rate_limited"
 
 
 _TITLES = {
@@ -80,6 +81,7 @@ _TITLES = {
     ProblemCode.AUTH_RATE_LIMITED: "Too many failed authentications",
     ProblemCode.REQUEST_TIMEOUT: "Request body not received in time",
     ProblemCode.LAST_ADMIN_KEY: "The creditor's last admin key",
+    ProblemCode.REFUSAL_RATE_LIMITED: "Too many sends for unknown templates",
 }
 
 
