@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 
-from smsgate.service.audit_checks import verify_audit_chain
+from smsgate.service.audit_checks import run_audit_verification, verify_audit_chain
 from smsgate.store import AuditEvent, AuditQuery, ChainFault, Store
 from smsgate.store.postgres.audit import PostgresAuditLog
 from smsgate.store.sqlite.audit import SqliteAuditLog
@@ -121,3 +122,31 @@ class TestTampering:
         await tamper(database_url, 4)
         result = await verify_audit_chain(store, clock)
         assert (result.ok, result.bad_seq) == (False, 4)
+
+
+class TestBackgroundJob:
+    """``serve``'s job verifies new entries each interval and stops when told."""
+
+    async def test_runs_until_stopped(self, store: Store) -> None:
+        await append(store, 3)
+        stop = asyncio.Event()
+        job = asyncio.create_task(
+            run_audit_verification(store, clock, stop_event=stop, interval=0.05)
+        )
+        for _ in range(200):
+            async with store.read() as tx:
+                saved = await tx.audit.checkpoint()
+            if saved is not None and saved.seq == 3:
+                break
+            await asyncio.sleep(0.02)
+        await append(store, 2)
+        for _ in range(200):
+            async with store.read() as tx:
+                saved = await tx.audit.checkpoint()
+            if saved is not None and saved.seq == 5:
+                break
+            await asyncio.sleep(0.02)
+        stop.set()
+        await asyncio.wait_for(job, timeout=5)
+        assert saved is not None
+        assert (saved.ok, saved.seq) == (True, 5)
