@@ -26,6 +26,9 @@ Every outcome of a vetted request (202, or a 404/422/429 refusal) is audited
 and, with an ``Idempotency-Key``, remembered and replayed byte for byte.
 Requests refused at the edge (400) are neither: they were never a send
 request, and the client must be free to fix the body and retry with the key.
+Nor is a key's send for an unknown template past its per-minute allowance
+(429 ``refusal_rate_limited``, see ``_count_unknown_template``), so that one
+key cannot grow the audit log without bound.
 
 A ledger entry is written at the instant the message may go (now, the
 requested ``send_at``, or the deferral slot), because a scheduled message
