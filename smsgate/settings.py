@@ -64,6 +64,12 @@ class Settings:
     #: ``SMSGATE_WEBHOOK_ALLOW_NETWORKS`` / ``_HOSTS``: non-public webhook targets the
     #: operator allows (none by default; see ``smsgate.webhooks.targets``).
     webhook_targets: TargetAllowList = field(default_factory=TargetAllowList)
+    #: ``SMSGATE_AUDIT_VERIFY_SECONDS``: how often ``serve`` verifies the audit entries
+    #: appended since the last checkpoint (0: never; run ``smsgate audit verify``).
+    audit_verify_seconds: int = 60
+    #: ``SMSGATE_UNKNOWN_TEMPLATE_LIMIT``: refusals for an unknown template one key may
+    #: have audited per minute; past it such sends get 429 ``refusal_rate_limited``.
+    unknown_template_limit: int = 30
 
     def __post_init__(self) -> None:
         if self.send_timeout_seconds >= self.dispatch_lease_seconds:
@@ -102,6 +108,7 @@ class Settings:
             trust_proxy=env.get("SMSGATE_TRUST_PROXY", "0") in {"1", "true", "yes"},
             **_auth_throttling(env, defaults),
             **_dispatch_tuning(env, defaults),
+            **_audit_bounds(env, defaults),
         )
 
 
@@ -115,6 +122,17 @@ def _auth_throttling(env: Mapping[str, str], defaults: Settings) -> dict[str, in
             1, 86_400,
         ),
     }  # fmt: skip
+
+
+def _audit_bounds(env: Mapping[str, str], defaults: Settings) -> dict[str, int]:
+    return {
+        "audit_verify_seconds": _int(
+            env, "SMSGATE_AUDIT_VERIFY_SECONDS", defaults.audit_verify_seconds, 0, 86_400
+        ),
+        "unknown_template_limit": _int(
+            env, "SMSGATE_UNKNOWN_TEMPLATE_LIMIT", defaults.unknown_template_limit, 1, 1_000_000
+        ),
+    }
 
 
 def _dispatch_tuning(env: Mapping[str, str], defaults: Settings) -> dict[str, int]:

@@ -25,6 +25,7 @@ from smsgate.api.operations import GATEWAY, add_routes
 from smsgate.api.routes import all_operations
 from smsgate.api.wordlist_audit import ReloadAuditor, audit_live_version
 from smsgate.carriers.fleet import build_fleet
+from smsgate.service.audit_checks import run_audit_verification
 from smsgate.settings import Settings
 from smsgate.store import open_store, utc_now
 from smsgate.web import add_web
@@ -59,6 +60,7 @@ async def bootstrap(settings: Settings, clock: Callable[[], datetime] = utc_now)
         auth_throttle=AuthThrottle(
             settings.auth_failure_limit, settings.auth_failure_window_seconds
         ),
+        unknown_templates=AuthThrottle(settings.unknown_template_limit, 60),
     )
 
 
@@ -94,7 +96,8 @@ async def serving_app(
 
     Bootstraps the gateway, calls ``on_ready`` (the demo seeds its data
     there), runs the background workers (dispatcher, webhooks) beside the API unless
-    ``SMSGATE_DISPATCH=0``,
+    ``SMSGATE_DISPATCH=0``, verifies new audit entries every
+    ``SMSGATE_AUDIT_VERIFY_SECONDS`` (``smsgate.service.audit_checks``),
     and on shutdown lets in-flight sends finish before closing the carriers
     and the store.
     """
@@ -111,10 +114,19 @@ async def serving_app(
                 gateway.store, gateway.carriers, settings, stop_event=stop, clock=gateway.clock
             )
             workers = asyncio.create_task(working)
+        verifying: asyncio.Task[None] | None = None
+        if settings.audit_verify_seconds:
+            checking = run_audit_verification(
+                gateway.store, gateway.clock, stop_event=stop,
+                interval=settings.audit_verify_seconds,
+            )  # fmt: skip
+            verifying = asyncio.create_task(checking)
         yield
         stop.set()
         if workers is not None:
             await workers
+        if verifying is not None:
+            await verifying
         await gateway.carriers.aclose()
         await gateway.keys.aclose()
         await gateway.store.close()

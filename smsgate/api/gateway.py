@@ -22,7 +22,8 @@ class Gateway:
     ``carriers`` is there even when this instance does not dispatch
     (``SMSGATE_DISPATCH=0``): delivery reports and replies still arrive here.
     ``auth_throttle`` counts failed authentications of the API and the UI
-    sign-in together (see ``smsgate.api.auth_throttle``).
+    sign-in together (see ``smsgate.api.auth_throttle``); ``unknown_templates``
+    counts each key's sends refused for an unknown template.
     """
 
     settings: Settings
@@ -33,3 +34,6 @@ class Gateway:
     clock: Callable[[], datetime]
     carriers: CarrierFleet
     auth_throttle: AuthThrottle = field(default_factory=AuthThrottle)
+    #: Sends for an unknown template, per key (``smsgate.service.sending``): the same
+    #: sliding window, so a key's refusals cannot grow the audit log without bound.
+    unknown_templates: AuthThrottle = field(default_factory=lambda: AuthThrottle(30, 60))

@@ -64,9 +64,21 @@ class MessageRequest(RequestModel):
 
 
 class MessageBatchItem(MessageRequest):
-    """One message of a batch, with its own optional idempotency key."""
+    """One message of a batch, with its own optional idempotency key.
 
-    idempotency_key: IdempotencyKey | None = None
+    An item's ``idempotency_key`` identifies it across requests (a single send
+    or another batch's item with that key replays or conflicts); an item
+    without one, in a batch sent with an ``Idempotency-Key``, is keyed
+    ``<batch key>§<index>``.
+    """
+
+    idempotency_key: (
+        Annotated[
+            IdempotencyKey,
+            msgspec.Meta(description="this item's own key, used as given (see the batch header)"),
+        ]
+        | None
+    ) = None
 
 
 class MessageBatch(RequestModel):

@@ -9,7 +9,8 @@ carries the first response's status and body unchanged (plus an
 ``Idempotent-Replayed: true`` header). A batch decodes its items one by one:
 a malformed item is a 400 in its slot, not a 400 for the whole batch, and
 each item is settled in its own transaction, in order, so items for the same
-debtor are counted against the cap in the order they were sent.
+debtor are counted against the cap in the order they were sent. A batch's
+``Idempotency-Key`` covers the whole batch and keys each item (``batches``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from smsgate.api.message_models import (
     MessageAccepted,
     MessageBatch,
     MessageBatchItem,
-    MessageBatchResult,
     MessageBatchResults,
     MessageDetail,
     MessageRequest,
@@ -49,7 +49,7 @@ from smsgate.api.operations import Call, Operation, Response, page_limit
 from smsgate.api.problems import PROBLEM_CONTENT_TYPE, Problem, invalid_request, not_found
 from smsgate.core.policy import Recipient, UnknownTimeZone, geographic_zone
 from smsgate.logs import mask_phone
-from smsgate.service import held, sending
+from smsgate.service import batches, held, sending
 from smsgate.service.phones import textable_e164
 from smsgate.store import Message, Role
 
@@ -67,28 +67,41 @@ async def send_message(call: Call) -> web.StreamResponse:
 
 
 async def send_batch(call: Call) -> web.StreamResponse:
-    """Vet and enqueue each message of a batch independently; per-item results."""
+    """Vet and enqueue each message of a batch independently; per-item results.
+
+    With an ``Idempotency-Key`` the whole batch is idempotent (``batches``): a
+    retry replays the first response and sends nothing again.
+    """
     batch = await decode_body(call.request, RawMessageBatch, envelope=True)
     limit = call.gateway.settings.max_batch_items
     if not 1 <= len(batch.messages) <= limit:
         raise invalid_request(
             f"a batch holds 1 to {limit} messages, got {len(batch.messages)}", max_items=limit
         )
-    results = [await _batch_item(call, index, raw) for index, raw in enumerate(batch.messages)]
-    return json_response(MessageBatchResults(results=results))
+    key = _idempotency_key(call.request)
+    decoded = [_batch_item(raw) for raw in batch.messages]
+    items = [item for item, _ in decoded]
+    digest = sending.body_hash({"messages:batch": [identity for _, identity in decoded]})
+    outcome = await batches.send_batch(call.gateway, call.principal, items, key, digest)
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    return web.Response(
+        body=msgspec.json.encode(outcome.body), content_type="application/json", headers=headers
+    )
 
 
-async def _batch_item(call: Call, index: int, raw: msgspec.Raw) -> MessageBatchResult:
+def _batch_item(raw: msgspec.Raw) -> tuple[batches.BatchItem, Any]:
+    """The item as a send request (or the 400 refusing it) and what identifies it in the batch."""
     try:
         item = decode_json(bytes(raw), MessageBatchItem)
-        hashed = to_builtins(item)
-        key = hashed.pop("idempotency_key")
-        request = send_request(item, key, hashed)
-        outcome = await sending.send_message(call.gateway, call.principal, request)
     except Problem as problem:
-        call.gateway.metrics.refusals.labels(problem.code.value).inc()
-        return MessageBatchResult(index=index, status=problem.status, body=problem.body())
-    return MessageBatchResult(index=index, status=outcome.status, body=outcome.body)
+        return problem, msgspec.json.decode(bytes(raw))
+    hashed = to_builtins(item)
+    identity = dict(hashed)
+    key = hashed.pop("idempotency_key")
+    try:
+        return send_request(item, key, hashed), identity
+    except Problem as problem:
+        return problem, identity
 
 
 def send_request(body: MessageRequest, key: str | None, hashed: Any) -> sending.SendRequest:
@@ -216,6 +229,12 @@ _KEY_HELP = (
     "Optional. The same key with the same body replays the first response (202 or "
     "4xx refusal); with another body it is a 409 idempotency_conflict."
 )
+_BATCH_KEY_HELP = (
+    "Optional. The whole batch is idempotent: the same key with the same body replays "
+    "the first response (every item's status and body) and sends nothing again; with "
+    "another body it is a 409 idempotency_conflict. An item without its own "
+    "idempotency_key is keyed '<key>§<index>'; an item's own key is used as given."
+)
 _REFUSALS = {
     404: Response("Unknown template, or another creditor's", problem=True),
     409: Response("idempotency_conflict: the key was used with another body", problem=True),
@@ -225,7 +244,12 @@ _REFUSALS = {
         "timezone_mismatch (the zone is not one the number may be in)",
         problem=True,
     ),
-    429: Response("contact_limit: retry_at and Retry-After say when a slot opens", problem=True),
+    429: Response(
+        "contact_limit: retry_at and Retry-After say when a slot opens; "
+        "refusal_rate_limited: too many sends for unknown templates from this key "
+        "(not audited; Retry-After)",
+        problem=True,
+    ),
 }
 _REVIEW_RESPONSES = {
     200: Response("The message's new status", HeldOutcome),
@@ -255,7 +279,11 @@ OPERATIONS: list[Operation] = [
         send_batch,
         roles=_SENDERS,
         request_model=MessageBatch,
-        responses={200: Response("Per-item status and body", MessageBatchResults)},
+        responses={
+            200: Response("Per-item status and body", MessageBatchResults),
+            409: Response("idempotency_conflict: the key was used with another body", problem=True),
+        },
+        headers={IDEMPOTENCY_HEADER: _BATCH_KEY_HELP},
     ),
     Operation(
         "GET",

@@ -52,6 +52,7 @@ class ProblemCode(StrEnum):
     LAST_ADMIN_KEY = "last_admin_key"
     TIMEZONE_MISMATCH = "timezone_mismatch"
     TEMPLATE_RETIRED = "template_retired"
+    REFUSAL_RATE_LIMITED = "refusal_rate_limited"
 
 
 _TITLES = {
@@ -84,6 +85,7 @@ _TITLES = {
     ProblemCode.LAST_ADMIN_KEY: "The creditor's last admin key",
     ProblemCode.TIMEZONE_MISMATCH: "Time zone is not one of the number's",
     ProblemCode.TEMPLATE_RETIRED: "Template retired",
+    ProblemCode.REFUSAL_RATE_LIMITED: "Too many sends for unknown templates",
 }
 
 

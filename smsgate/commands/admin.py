@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from smsgate import admin
+from smsgate.service.audit_checks import verify_audit_chain
 from smsgate.store import Role, StoreError, database_url, open_store, utc_now
 from smsgate.webhooks.config import creditor_secret, require_master_secret
 from smsgate.webhooks.targets import TargetAllowList
@@ -56,8 +57,16 @@ def register(subparsers: Any) -> None:
 
     audit = subparsers.add_parser("audit", help="the audit log")
     audit_commands = audit.add_subparsers(dest="action", required=True)
-    verify = audit_commands.add_parser("verify", help="check the hash chain of the audit log")
-    verify.set_defaults(handler=lambda args: _run(_verify()))
+    verify = audit_commands.add_parser(
+        "verify",
+        help="check the hash chain of the audit log after the last checkpoint",
+        description="Check the entries appended since the last verified one (the checkpoint), "
+        "and move the checkpoint; --full checks every entry from the first.",
+    )
+    verify.add_argument(
+        "--full", action="store_true", help="check every entry, also those before the checkpoint"
+    )
+    verify.set_defaults(handler=lambda args: _run(_verify(full=args.full)))
 
 
 def _register_key_lifecycle(key_commands: Any) -> None:
@@ -226,15 +235,16 @@ async def _remove_webhook(creditor_id: str) -> int:
     return EXIT_OK
 
 
-async def _verify() -> int:
+async def _verify(*, full: bool) -> int:
     store = await open_store(database_url(os.environ))
     try:
-        async with store.read() as tx:
-            result = await tx.audit.verify()
+        result = await verify_audit_chain(store, utc_now, full=full)
     finally:
         await store.close()
     if result.ok:
-        print(f"audit chain intact: {result.checked} entries")
+        scope = "every entry checked" if full else f"{result.checked} checked since the checkpoint"
+        print(f"audit chain intact: {result.seq} entries ({scope})")
         return EXIT_OK
-    print(f"audit chain BROKEN at seq {result.bad_seq}: {result.fault}", file=sys.stderr)
+    fault = None if result.fault is None else result.fault.value
+    print(f"audit chain BROKEN at seq {result.bad_seq}: {fault}", file=sys.stderr)
     return EXIT_FAILED

@@ -26,6 +26,9 @@ Every outcome of a vetted request (202, or a 404/422/429 refusal) is audited
 and, with an ``Idempotency-Key``, remembered and replayed byte for byte.
 Requests refused at the edge (400) are neither: they were never a send
 request, and the client must be free to fix the body and retry with the key.
+Nor is a key's send for an unknown template past its per-minute allowance
+(429 ``refusal_rate_limited``, see ``_count_unknown_template``), so that one
+key cannot grow the audit log without bound.
 
 A ledger entry is written at the instant the message may go (now, the
 requested ``send_at``, or the deferral slot), because a scheduled message
@@ -105,6 +108,8 @@ async def send_message(gateway: Gateway, sender: Principal, request: SendRequest
     if earlier is not None:
         return earlier
     if isinstance(loaded, Problem):
+        if loaded.status == 404:
+            _count_unknown_template(gateway, sender)
         return await _settle(gateway, sender, request, now, loaded, None)
     creditor, template, version = loaded
     try:
@@ -112,6 +117,38 @@ async def send_message(gateway: Gateway, sender: Principal, request: SendRequest
     except Problem as problem:
         return await _settle(gateway, sender, request, now, problem, version)
     return await _settle(gateway, sender, request, now, draft, version)
+
+
+def _count_unknown_template(gateway: Gateway, sender: Principal) -> None:
+    """Count a send for an unknown template; raise the 429 once the key has had too many.
+
+    Every vetted outcome is audited, and a 404 costs the sender nothing, so a
+    client looping over a wrong template id (or probing ids) would grow the
+    audit log without bound. Past ``SMSGATE_UNKNOWN_TEMPLATE_LIMIT`` such
+    refusals of one key within a minute, the next ones are refused before
+    they are vetted: 429 ``refusal_rate_limited`` with ``Retry-After``, neither
+    audited nor remembered under the ``Idempotency-Key`` (like a 400, it was
+    never a send request; the retry is free to use the key), but logged and
+    counted. A rate limit rather than aggregated entries, because the chain
+    is append-only (as #17's Merkle leaves will be): an entry cannot be
+    updated with a later count, every audited refusal is still a whole entry,
+    and the bound (the limit per key per minute per instance) holds however
+    the requests are spread. Other keys, and this key's sends for known
+    templates, are unaffected.
+    """
+    throttle, key_id = gateway.unknown_templates, sender.key_id
+    wait = throttle.retry_after(key_id)
+    if wait is None:
+        throttle.failed(key_id)
+        return
+    log.warning("unknown_template_throttled", creditor=sender.creditor_id, key=key_id)
+    raise Problem(
+        429,
+        ProblemCode.REFUSAL_RATE_LIMITED,
+        f"this key had more than {throttle.limit} sends for unknown templates within "
+        f"{throttle.window:g} s; check the template id, then retry after {wait} s",
+        retry_after=wait,
+    )
 
 
 async def _load(

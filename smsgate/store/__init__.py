@@ -9,8 +9,10 @@ the URL, and imports the PostgreSQL one (and asyncpg) only for a postgresql URL.
 """
 
 from smsgate.store.audit import (
+    AUDIT_CHAIN,
     GENESIS_HASH,
     AuditAction,
+    AuditCheckpoint,
     AuditEntry,
     AuditEvent,
     ChainFault,
@@ -103,6 +105,7 @@ from smsgate.store.ui_sessions import UiSessionRecord, UiSessionRepository
 from smsgate.store.webhooks import StatusEvent, Webhook, WebhookRepository
 
 __all__ = [
+    "AUDIT_CHAIN",
     "DATABASE_URL_VARIABLE",
     "DEFAULT_DATABASE_URL",
     "GENESIS_HASH",
@@ -119,6 +122,7 @@ __all__ = [
     "AttemptLog",
     "AttemptOutcome",
     "AuditAction",
+    "AuditCheckpoint",
     "AuditEntry",
     "AuditEvent",
     "AuditLog",

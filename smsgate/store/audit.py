@@ -133,9 +133,45 @@ def chain_entry(event: AuditEvent, seq: int, prev_hash: str) -> AuditEntry:
     )  # fmt: skip
 
 
-def verify_chain(entries: Iterable[AuditEntry]) -> ChainVerification:
-    """Walk ``entries`` in ``seq`` order from the first; report the first entry that fails."""
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+#: The name of the one chain there is today; checkpoints are kept per chain.
+AUDIT_CHAIN = "audit_log"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCheckpoint:
+    """How far a chain is known good, and what its last verification run found.
+
+    ``seq``/``hash`` name the last entry verified good (0 and ``GENESIS_HASH``
+    before any); a run continues after it. ``checked`` counts the entries the
+    last run checked, ``full`` says whether it started from the first entry;
+    ``bad_seq``/``fault`` the first bad entry it found, if any. Only a full run
+    (``smsgate audit verify --full``) re-reads entries before ``seq``.
+    """
+
+    seq: int
+    hash: str
+    verified_at: datetime
+    checked: int
+    full: bool
+    bad_seq: int | None = None
+    fault: ChainFault | None = None
+    chain: str = AUDIT_CHAIN
+
+    @property
+    def ok(self) -> bool:
+        """Whether the last run found every entry it checked good."""
+        return self.fault is None
+
+
+def verify_chain(
+    entries: Iterable[AuditEntry], *, after_seq: int = 0, after_hash: str = GENESIS_HASH
+) -> ChainVerification:
+    """Walk ``entries`` in ``seq`` order; report the first entry that fails.
+
+    By default the walk starts at the first entry; ``after_seq``/``after_hash``
+    continue it after an entry already verified (a checkpoint).
+    """
+    expected_seq, prev_hash, checked = after_seq + 1, after_hash, 0
     for entry in entries:
         fault = _fault_of(entry, expected_seq, prev_hash)
         if fault is not None:

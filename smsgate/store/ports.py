@@ -38,7 +38,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from smsgate.store.audit import AuditEntry, AuditEvent, ChainVerification
+from smsgate.store.audit import (
+    AUDIT_CHAIN,
+    AuditCheckpoint,
+    AuditEntry,
+    AuditEvent,
+    ChainVerification,
+)
 from smsgate.store.callback_records import DeliveryReceipt, InboundReply
 from smsgate.store.records import (
     ApiKey,
@@ -431,7 +437,19 @@ class AuditLog(Protocol):
         ...
 
     async def verify(self) -> ChainVerification:
-        """Walk the whole chain from the first entry; report the first bad one."""
+        """Walk the whole chain from the first entry; report the first bad one.
+
+        Reads every entry: for tests and small logs. Operators and the UI use
+        the checkpointed, bounded walk of ``smsgate.service.audit_checks``.
+        """
+        ...
+
+    async def checkpoint(self, chain: str = AUDIT_CHAIN) -> AuditCheckpoint | None:
+        """The chain's last verification result, ``None`` before the first run."""
+        ...
+
+    async def save_checkpoint(self, checkpoint: AuditCheckpoint) -> None:
+        """Record a verification result; an incremental run never clears a recorded fault."""
         ...
 
 

@@ -61,6 +61,9 @@ class AuditFilter:
 
     ``template_id`` matches entries about the template itself (its subject)
     and entries about messages sent from it (``detail.template_id``).
+    ``through_seq`` leaves out entries appended after that one: the log is
+    append-only, so pages read one by one up to it (an export) hold exactly
+    what one snapshot would, without one long transaction.
     """
 
     creditor_id: str
@@ -69,6 +72,7 @@ class AuditFilter:
     actor: str | None = None
     action: str | None = None
     template_id: str | None = None
+    through_seq: int | None = None
 
 
 class ReportingQueries(Protocol):

@@ -6,7 +6,17 @@ export holds exactly the rows the filter selects: every one of them, in
 ``seq`` order, not only the newest the page has room for. An export larger
 than :data:`EXPORT_MAX` is refused with a request to narrow the filter,
 never silently cut. Dates are days of the display time zone, both ends
-included. The page also says whether the whole hash chain verifies.
+included.
+
+The page shows the chain's last verification (its checkpoint: through which
+entry, when, and any fault), never verifies on a view: verification is
+incremental and runs in the background (``smsgate.service.audit_checks``), so
+reviewers looking at the page cannot stall the API. Exports stream: the rows
+are read in pages of :data:`EXPORT_PAGE` by ``seq`` (keyset, each page its own
+short read, bounded by the newest entry matching when the export began, so
+the pages hold what one snapshot would), each page encoded and written before
+the next is read, so memory stays bounded and the event loop is free between
+pages whatever the size. On SQLite the filter queries run off the event loop.
 
 CSV cells that a spreadsheet would run as a formula (starting with ``=``,
 ``@``, a tab or a carriage return, or ``+``/``-`` followed by something
@@ -20,15 +30,17 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from aiohttp.payload import AsyncIterablePayload
 
 from smsgate.api.problems import Problem, ProblemCode
-from smsgate.store import AuditAction, AuditEntry, UnitOfWork, format_instant
+from smsgate.store import AuditAction, AuditEntry, Store, UnitOfWork, format_instant
 from smsgate.store.reporting import AuditFilter
 from smsgate.web.auth import Page, guarded
 from smsgate.web.context import SECURITY_HEADERS
@@ -36,7 +48,7 @@ from smsgate.web.review import key_labels
 
 PAGE_ROWS = 500
 EXPORT_MAX = 100_000
-_BATCH = 1000
+EXPORT_PAGE = 1000
 COLUMNS = ("seq", "at", "creditor_id", "actor", "action", "subject", "detail", "prev_hash", "hash")
 _NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
@@ -59,7 +71,7 @@ def audit_filter(creditor_id: str, query: Mapping[str, str], zone: ZoneInfo) -> 
 
 @guarded
 async def audit_page(page: Page) -> web.StreamResponse:
-    """The newest matching entries (up to :data:`PAGE_ROWS`), the total, the chain's state."""
+    """The newest matching entries (up to :data:`PAGE_ROWS`), the total, the last verification."""
     error: Problem | None = None
     try:
         query = audit_filter(page.creditor_id, page.request.query, page.ui.settings.display_zone)
@@ -68,7 +80,7 @@ async def audit_page(page: Page) -> web.StreamResponse:
     async with page.gateway.store.read() as tx:
         rows = await tx.reporting.audit_entries(query, limit=PAGE_ROWS, newest_first=True)
         total = await tx.reporting.audit_count(query)
-        chain = await tx.audit.verify()
+        chain = await tx.audit.checkpoint()
         choices = await _choices(tx, page.creditor_id)
     return page.render(
         "audit.html",
@@ -86,35 +98,62 @@ async def audit_page(page: Page) -> web.StreamResponse:
 
 @guarded
 async def export(page: Page) -> web.StreamResponse:
-    """Every matching entry, oldest first, as ``.csv`` or ``.json`` (an attachment)."""
+    """Every matching entry, oldest first, as ``.csv`` or ``.json`` (an attachment), streamed."""
     query = audit_filter(page.creditor_id, page.request.query, page.ui.settings.display_zone)
     async with page.gateway.store.read() as tx:
-        if await tx.reporting.audit_count(query) > EXPORT_MAX:
-            raise Problem(413, ProblemCode.INVALID_REQUEST, page.t("audit.too_many", n=EXPORT_MAX))
-        entries = await all_entries(tx, query)
+        newest = await tx.reporting.audit_entries(query, limit=1, newest_first=True)
+        query = replace(query, through_seq=newest[0].seq if newest else 0)
+        count = await tx.reporting.audit_count(query)
+    if count > EXPORT_MAX:
+        raise Problem(413, ProblemCode.INVALID_REQUEST, page.t("audit.too_many", n=EXPORT_MAX))
     kind = page.request.match_info["format"]
-    body, content_type = (
-        (as_csv(entries), "text/csv")
-        if kind == "csv"
-        else (as_json(query, entries), "application/json")
-    )
+    encoder: ExportEncoder = CsvExport() if kind == "csv" else JsonExport(query, count)
     stamp = format_instant(page.gateway.clock())[:10]
     headers = {
         **SECURITY_HEADERS,
         "Content-Disposition": f'attachment; filename="audit-{page.creditor_id}-{stamp}.{kind}"',
     }
-    return web.Response(text=body, content_type=content_type, charset="utf-8", headers=headers)
+    body = AsyncIterablePayload(encoded(page.gateway.store, query, encoder))
+    return web.Response(
+        body=body, content_type=encoder.content_type, charset="utf-8", headers=headers
+    )
 
 
-async def all_entries(tx: UnitOfWork, query: AuditFilter) -> list[AuditEntry]:
-    """Every entry ``query`` selects, oldest first, read in batches in one snapshot."""
-    entries: list[AuditEntry] = []
+async def entry_pages(
+    store: Store, query: AuditFilter, size: int | None = None
+) -> AsyncIterator[list[AuditEntry]]:
+    """The entries ``query`` selects, oldest first, a page (one short read) at a time.
+
+    ``size`` defaults to :data:`EXPORT_PAGE`.
+    """
+    size = size or EXPORT_PAGE
+    after = 0
     while True:
-        after = entries[-1].seq if entries else 0
-        batch = await tx.reporting.audit_entries(query, after_seq=after, limit=_BATCH)
-        entries.extend(batch)
-        if len(batch) < _BATCH:
-            return entries
+        async with store.read() as tx:
+            page = await tx.reporting.audit_entries(query, after_seq=after, limit=size)
+        if page:
+            yield page
+        if len(page) < size:
+            return
+        after = page[-1].seq
+
+
+async def encoded(store: Store, query: AuditFilter, encoder: ExportEncoder) -> AsyncIterator[bytes]:
+    """The export's bytes: the encoder's head, one chunk per page of entries, its tail."""
+    yield encoder.head().encode()
+    async for entries in entry_pages(store, query):
+        yield encoder.rows(entries).encode()
+    yield encoder.tail().encode()
+
+
+class ExportEncoder(Protocol):
+    """Writes an export piece by piece: what comes first, each page of rows, what comes last."""
+
+    content_type: str
+
+    def head(self) -> str: ...
+    def rows(self, entries: list[AuditEntry]) -> str: ...
+    def tail(self) -> str: ...
 
 
 def row_of(entry: AuditEntry) -> dict[str, Any]:
@@ -132,30 +171,73 @@ def row_of(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def as_csv(entries: list[AuditEntry]) -> str:
+class CsvExport:
     """The entries as CSV with a header row; ``detail`` as compact JSON."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for entry in entries:
-        row = row_of(entry)
-        row["detail"] = json.dumps(entry.detail, ensure_ascii=False, separators=(",", ":"))
-        writer.writerow([_cell(row[column]) for column in COLUMNS])
-    return buffer.getvalue()
+
+    content_type = "text/csv"
+
+    def head(self) -> str:
+        return self._lines([list(COLUMNS)])
+
+    def rows(self, entries: list[AuditEntry]) -> str:
+        lines = []
+        for entry in entries:
+            row = row_of(entry)
+            row["detail"] = json.dumps(entry.detail, ensure_ascii=False, separators=(",", ":"))
+            lines.append([_cell(row[column]) for column in COLUMNS])
+        return self._lines(lines)
+
+    def tail(self) -> str:
+        return ""
+
+    @staticmethod
+    def _lines(rows: list[list[Any]]) -> str:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+        return buffer.getvalue()
 
 
-def as_json(query: AuditFilter, entries: list[AuditEntry]) -> str:
-    """The entries as a JSON document naming the filter that selected them."""
-    applied = {
-        "start": format_instant(query.start) if query.start else None,
-        "end": format_instant(query.end) if query.end else None,
-        "actor": query.actor,
-        "action": query.action,
-        "template_id": query.template_id,
-    }
-    document = {"creditor_id": query.creditor_id, "filter": applied, "count": len(entries),
-                "entries": [row_of(entry) for entry in entries]}  # fmt: skip
-    return json.dumps(document, ensure_ascii=False, indent=1)
+class JsonExport:
+    """The entries as one JSON document naming the filter that selected them.
+
+    Written piece by piece, it is the very text ``json.dumps(document, indent=1)``
+    gives for the whole document.
+    """
+
+    content_type = "application/json"
+
+    def __init__(self, query: AuditFilter, count: int) -> None:
+        self._query, self._count, self._written = query, count, 0
+
+    def head(self) -> str:
+        query = self._query
+        applied = {
+            "start": format_instant(query.start) if query.start else None,
+            "end": format_instant(query.end) if query.end else None,
+            "actor": query.actor,
+            "action": query.action,
+            "template_id": query.template_id,
+        }
+        return (
+            f'{{\n "creditor_id": {_nested(query.creditor_id, 1)},\n "filter": '
+            f'{_nested(applied, 1)},\n "count": {self._count},\n "entries": ['
+        )
+
+    def rows(self, entries: list[AuditEntry]) -> str:
+        parts = []
+        for entry in entries:
+            separator = "," if self._written else ""
+            parts.append(f"{separator}\n  {_nested(row_of(entry), 2)}")
+            self._written += 1
+        return "".join(parts)
+
+    def tail(self) -> str:
+        return "\n ]\n}" if self._written else "]\n}"
+
+
+def _nested(value: object, depth: int) -> str:
+    """``value`` as ``json.dumps(..., indent=1)`` writes it ``depth`` levels down a document."""
+    return json.dumps(value, ensure_ascii=False, indent=1).replace("\n", "\n" + " " * depth)
 
 
 def _cell(value: object) -> str:

@@ -129,9 +129,14 @@ class TestAuditVerify:
             for (name,) in triggers:
                 db.execute(f"DROP TRIGGER {name}")
             db.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1")
-        broken = run(database, "audit", "verify")
+        # Seq 1 lies before the checkpoint the first run left: only a full run reads it again.
+        broken = run(database, "audit", "verify", "--full")
         assert broken.returncode == 1
         assert "BROKEN at seq 1" in broken.stderr
+        # Once found, the fault stays: an incremental run reports it too.
+        still = run(database, "audit", "verify")
+        assert still.returncode == 1
+        assert "BROKEN at seq 1" in still.stderr
 
 
 def created_key_id(stdout: str) -> str:

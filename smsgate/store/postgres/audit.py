@@ -17,9 +17,12 @@ from __future__ import annotations
 import asyncpg
 
 from smsgate.store.audit import (
+    AUDIT_CHAIN,
     GENESIS_HASH,
+    AuditCheckpoint,
     AuditEntry,
     AuditEvent,
+    ChainFault,
     ChainVerification,
     chain_entry,
     verify_chain,
@@ -29,6 +32,13 @@ from smsgate.store.postgres.codec import dump_json, instant, load_json
 from smsgate.store.postgres.session import Session
 
 CHAIN_LOCK = ("audit", "chain head")
+_SAVE_CHECKPOINT = (
+    "INSERT INTO audit_checkpoints (chain, seq, hash, verified_at, checked, full_run, bad_seq,"
+    " fault) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (chain) DO UPDATE SET"
+    " seq = excluded.seq, hash = excluded.hash, verified_at = excluded.verified_at,"
+    " checked = excluded.checked, full_run = excluded.full_run, bad_seq = excluded.bad_seq,"
+    " fault = excluded.fault WHERE audit_checkpoints.fault IS NULL OR excluded.full_run"
+)
 _INSERT = (
     "INSERT INTO audit_log (seq, at, creditor_id, actor, action, subject, detail, prev_hash,"
     " hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -60,6 +70,31 @@ class PostgresAuditLog:
     async def verify(self) -> ChainVerification:
         rows = await self._session.rows("SELECT * FROM audit_log ORDER BY seq")
         return verify_chain(entry_of_row(row) for row in rows)
+
+    async def checkpoint(self, chain: str = AUDIT_CHAIN) -> AuditCheckpoint | None:
+        row = await self._session.row("SELECT * FROM audit_checkpoints WHERE chain = $1", chain)
+        return None if row is None else _checkpoint(row)
+
+    async def save_checkpoint(self, checkpoint: AuditCheckpoint) -> None:
+        fault = None if checkpoint.fault is None else checkpoint.fault.value
+        await self._session.execute(
+            _SAVE_CHECKPOINT,
+            checkpoint.chain, checkpoint.seq, checkpoint.hash, instant(checkpoint.verified_at),
+            checkpoint.checked, checkpoint.full, checkpoint.bad_seq, fault,
+        )  # fmt: skip
+
+
+def _checkpoint(row: asyncpg.Record) -> AuditCheckpoint:
+    return AuditCheckpoint(
+        seq=row["seq"],
+        hash=row["hash"],
+        verified_at=row["verified_at"],
+        checked=row["checked"],
+        full=row["full_run"],
+        bad_seq=row["bad_seq"],
+        fault=None if row["fault"] is None else ChainFault(row["fault"]),
+        chain=row["chain"],
+    )
 
 
 def conditions(query: AuditQuery) -> tuple[list[str], list[object]]:

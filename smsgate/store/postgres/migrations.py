@@ -368,6 +368,20 @@ CREATE TRIGGER reviews_four_eyes_people BEFORE INSERT ON reviews
     FOR EACH ROW EXECUTE FUNCTION reviews_four_eyes_people();
 """
 
+# Step 8: the audit chain's verification checkpoint (see SQLite's step of that name).
+_AUDIT_CHECKPOINTS = """
+CREATE TABLE audit_checkpoints (
+    chain text PRIMARY KEY,
+    seq bigint NOT NULL CHECK (seq >= 0),
+    hash text NOT NULL,
+    verified_at timestamptz NOT NULL,
+    checked bigint NOT NULL CHECK (checked >= 0),
+    full_run boolean NOT NULL,
+    bad_seq bigint,
+    fault text
+);
+"""
+
 #: Every step of the schema, in order. Append new steps; never edit a published one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
@@ -377,6 +391,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "api key last use", _KEY_USE),
     Migration(6, "ui sessions", _UI_SESSIONS),
     Migration(7, "api key people", _KEY_PEOPLE),
+    Migration(8, "audit verification checkpoints", _AUDIT_CHECKPOINTS),
 )
 
 _CREATE_LEDGER = """

@@ -100,4 +100,7 @@ def _audit_conditions(query: AuditFilter) -> tuple[list[str], list[object]]:
     if query.end is not None:
         params.append(instant(query.end))
         where.append(f"at < ${len(params)}")
+    if query.through_seq is not None:
+        params.append(query.through_seq)
+        where.append(f"seq <= ${len(params)}")
     return where, params

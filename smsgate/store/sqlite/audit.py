@@ -11,9 +11,12 @@ from __future__ import annotations
 import sqlite3
 
 from smsgate.store.audit import (
+    AUDIT_CHAIN,
     GENESIS_HASH,
+    AuditCheckpoint,
     AuditEntry,
     AuditEvent,
+    ChainFault,
     ChainVerification,
     chain_entry,
     verify_chain,
@@ -23,6 +26,13 @@ from smsgate.store.ports import AuditQuery
 from smsgate.store.sqlite.codec import dump_json, load_json
 from smsgate.store.sqlite.session import Session
 
+_SAVE_CHECKPOINT = (
+    "INSERT INTO audit_checkpoints (chain, seq, hash, verified_at, checked, full_run, bad_seq,"
+    " fault) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chain) DO UPDATE SET"
+    " seq = excluded.seq, hash = excluded.hash, verified_at = excluded.verified_at,"
+    " checked = excluded.checked, full_run = excluded.full_run, bad_seq = excluded.bad_seq,"
+    " fault = excluded.fault WHERE audit_checkpoints.fault IS NULL OR excluded.full_run = 1"
+)
 _INSERT = (
     "INSERT INTO audit_log (seq, at, creditor_id, actor, action, subject, detail, prev_hash,"
     " hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -48,7 +58,12 @@ class SqliteAuditLog:
     async def entries(self, query: AuditQuery) -> list[AuditEntry]:
         where, params = _conditions(query)
         sql = f"SELECT * FROM audit_log WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?"
-        return [_entry(row) for row in await self._session.rows(sql, [*params, query.limit])]
+
+        def read(db: sqlite3.Connection) -> list[AuditEntry]:
+            return [_entry(row) for row in db.execute(sql, [*params, query.limit])]
+
+        # A page of up to thousands of entries (verification, exports): decoded off the loop.
+        return await self._session.call_offloaded(read)
 
     async def verify(self) -> ChainVerification:
         def verify(db: sqlite3.Connection) -> ChainVerification:
@@ -56,6 +71,35 @@ class SqliteAuditLog:
             return verify_chain(_entry(row) for row in rows)
 
         return await self._session.call_offloaded(verify)
+
+    async def checkpoint(self, chain: str = AUDIT_CHAIN) -> AuditCheckpoint | None:
+        sql = "SELECT * FROM audit_checkpoints WHERE chain = ?"
+        row = await self._session.row(sql, (chain,))
+        return None if row is None else _checkpoint(row)
+
+    async def save_checkpoint(self, checkpoint: AuditCheckpoint) -> None:
+        fault = None if checkpoint.fault is None else checkpoint.fault.value
+        await self._session.execute(
+            _SAVE_CHECKPOINT,
+            (
+                checkpoint.chain, checkpoint.seq, checkpoint.hash,
+                format_instant(checkpoint.verified_at), checkpoint.checked,
+                int(checkpoint.full), checkpoint.bad_seq, fault,
+            ),
+        )  # fmt: skip
+
+
+def _checkpoint(row: sqlite3.Row) -> AuditCheckpoint:
+    return AuditCheckpoint(
+        seq=row["seq"],
+        hash=row["hash"],
+        verified_at=parse_instant(row["verified_at"]),
+        checked=row["checked"],
+        full=bool(row["full_run"]),
+        bad_seq=row["bad_seq"],
+        fault=None if row["fault"] is None else ChainFault(row["fault"]),
+        chain=row["chain"],
+    )
 
 
 def _conditions(query: AuditQuery) -> tuple[list[str], list[object]]:

@@ -365,6 +365,22 @@ BEGIN
 END;
 """
 
+# Step 8: the audit chain's verification checkpoint, one row per chain: the last
+# entry known good (seq and hash) and what the last run found, so verification
+# continues from there instead of walking the whole log (smsgate.service.audit_checks).
+_AUDIT_CHECKPOINTS = """
+CREATE TABLE audit_checkpoints (
+    chain TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL CHECK (seq >= 0),
+    hash TEXT NOT NULL,
+    verified_at TEXT NOT NULL,
+    checked INTEGER NOT NULL CHECK (checked >= 0),
+    full_run INTEGER NOT NULL CHECK (full_run IN (0, 1)),
+    bad_seq INTEGER,
+    fault TEXT
+) STRICT;
+"""
+
 #: Every step of the schema, in order. Append new steps; never edit a published one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
@@ -374,6 +390,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "api key last use", _KEY_USE),
     Migration(6, "ui sessions", _UI_SESSIONS),
     Migration(7, "api key people", _KEY_PEOPLE),
+    Migration(8, "audit verification checkpoints", _AUDIT_CHECKPOINTS),
 )
 
 _CREATE_LEDGER = """

@@ -9,6 +9,8 @@ access differs: SQLite's ``json_extract(detail, '$.code')`` and
 
 from __future__ import annotations
 
+import sqlite3
+
 from smsgate.store.audit import AuditEntry
 from smsgate.store.instants import format_instant
 from smsgate.store.reporting import AuditFilter, CarrierDelivery, TermCount, Window
@@ -71,14 +73,22 @@ class SqliteReporting:
             params.append(after_seq)
         order = "DESC" if newest_first else "ASC"
         sql = f"SELECT * FROM audit_log WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT ?"
-        return [entry_of_row(row) for row in await self._session.rows(sql, [*params, limit])]
+
+        def read(db: sqlite3.Connection) -> list[AuditEntry]:
+            return [entry_of_row(row) for row in db.execute(sql, [*params, limit])]
+
+        # A filter (a template's entries: JSON of every row) may scan the creditor's whole log.
+        return await self._session.call_offloaded(read)
 
     async def audit_count(self, query: AuditFilter) -> int:
         where, params = _audit_conditions(query)
-        row = await self._session.row(
-            f"SELECT count(*) FROM audit_log WHERE {' AND '.join(where)}", params
-        )
-        return int(row[0]) if row is not None else 0
+        sql = f"SELECT count(*) FROM audit_log WHERE {' AND '.join(where)}"
+
+        def count(db: sqlite3.Connection) -> int:
+            row = db.execute(sql, params).fetchone()
+            return int(row[0]) if row is not None else 0
+
+        return await self._session.call_offloaded(count)
 
 
 def _window(window: Window) -> list[object]:
@@ -101,4 +111,7 @@ def _audit_conditions(query: AuditFilter) -> tuple[list[str], list[object]]:
     if query.end is not None:
         where.append("at < ?")
         params.append(format_instant(query.end))
+    if query.through_seq is not None:
+        where.append("seq <= ?")
+        params.append(query.through_seq)
     return where, params

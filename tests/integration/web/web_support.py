@@ -27,6 +27,7 @@ from smsgate.core.audience import Audience
 from smsgate.core.policy import OnQuietHours, Recipient
 from smsgate.core.templates import TemplateSource
 from smsgate.service import opt_outs
+from smsgate.service.audit_checks import verify_audit_chain
 from smsgate.service.sending import SendRequest, send_message
 from smsgate.service.templates import TemplateDesk
 from smsgate.settings import Settings
@@ -213,6 +214,8 @@ async def start_ui(
     async for gateway, base_url in serve_ui(url, clock, settings):
         world = UiWorld(gateway, base_url, clock)
         await seed(world)
+        # What `smsgate serve`'s background job would have done by now: the page shows it.
+        await verify_audit_chain(gateway.store, clock)
         yield world
 
 
