@@ -21,6 +21,7 @@ import msgspec
 from aiohttp import web
 
 from smsgate.api.bodies import (
+    debtor_reference,
     decode_body,
     decode_json,
     json_response,
@@ -95,8 +96,8 @@ async def _batch_item(call: Call, index: int, raw: msgspec.Raw) -> MessageBatchR
 def send_request(body: MessageRequest, key: str | None, hashed: Any) -> sending.SendRequest:
     """The service's request from a decoded body; ``hashed`` is what identifies it.
 
-    Raises a 400 ``invalid_request`` :class:`Problem` naming a bad phone, time zone or
-    ``send_at``.
+    Raises a 400 ``invalid_request`` :class:`Problem` naming a bad phone, debtor
+    reference, time zone or ``send_at``.
     """
     given = body.recipient
     if given.timezone is not None:
@@ -107,7 +108,7 @@ def send_request(body: MessageRequest, key: str | None, hashed: Any) -> sending.
             raise problem from None
     recipient = Recipient(
         phone=textable_e164(given.phone, "recipient.phone"),
-        debtor_id=given.debtor_id,
+        debtor_id=debtor_reference(given.debtor_id, "recipient.debtor_id"),
         role=given.role,
         timezone=given.timezone,
         tags=frozenset(given.tags),

@@ -8,9 +8,10 @@ adjustable per creditor with ``profile_from_config``. All local-time reasoning
 is in the recipient's time zone and DST-correct; see ``local_time``.
 """
 
-from smsgate.core.policy.caps import ContactCap, ContactLedger
+from smsgate.core.policy.caps import CapLedgers, CapScope, ContactCap, ContactLedger
 from smsgate.core.policy.config import profile_from_config
 from smsgate.core.policy.contacts import Channel, Contact, ContactRequest, ContactStatus, Recipient
+from smsgate.core.policy.debtors import DebtorIdError, canonical_debtor_id
 from smsgate.core.policy.decisions import Allow, Decision, Defer, OnQuietHours, RefusalCode, Refuse
 from smsgate.core.policy.errors import PolicyError, ProfileError, UnknownTimeZone
 from smsgate.core.policy.hours import ContactHours, LocalWindow, TagBlackout
@@ -32,6 +33,8 @@ __all__ = [
     "RULES",
     "US_REG_F",
     "Allow",
+    "CapLedgers",
+    "CapScope",
     "Channel",
     "Contact",
     "ContactCap",
@@ -39,6 +42,7 @@ __all__ = [
     "ContactLedger",
     "ContactRequest",
     "ContactStatus",
+    "DebtorIdError",
     "Decision",
     "Defer",
     "LocalWindow",
@@ -53,6 +57,7 @@ __all__ = [
     "TagBlackout",
     "UnknownTimeZone",
     "builtin_profile",
+    "canonical_debtor_id",
     "decide",
     "history_window",
     "profile_from_config",

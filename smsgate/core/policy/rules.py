@@ -9,7 +9,8 @@ The order is the order a compliance reviewer expects to read a refusal in:
    debt).
 3. ``contact-hours``: only inside the local contact hours and outside the
    recipient's tag blackouts; the sender chooses to defer or to be refused.
-4. ``contact-cap``: the debtor's (or the third party's phone's) cap.
+4. ``contact-cap``: the debtor's (or the third party's phone's) cap, and for
+   a debtor also the cap on debtor contacts to the phone (any ``debtor_id``).
 
 A rule returns ``None`` to let the message through to the next rule, or the
 decision that stops it. Deferral looks ahead day by day for the first
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from smsgate.core.audience import Audience
-from smsgate.core.policy.caps import ContactLedger
+from smsgate.core.policy.caps import CapLedgers
 from smsgate.core.policy.contacts import ContactRequest
 from smsgate.core.policy.decisions import Decision, Defer, OnQuietHours, RefusalCode, Refuse
 from smsgate.core.policy.hours import ContactHours
@@ -37,7 +38,7 @@ class Situation:
 
     request: ContactRequest
     hours: ContactHours
-    ledger: ContactLedger
+    ledger: CapLedgers
     send_time: datetime
     lookahead_days: int
     on_quiet_hours: OnQuietHours
@@ -169,7 +170,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "contact-cap",
         RefusalCode.CONTACT_LIMIT,
-        "At most the profile's number of contacts per debtor, or per third-party phone.",
+        "At most the profile's number of contacts per debtor and per debtor's phone, "
+        "or per third-party phone.",
         keep_contact_cap,
     ),
 )

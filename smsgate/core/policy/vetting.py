@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
-from smsgate.core.policy.caps import ContactLedger
+from smsgate.core.policy.caps import CapLedgers, CapScope, ContactLedger
 from smsgate.core.policy.contacts import Contact, ContactRequest, Recipient
 from smsgate.core.policy.decisions import Allow, Decision, OnQuietHours
 from smsgate.core.policy.hours import ContactHours
@@ -37,12 +38,13 @@ def history_window(
 
     ``when`` is the request's ``send_time(now)``. Storage should return every
     contact with ``start <= at < end`` that counts for the recipient: for a
-    debtor, debtor contacts with the same ``debtor_id`` on any phone; for a
+    debtor, debtor contacts with the same ``debtor_id`` on any phone and debtor
+    contacts to the same phone with any ``debtor_id`` (the phone cap); for a
     third party, every contact to that phone. Fetching more does no harm.
     Raises ``UnknownTimeZone`` for a recipient's unknown time zone.
     """
     zone = profile.zone_for(recipient.timezone)
-    period = profile.cap_for(recipient.role).days
+    period = profile.cap_days_for(recipient.role)
     send_day = local_date(when, zone)
     first = send_day - timedelta(days=period - 1)
     after_last = send_day + timedelta(days=profile.lookahead_days + period)
@@ -72,7 +74,7 @@ def decide(
     situation = Situation(
         request=request,
         hours=ContactHours(profile.contact_hours, profile.blackouts_for(recipient.tags), zone),
-        ledger=ContactLedger.of(recipient, profile.cap_for(recipient.role), history, zone),
+        ledger=_ledgers(profile, recipient, history, zone),
         send_time=request.send_time(now),
         lookahead_days=profile.lookahead_days,
         on_quiet_hours=OnQuietHours(on_quiet_hours),
@@ -82,3 +84,16 @@ def decide(
         if decision is not None:
             return decision
     return Allow(situation.send_time)
+
+
+def _ledgers(
+    profile: PolicyProfile, recipient: Recipient, history: Iterable[Contact], zone: ZoneInfo
+) -> CapLedgers:
+    """The recipient's own ledger and, for a debtor, the ledger of the debtor's phone."""
+    contacts = tuple(history)
+    own = ContactLedger.of(recipient, profile.cap_for(recipient.role), contacts, zone)
+    phone_cap = profile.phone_cap_for(recipient.role)
+    if phone_cap is None:
+        return CapLedgers((own,))
+    phone = ContactLedger.of(recipient, phone_cap, contacts, zone, CapScope.PHONE)
+    return CapLedgers((own, phone))
