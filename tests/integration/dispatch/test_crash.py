@@ -39,7 +39,10 @@ async def seed(db_path: Path) -> list[str]:
     store = await open_store(f"sqlite:///{db_path}")
     try:
         tenant = await Tenant().save(store)
-        messages = await tenant.accept(store, MESSAGES, timezone=daytime_zone(utc_now()))
+        # Booked now, the day they go: the cap is not judged again (nor breached anew).
+        messages = await tenant.accept(
+            store, MESSAGES, timezone=daytime_zone(utc_now()), due_at=utc_now()
+        )
     finally:
         await store.close()
     return [message.id for message in messages]
