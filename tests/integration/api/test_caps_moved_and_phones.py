@@ -9,6 +9,7 @@ is spelt.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -261,6 +262,16 @@ class TestOnePhoneManyDebtorIds:
         assert (status, answer["code"]) == (429, "contact_limit")
         assert "to this phone" in answer["detail"]
         assert "per phone" in answer["detail"]
+
+    async def test_fifty_concurrent_ids_for_one_phone_take_exactly_three(
+        self, gw: GatewayUnderTest
+    ) -> None:
+        template_id = await seed_template(gw)
+        await gw.key("acme", "sender")
+        bodies = [message(template_id, recipient={"debtor_id": f"D-{n}"}) for n in range(50)]
+        results = await asyncio.gather(*(send(gw, body) for body in bodies))
+        assert Counter(status for status, _ in results) == {202: 3, 429: 47}
+        assert len(await booked(gw)) == 3
 
     async def test_the_phone_cap_is_a_profile_setting(self, gw: GatewayUnderTest) -> None:
         await admin.create_creditor(

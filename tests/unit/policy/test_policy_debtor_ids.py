@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smsgate.core.audience import Audience
 from smsgate.core.policy import (
@@ -86,6 +88,16 @@ class TestCanonicalDebtorId:
     def test_refused(self, spelling: str, message: str) -> None:
         with pytest.raises(DebtorIdError, match=message):
             canonical_debtor_id(spelling)
+
+    @settings(max_examples=500)
+    @given(st.text(max_size=40))
+    def test_any_text_is_canonical_or_refused(self, text: str) -> None:
+        try:
+            canonical = canonical_debtor_id(text)
+        except DebtorIdError:
+            return
+        assert canonical_debtor_id(canonical) == canonical
+        assert canonical_debtor_id(canonical.lower()) == canonical
 
     def test_is_idempotent_over_single_characters(self) -> None:
         # Every accepted one-character reference keeps its canonical form when given again.
