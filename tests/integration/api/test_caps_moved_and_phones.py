@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from smsgate import admin
-from smsgate.carriers import FakeCarrier
+from smsgate.carriers import FakeCarrier, OutboundSms, RetryableCarrierError
 from smsgate.dispatch import Dispatcher, Disposition
 from smsgate.store import ContactRecord, MessageStatus
 
@@ -119,6 +119,26 @@ class TestMovedByTheDispatcher:
             await dispatcher(gw, carrier).run_once()
             sent[day] = len(carrier.calls) - sum(sent.values())
         assert sent == {2: 3, 3: 1}
+
+    async def test_a_retry_past_2100_is_judged_on_the_new_day(self, gw: GatewayUnderTest) -> None:
+        template_id = await seed_template(gw)
+        await fill_day_two(gw, template_id)
+        gw.clock.now = local(1, 20, 59, 55)
+        _, late = await send(gw, message(template_id))
+
+        def busy(sms: OutboundSms) -> str:
+            raise RetryableCarrierError("throttled")
+
+        await dispatcher(gw, FakeCarrier(busy)).run_once()  # fails; retried after a backoff
+        assert [record.at for record in await booked(gw) if record.message_id == late["id"]] == [
+            local(1, 20, 59, 55)
+        ]
+        gw.clock.now = local(1, 21, 5)
+        carrier = FakeCarrier()
+        await dispatcher(gw, carrier).run_once()
+        assert carrier.calls == []
+        assert await due_at(gw, late["id"]) == local(3, 8)
+        assert days(await booked(gw)) == {2: 3, 3: 1}
 
     async def test_a_day_with_room_takes_the_moved_booking(self, gw: GatewayUnderTest) -> None:
         template_id = await seed_template(gw)
