@@ -198,7 +198,8 @@ async def _reject(
     tx: UnitOfWork, message: Message, refusal: Refuse, claim: Claim, now: datetime
 ) -> Outcome:
     # The message will never go, so its reserved contact must stop counting.
-    await tx.messages.set_status(message.id, MessageStatus.REJECTED, now, refusal.code)
+    detail = f"{refusal.code}: {refusal.reason}"
+    await tx.messages.set_status(message.id, MessageStatus.REJECTED, now, detail)
     await tx.contacts.withdraw(message.id)
     await tx.outbox.complete(message.id, claim.owner)
     return outcome_of(Disposition.REJECTED, message, code=refusal.code)

@@ -194,7 +194,9 @@ class TestMovedByTheDispatcher:
         report = await dispatcher(gw, FakeCarrier()).run_once()
         assert report.count(Disposition.REJECTED) == 1
         status, detail = (await history(gw, late["id"]))[-1]
-        assert (status, detail) == (MessageStatus.REJECTED, "contact_limit")
+        assert status == MessageStatus.REJECTED
+        assert detail.startswith("contact_limit: contact limit reached: 3 contacts already on")
+        assert "no day with room in the next 1 days" in detail
         assert await due_at(gw, late["id"]) is None
         assert days(await booked(gw, "tight")) == {2: 3, 3: 3}
 
