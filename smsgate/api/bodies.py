@@ -30,6 +30,7 @@ import msgspec
 from aiohttp import web
 
 from smsgate.api.problems import Problem, ProblemCode, invalid_request
+from smsgate.core.policy import DebtorIdError, canonical_debtor_id
 
 T = TypeVar("T")
 
@@ -39,13 +40,18 @@ _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 EARLIEST_YEAR = 1970
 LATEST_YEAR = 9000
 
+MAX_DEBTOR_ID_LENGTH = 128
 DebtorId = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
-        max_length=128,
+        max_length=MAX_DEBTOR_ID_LENGTH,
         pattern=r"^\S(.*\S)?$",
-        description="The creditor's reference of the debtor (no surrounding spaces)",
+        description=(
+            "The creditor's reference of the debtor; case-insensitive, stored and answered in "
+            "canonical form (NFKC, upper-case); no spaces, invisible characters or letters of "
+            "mixed scripts"
+        ),
     ),
 ]
 MAX_VARIABLES = 100
@@ -99,6 +105,24 @@ def decode_json(raw: bytes, model: type[T], *, envelope: bool = False) -> T:
         raise invalid_request("malformed JSON: the body is not valid UTF-8") from None
     except RecursionError:
         raise invalid_request("malformed JSON: nested too deeply") from None
+
+
+def debtor_reference(raw: str, field: str) -> str:
+    """The canonical form of the debtor reference ``raw`` given as ``field``.
+
+    Every route that takes a ``debtor_id`` passes it through here, so that a
+    send and a recorded call of one debtor count against the same cap. Raises
+    a 400 ``invalid_request`` :class:`Problem` naming ``field`` for a spelling
+    ``canonical_debtor_id`` refuses, or one longer than the limit once normalised.
+    """
+    try:
+        canonical = canonical_debtor_id(raw)
+    except DebtorIdError as error:
+        raise invalid_request(f"{field}: {error}", field=field) from None
+    if len(canonical) > MAX_DEBTOR_ID_LENGTH:
+        detail = f"{field}: longer than {MAX_DEBTOR_ID_LENGTH} characters once normalised"
+        raise invalid_request(detail, field=field)
+    return canonical
 
 
 def utc_instant(value: datetime, field: str) -> datetime:

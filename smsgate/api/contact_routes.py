@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from smsgate.api.bodies import decode_body, json_response, utc_instant
+from smsgate.api.bodies import debtor_reference, decode_body, json_response, utc_instant
 from smsgate.api.contact_models import (
     ContactBody,
     NewContact,
@@ -40,7 +40,7 @@ async def record_contact(call: Call) -> web.StreamResponse:
     now = call.gateway.clock()
     contact = ContactRecord(
         creditor_id=call.creditor_id,
-        debtor_id=body.debtor_id,
+        debtor_id=debtor_reference(body.debtor_id, "debtor_id"),
         phone=parse_e164(body.phone, "phone"),
         role=body.role,
         channel=body.channel,

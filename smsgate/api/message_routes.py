@@ -22,6 +22,7 @@ import msgspec
 from aiohttp import web
 
 from smsgate.api.bodies import (
+    debtor_reference,
     decode_body,
     decode_json,
     json_response,
@@ -107,11 +108,12 @@ def _batch_item(raw: msgspec.Raw) -> tuple[batches.BatchItem, Any]:
 def send_request(body: MessageRequest, key: str | None, hashed: Any) -> sending.SendRequest:
     """The service's request from a decoded body; ``hashed`` is what identifies it.
 
-    Raises a 400 ``invalid_request`` :class:`Problem` naming a bad phone, time zone or
-    ``send_at``. A zone must be a geographic IANA name (``Asia/Shanghai``): a
-    clock setting such as ``localtime``, ``UTC`` or ``right/…`` is a malformed
-    value, like an unknown name. Whether the zone is one the number may be in
-    is the policy's question (422 ``timezone_mismatch``), asked by the service.
+    Raises a 400 ``invalid_request`` :class:`Problem` naming a bad phone, debtor
+    reference, time zone or ``send_at``. A zone must be a geographic IANA name
+    (``Asia/Shanghai``): a clock setting such as ``localtime``, ``UTC`` or
+    ``right/…`` is a malformed value, like an unknown name. Whether the zone is
+    one the number may be in is the policy's question (422 ``timezone_mismatch``),
+    asked by the service.
     """
     given = body.recipient
     if given.timezone is not None:
@@ -122,7 +124,7 @@ def send_request(body: MessageRequest, key: str | None, hashed: Any) -> sending.
             raise problem from None
     recipient = Recipient(
         phone=textable_e164(given.phone, "recipient.phone"),
-        debtor_id=given.debtor_id,
+        debtor_id=debtor_reference(given.debtor_id, "recipient.debtor_id"),
         role=given.role,
         timezone=given.timezone,
         tags=frozenset(given.tags),

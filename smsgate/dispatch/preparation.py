@@ -9,6 +9,13 @@ circuits), records a new attempt as under way and marks the message
 mid-send leaves an unfinished attempt behind, which is how the next claimant
 knows that the outcome is unknown and must not resend blindly: it goes to an
 operator, or, for an account that reconciles, is looked up (``Reconcile``).
+
+The message's contact booking moves with its send in the same transaction:
+a rescheduled message's booking moves to the instant it will go, and one
+sent on another local day than it was booked for (it waited past midnight
+for a backlog, a retry or open circuits) is first judged by that day's caps
+(``recheck_moved``): it goes, moves on to the first day with room, or is
+rejected with ``contact_limit`` and its booking withdrawn.
 """
 
 from __future__ import annotations
@@ -18,10 +25,11 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from smsgate.carriers import OutboundSms
-from smsgate.core.policy import Defer, PolicyError, Refuse
+from smsgate.core.audience import Audience
+from smsgate.core.policy import Allow, Contact, Defer, PolicyError, Refuse
 from smsgate.dispatch.lanes import AllCircuitsOpen, Chosen
 from smsgate.dispatch.outcomes import Disposition, Outcome, outcome_of
-from smsgate.dispatch.recheck import recheck
+from smsgate.dispatch.recheck import moved_day_window, recheck, recheck_moved, slot_of
 from smsgate.dispatch.reconcile import AWAITING, Reconcile, awaiting_lookup, failed_lookups
 from smsgate.store import (
     TEMPLATE_RETIRED,
@@ -106,12 +114,44 @@ async def prepare_send(
 
 
 async def _decide(tx: UnitOfWork, message: Message, now: datetime) -> Refuse | Defer | None:
+    """``Refuse``, ``Defer``, or ``None`` to send now; a send moved to another local day
+    than its booking is judged by that day's caps, and sending now moves the booking."""
     creditor = await tx.creditors.get(message.creditor_id)
     if creditor is None:  # the schema's foreign key makes this unreachable
         raise LookupError(f"message {message.id} names unknown creditor {message.creditor_id}")
     opt_outs = await tx.opt_outs.active(message.creditor_id, message.phone)
     decision = recheck(message, creditor, opt_outs, now)
-    return decision if isinstance(decision, Refuse | Defer) else None
+    if isinstance(decision, Refuse):
+        return decision
+    slot = slot_of(decision, now)
+    booking = await tx.contacts.of_message(message.id)
+    window = None if booking is None else moved_day_window(message, creditor, booking.at, slot)
+    if window is not None:
+        others = await _other_contacts(tx, message, window)
+        moved = recheck_moved(message, creditor, opt_outs, slot, others, now)
+        if not isinstance(moved, Allow):
+            return moved
+        if isinstance(decision, Allow):
+            await tx.contacts.move(message.id, now)
+    return decision if isinstance(decision, Defer) else None
+
+
+async def _other_contacts(
+    tx: UnitOfWork, message: Message, window: tuple[datetime, datetime]
+) -> list[Contact]:
+    """The contacts the message's caps count in ``window``, less its own booking."""
+    start, end = window
+    if message.role == Audience.THIRD_PARTY:
+        records = await tx.contacts.of_phone(message.creditor_id, message.phone, start, end)
+    else:
+        records = await tx.contacts.of_debtor_or_phone(
+            message.creditor_id, message.debtor_id, message.phone, start, end
+        )
+    return [
+        Contact(r.at, r.debtor_id, r.phone, r.channel, r.role)
+        for r in records
+        if r.message_id != message.id
+    ]
 
 
 async def _settle_interrupted(
@@ -162,7 +202,8 @@ async def _reject(
     tx: UnitOfWork, message: Message, refusal: Refuse, claim: Claim, now: datetime
 ) -> Outcome:
     # The message will never go, so its reserved contact must stop counting.
-    await tx.messages.set_status(message.id, MessageStatus.REJECTED, now, refusal.code)
+    detail = f"{refusal.code}: {refusal.reason}"
+    await tx.messages.set_status(message.id, MessageStatus.REJECTED, now, detail)
     await tx.contacts.withdraw(message.id)
     await tx.outbox.complete(message.id, claim.owner)
     return outcome_of(Disposition.REJECTED, message, code=refusal.code)
@@ -188,6 +229,8 @@ async def _reschedule(
 ) -> Outcome:
     detail = f"{deferral.code}: {deferral.reason}"
     await tx.messages.set_status(message.id, MessageStatus.SCHEDULED, now, detail)
+    # The booking goes with the send: the day it counts on is the day it will go.
+    await tx.contacts.move(message.id, deferral.until)
     await tx.outbox.release(message.id, claim.owner, deferral.until)
     return outcome_of(
         Disposition.RESCHEDULED, message, code=deferral.code, due_at=deferral.until.isoformat()

@@ -15,12 +15,21 @@ What is re-checked, and what deliberately is not:
   refused (the sender accepted the message to go). A stored zone the number
   cannot be in (accepted before zones were checked) is refused
   ``timezone_mismatch``;
-* contact caps are NOT re-checked. The cap was reserved at acceptance: the
-  message's own contact was booked in the ledger then, so it is already
-  counted. Deciding again with the ledger would count the message against
-  itself (the third of three allowed contacts would look like a fourth) and
-  refuse a message the cap rightly admitted. So the history passed to
-  ``decide`` is empty, which turns the cap rule into a no-op;
+* contact caps are re-checked only when the send moves to another local
+  day than its booking. The cap was reserved at acceptance: the message's
+  own contact was booked in the ledger then, on the day it was to go. As
+  long as it goes that day, it is already counted, and deciding again
+  would count it against itself (the third of three allowed contacts would
+  look like a fourth), so ``recheck`` passes an empty history, which turns
+  the cap rule into a no-op. But a send the dispatcher moves (a backlog, an
+  outage, a retry's backoff or open circuits carry a 20:59 message past
+  21:00, and quiet hours defer it to 08:00 tomorrow) lands on a day whose
+  contacts never counted it: ``recheck_moved`` judges that day's caps with
+  the ledger *without the message's own booking*, as the send path would,
+  and the dispatcher moves the booking with the send in the same
+  transaction. A full day passes the message on to the first day with
+  room within the profile's lookahead, or, with none, it is refused
+  (``contact_limit``) and its booking withdrawn;
 * the audience cannot change (a template's audience and a message's role are
   fixed), so the message's role is passed as the audience.
 """
@@ -29,16 +38,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from smsgate.core.policy import (
+    Allow,
+    Contact,
     ContactRequest,
     ContactStatus,
     Decision,
+    Defer,
     OnQuietHours,
+    PolicyProfile,
     Recipient,
+    RefusalCode,
+    Refuse,
     decide,
+    history_window,
     profile_from_config,
+    recipient_zones,
 )
+from smsgate.core.policy.local_time import local_date
 from smsgate.store import Creditor, Message, OptOut, OptOutKind
 
 
@@ -51,15 +70,73 @@ def recheck(
     ``PolicyError`` for a creditor's broken profile or an unknown time zone.
     """
     profile = profile_from_config(creditor.profile_name, creditor.profile_overrides)
-    recipient = Recipient(
+    request = ContactRequest(recipient_of(message), message.role, contact_status(opt_outs))
+    return decide(request, profile, (), now, OnQuietHours.DEFER)
+
+
+def moved_day_window(
+    message: Message, creditor: Creditor, booked_at: datetime, slot: datetime
+) -> tuple[datetime, datetime] | None:
+    """The ledger span ``recheck_moved`` needs when ``slot`` is on another local day than
+    the booking at ``booked_at``; ``None`` when the send stays on its booked day.
+
+    Raises ``PolicyError`` as ``recheck`` does.
+    """
+    profile = profile_from_config(creditor.profile_name, creditor.profile_overrides)
+    zone = _calendar_zone(message, profile)
+    if local_date(booked_at, zone) == local_date(slot, zone):
+        return None
+    return history_window(profile, recipient_of(message), slot)
+
+
+def recheck_moved(
+    message: Message,
+    creditor: Creditor,
+    opt_outs: Iterable[OptOut],
+    slot: datetime,
+    others: Iterable[Contact],
+    now: datetime,
+) -> Decision:
+    """The caps' say on a send moved to ``slot``, an allowed instant on another local day.
+
+    ``others`` are the ledger's contacts in ``moved_day_window`` *without* the
+    message's own booking. ``Allow`` at ``slot`` if its day has room; a
+    ``Defer`` (code ``contact_limit``) to the first allowed instant on a day
+    with room within the lookahead; else ``Refuse`` with ``contact_limit``.
+    Raises ``PolicyError`` as ``recheck`` does.
+    """
+    profile = profile_from_config(creditor.profile_name, creditor.profile_overrides)
+    request = ContactRequest(recipient_of(message), message.role, contact_status(opt_outs), slot)
+    decision = decide(request, profile, others, now, OnQuietHours.DEFER)
+    if not isinstance(decision, Refuse) or decision.code != RefusalCode.CONTACT_LIMIT:
+        return decision
+    if decision.retry_at is None:
+        horizon = f"no day with room in the next {profile.lookahead_days} days"
+        return Refuse(decision.code, f"{decision.reason}; {horizon}")
+    zone = _calendar_zone(message, profile)
+    moved = f"{decision.retry_at.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+    return Defer(decision.retry_at, f"{decision.reason}; moved to {moved}", decision.code)
+
+
+def _calendar_zone(message: Message, profile: PolicyProfile) -> ZoneInfo:
+    """The zone whose local dates the caps count in, as ``decide`` chooses it."""
+    return recipient_zones(message.phone, message.timezone, profile.default_timezone).calendar
+
+
+def slot_of(decision: Allow | Defer, now: datetime) -> datetime:
+    """The instant a re-checked message goes: now, or when it was deferred to."""
+    return now if isinstance(decision, Allow) else decision.until
+
+
+def recipient_of(message: Message) -> Recipient:
+    """The recipient as the message was accepted for."""
+    return Recipient(
         phone=message.phone,
         debtor_id=message.debtor_id,
         role=message.role,
         timezone=message.timezone,
         tags=message.tags,
     )
-    request = ContactRequest(recipient, message.role, contact_status(opt_outs))
-    return decide(request, profile, (), now, OnQuietHours.DEFER)
 
 
 def contact_status(opt_outs: Iterable[OptOut]) -> ContactStatus:

@@ -86,12 +86,25 @@ async def contact_decision(
         status = contact_status(await opt_out_kinds(tx, creditor_id, recipient.phone))
     request = policy.ContactRequest(recipient, wish.audience, status, wish.send_at)
     start, end = policy.history_window(profile, recipient, request.send_time(now))
-    if recipient.role == Audience.THIRD_PARTY:
-        records = await tx.contacts.of_phone(creditor_id, recipient.phone, start, end)
-    else:
-        records = await tx.contacts.of_debtor(creditor_id, recipient.debtor_id, start, end)
+    records = await cap_history(tx, creditor_id, recipient, start, end)
     history = [policy.Contact(r.at, r.debtor_id, r.phone, r.channel, r.role) for r in records]
     return policy.decide(request, profile, history, now, wish.on_quiet_hours)
+
+
+async def cap_history(
+    tx: UnitOfWork, creditor_id: str, recipient: Recipient, start: datetime, end: datetime
+) -> list[store.ContactRecord]:
+    """The ledger entries in ``[start, end)`` that the recipient's caps count.
+
+    A third party's: every contact to the phone. A debtor's: the debtor's on
+    any phone, and every debtor contact to the phone whatever ``debtor_id`` it
+    named (the per-phone debtor cap), in one read that locks both.
+    """
+    if recipient.role == Audience.THIRD_PARTY:
+        return await tx.contacts.of_phone(creditor_id, recipient.phone, start, end)
+    return await tx.contacts.of_debtor_or_phone(
+        creditor_id, recipient.debtor_id, recipient.phone, start, end
+    )
 
 
 def refusal_problem(refusal: Refuse, now: datetime) -> Problem:

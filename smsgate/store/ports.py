@@ -300,6 +300,21 @@ class ContactLedger(Protocol):
         """The creditor's contacts with this phone, any role, with ``start <= at < end``."""
         ...
 
+    async def of_debtor_or_phone(
+        self, creditor_id: str, debtor_id: str, phone: str, start: datetime, end: datetime
+    ) -> list[ContactRecord]:
+        """The creditor's contacts of the debtor (any phone) or with the phone (any debtor
+        id, any role), each once, with ``start <= at < end``: what a debtor's caps count."""
+        ...
+
+    async def of_message(self, message_id: str) -> ContactRecord | None:
+        """The booking of a message, if it has one."""
+        ...
+
+    async def move(self, message_id: str, at: datetime) -> int:
+        """Move a message's booking to ``at`` (its send moved); how many entries moved."""
+        ...
+
     async def withdraw(self, message_id: str) -> int:
         """Remove the contacts of a message that will never go (a rejected held message)."""
         ...

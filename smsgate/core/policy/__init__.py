@@ -9,9 +9,10 @@ is in the recipient's time zones, derived from the number (``zones``), and
 DST-correct; see ``local_time``.
 """
 
-from smsgate.core.policy.caps import ContactCap, ContactLedger
+from smsgate.core.policy.caps import CapLedgers, CapScope, ContactCap, ContactLedger
 from smsgate.core.policy.config import profile_from_config
 from smsgate.core.policy.contacts import Channel, Contact, ContactRequest, ContactStatus, Recipient
+from smsgate.core.policy.debtors import DebtorIdError, canonical_debtor_id
 from smsgate.core.policy.decisions import Allow, Decision, Defer, OnQuietHours, RefusalCode, Refuse
 from smsgate.core.policy.errors import PolicyError, ProfileError, UnknownTimeZone
 from smsgate.core.policy.hours import ContactHours, EveryZoneHours, LocalWindow, TagBlackout
@@ -39,6 +40,8 @@ __all__ = [
     "RULES",
     "US_REG_F",
     "Allow",
+    "CapLedgers",
+    "CapScope",
     "Channel",
     "Contact",
     "ContactCap",
@@ -46,6 +49,7 @@ __all__ = [
     "ContactLedger",
     "ContactRequest",
     "ContactStatus",
+    "DebtorIdError",
     "Decision",
     "Defer",
     "EveryZoneHours",
@@ -62,6 +66,7 @@ __all__ = [
     "TagBlackout",
     "UnknownTimeZone",
     "builtin_profile",
+    "canonical_debtor_id",
     "decide",
     "geographic_zone",
     "history_window",

@@ -12,6 +12,11 @@ scheduled later than the message being decided (a message deferred to
 tomorrow 08:00 is tomorrow's contact). Adding one contact on a day must keep
 *every* run of ``days`` days containing it within the limit, not only the run
 ending that day, or a future booking could be pushed over the cap.
+
+A debtor's contact must fit two ledgers (``CapLedgers``): the debtor's own,
+over all of the debtor's phones, and the phone's, over every debtor id sent
+to it (``CapScope.PHONE``), because a ``debtor_id`` is only what the client
+says, while the phone is whom the text reaches.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from smsgate.core.audience import Audience
@@ -56,25 +62,41 @@ class ContactCap:
         return f"at most {_contacts(self.limit)} in any {self.days} consecutive local days"
 
 
+class CapScope(StrEnum):
+    """Whose contacts a ledger counts."""
+
+    #: The recipient's own: a debtor's on any phone, a third party's phone's in any role.
+    RECIPIENT = "recipient"
+    #: Every debtor contact to the debtor's phone, whatever ``debtor_id`` it named.
+    PHONE = "phone"
+
+
 @dataclass(frozen=True, slots=True)
 class ContactLedger:
     """The contacts that count against one recipient's cap, by local date."""
 
     cap: ContactCap
     per_day: Mapping[date, int]
+    scope: CapScope = CapScope.RECIPIENT
 
     @classmethod
     def of(
-        cls, recipient: Recipient, cap: ContactCap, history: Iterable[Contact], zone: ZoneInfo
+        cls,
+        recipient: Recipient,
+        cap: ContactCap,
+        history: Iterable[Contact],
+        zone: ZoneInfo,
+        scope: CapScope = CapScope.RECIPIENT,
     ) -> ContactLedger:
-        """Count the contacts of ``history`` that count for ``recipient``.
+        """Count the contacts of ``history`` that count for ``recipient`` in ``scope``.
 
         A debtor's cap counts debtor contacts with the same ``debtor_id`` on any
         phone; a third party's cap counts every contact to that phone, in
-        whatever role it was made.
+        whatever role it was made; a debtor's phone cap counts debtor contacts
+        to the debtor's phone, whatever their ``debtor_id``.
         """
-        counted = (contact for contact in history if _counts_for(recipient, contact))
-        return cls(cap, Counter(local_date(contact.at, zone) for contact in counted))
+        counted = (contact for contact in history if _counts_for(recipient, contact, scope))
+        return cls(cap, Counter(local_date(contact.at, zone) for contact in counted), scope)
 
     def has_room_on(self, day: date) -> bool:
         """Whether one more contact on ``day`` keeps every period within the limit."""
@@ -97,17 +119,40 @@ class ContactLedger:
     def why_full(self, day: date) -> str:
         """A reviewer-readable reason why no contact fits on ``day``."""
         start, count = self.busiest_period(day)
+        whose = " to this phone (any debtor_id)" if self.scope == CapScope.PHONE else ""
+        cap = f"{self.cap} per phone" if self.scope == CapScope.PHONE else str(self.cap)
         if self.cap.days == 1:
-            return f"{_contacts(count)} already on {start.isoformat()}; {self.cap}"
+            return f"{_contacts(count)}{whose} already on {start.isoformat()}; {cap}"
         end = start + timedelta(days=self.cap.days - 1)
-        return f"{_contacts(count)} already from {start} to {end}; {self.cap}"
+        return f"{_contacts(count)}{whose} already from {start} to {end}; {cap}"
+
+
+@dataclass(frozen=True, slots=True)
+class CapLedgers:
+    """Every ledger one more contact must fit: a day has room only if it has room in all."""
+
+    ledgers: tuple[ContactLedger, ...]
+
+    def has_room_on(self, day: date) -> bool:
+        """Whether one more contact on ``day`` keeps every cap within its limit."""
+        return all(ledger.has_room_on(day) for ledger in self.ledgers)
+
+    def why_full(self, day: date) -> str:
+        """A reviewer-readable reason naming the first cap (the recipient's own before the
+        phone's) that has no room on ``day``."""
+        full = (ledger for ledger in self.ledgers if not ledger.has_room_on(day))
+        return next(full, self.ledgers[0]).why_full(day)
 
 
 def _contacts(count: int) -> str:
     return f"{count} contact" if count == 1 else f"{count} contacts"
 
 
-def _counts_for(recipient: Recipient, contact: Contact) -> bool:
+def _counts_for(recipient: Recipient, contact: Contact, scope: CapScope) -> bool:
     if recipient.role == Audience.THIRD_PARTY:
         return contact.phone == recipient.phone
-    return contact.role == Audience.DEBTOR and contact.debtor_id == recipient.debtor_id
+    if contact.role != Audience.DEBTOR:
+        return False
+    if scope == CapScope.PHONE:
+        return contact.phone == recipient.phone
+    return contact.debtor_id == recipient.debtor_id

@@ -9,11 +9,14 @@ contact limit is a compliance incident. The keys are the profile's fields::
     default_timezone = "Asia/Shanghai"
     debtor_cap       = {limit = 3, days = 1}      # either key may be left out
     third_party_cap  = {limit = 1}
+    debtor_phone_cap = {limit = 3}                # debtor contacts to one phone, any debtor_id
     blackouts        = {student = ["08:30-12:30", "14:00-17:30"], night_shift = []}
     lookahead_days   = 7
 
 ``blackouts`` is merged tag by tag into the base profile's: a tag given
 replaces that tag's windows, and an empty list removes the tag's blackout.
+``debtor_phone_cap`` left out follows ``debtor_cap`` (overridden or not); a
+partial one takes its missing key from the debtor cap in effect.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from smsgate.core.audience import Audience
 from smsgate.core.policy.caps import ContactCap
 from smsgate.core.policy.errors import ProfileError, UnknownTimeZone
 from smsgate.core.policy.hours import LocalWindow, TagBlackout
@@ -41,8 +45,13 @@ def profile_from_config(base_name: str, overrides: Mapping[str, Any]) -> PolicyP
         known = ", ".join(sorted(_READERS))
         names = ", ".join(map(repr, unknown))
         raise ProfileError(f"{base_name} overrides: unknown setting(s) {names}; known: {known}")
-    changes = {key: _READERS[key](base, overrides[key]) for key in overrides}
-    return dataclasses.replace(base, **changes)
+    # The debtor cap first: a partial or absent phone cap follows the debtor cap in effect.
+    ordered = sorted(overrides, key=lambda key: key == "debtor_phone_cap")
+    profile = base
+    for key in ordered:
+        change = _READERS[key](profile, overrides[key])
+        profile = dataclasses.replace(profile, **{key: change})
+    return profile
 
 
 def _read_hours(base: PolicyProfile, value: Any) -> tuple[LocalWindow, ...]:
@@ -65,6 +74,12 @@ def _read_debtor_cap(base: PolicyProfile, value: Any) -> ContactCap:
 
 def _read_third_party_cap(base: PolicyProfile, value: Any) -> ContactCap:
     return _cap("third_party_cap", base.third_party_cap, value)
+
+
+def _read_debtor_phone_cap(base: PolicyProfile, value: Any) -> ContactCap:
+    effective = base.phone_cap_for(Audience.DEBTOR)
+    assert effective is not None  # a debtor always has a phone cap
+    return _cap("debtor_phone_cap", effective, value)
 
 
 def _read_blackouts(base: PolicyProfile, value: Any) -> tuple[TagBlackout, ...]:
@@ -119,6 +134,7 @@ _READERS: Mapping[str, Callable[[PolicyProfile, Any], Any]] = {
     "default_timezone": _read_timezone,
     "debtor_cap": _read_debtor_cap,
     "third_party_cap": _read_third_party_cap,
+    "debtor_phone_cap": _read_debtor_phone_cap,
     "blackouts": _read_blackouts,
     "lookahead_days": _read_lookahead,
 }

@@ -42,6 +42,9 @@ class PolicyProfile:
     ``blackouts`` close parts of them for recipients with a tag;
     ``lookahead_days`` bounds how far past the send day a message may be
     deferred, and so how much contact history a decision needs.
+    ``debtor_phone_cap`` caps the debtor contacts to one phone, whatever
+    ``debtor_id`` each names (a phone is one person's, whatever ids a client
+    invents); ``None`` means the same as ``debtor_cap``.
 
     Construction checks the shape but does not look ``default_timezone`` up, so
     that defining the built-in profiles reads no files at import time;
@@ -55,6 +58,7 @@ class PolicyProfile:
     third_party_cap: ContactCap
     blackouts: tuple[TagBlackout, ...] = ()
     lookahead_days: int = 7
+    debtor_phone_cap: ContactCap | None = None
 
     def __post_init__(self) -> None:
         if not self.contact_hours:
@@ -74,6 +78,18 @@ class PolicyProfile:
     def cap_for(self, role: Audience) -> ContactCap:
         """The cap that applies to a recipient in ``role``."""
         return self.third_party_cap if role == Audience.THIRD_PARTY else self.debtor_cap
+
+    def phone_cap_for(self, role: Audience) -> ContactCap | None:
+        """The cap on debtor contacts to one phone, for a debtor; ``None`` for a third
+        party, whose cap (``third_party_cap``) already counts per phone."""
+        if role == Audience.THIRD_PARTY:
+            return None
+        return self.debtor_cap if self.debtor_phone_cap is None else self.debtor_phone_cap
+
+    def cap_days_for(self, role: Audience) -> int:
+        """The longest period of the caps that apply to ``role``: the history a decision needs."""
+        phone_cap = self.phone_cap_for(role)
+        return max(self.cap_for(role).days, 0 if phone_cap is None else phone_cap.days)
 
     def blackouts_for(self, tags: frozenset[str]) -> tuple[TagBlackout, ...]:
         """The blackouts that apply to a recipient carrying ``tags``."""

@@ -12,7 +12,8 @@ The order is the order a compliance reviewer expects to read a refusal in:
 4. ``contact-hours``: only inside the local contact hours and outside the
    recipient's tag blackouts, in every zone the number may be in; the sender
    chooses to defer or to be refused.
-5. ``contact-cap``: the debtor's (or the third party's phone's) cap.
+5. ``contact-cap``: the debtor's (or the third party's phone's) cap, and for
+   a debtor also the cap on debtor contacts to the phone (any ``debtor_id``).
 
 A rule returns ``None`` to let the message through to the next rule, or the
 decision that stops it. Deferral looks ahead day by day for the first
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from smsgate.core.audience import Audience
-from smsgate.core.policy.caps import ContactLedger
+from smsgate.core.policy.caps import CapLedgers
 from smsgate.core.policy.contacts import ContactRequest
 from smsgate.core.policy.decisions import Decision, Defer, OnQuietHours, RefusalCode, Refuse
 from smsgate.core.policy.hours import EveryZoneHours
@@ -45,7 +46,7 @@ class Situation:
     request: ContactRequest
     zones: RecipientZones
     hours: EveryZoneHours
-    ledger: ContactLedger
+    ledger: CapLedgers
     send_time: datetime
     lookahead_days: int
     on_quiet_hours: OnQuietHours
@@ -203,7 +204,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "contact-cap",
         RefusalCode.CONTACT_LIMIT,
-        "At most the profile's number of contacts per debtor, or per third-party phone.",
+        "At most the profile's number of contacts per debtor and per debtor's phone, "
+        "or per third-party phone.",
         keep_contact_cap,
     ),
 )

@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
-from smsgate.core.policy.caps import ContactLedger
+from smsgate.core.policy.caps import CapLedgers, CapScope, ContactLedger
 from smsgate.core.policy.contacts import Contact, ContactRequest, Recipient
 from smsgate.core.policy.decisions import Allow, Decision, OnQuietHours
 from smsgate.core.policy.hours import EveryZoneHours
@@ -38,13 +39,14 @@ def history_window(
 
     ``when`` is the request's ``send_time(now)``. Storage should return every
     contact with ``start <= at < end`` that counts for the recipient: for a
-    debtor, debtor contacts with the same ``debtor_id`` on any phone; for a
+    debtor, debtor contacts with the same ``debtor_id`` on any phone and debtor
+    contacts to the same phone with any ``debtor_id`` (the phone cap); for a
     third party, every contact to that phone. Fetching more does no harm.
     Raises ``UnknownTimeZone`` for a recipient's unknown time zone. Days are
     counted in the recipient's calendar zone (``zones.RecipientZones``).
     """
     zone = _zones(profile, recipient).calendar
-    period = profile.cap_for(recipient.role).days
+    period = profile.cap_days_for(recipient.role)
     send_day = local_date(when, zone)
     first = send_day - timedelta(days=period - 1)
     after_last = send_day + timedelta(days=profile.lookahead_days + period)
@@ -78,9 +80,7 @@ def decide(
         request=request,
         zones=zones,
         hours=EveryZoneHours.of(profile.contact_hours, blackouts, zones.every),
-        ledger=ContactLedger.of(
-            recipient, profile.cap_for(recipient.role), history, zones.calendar
-        ),
+        ledger=_ledgers(profile, recipient, history, zones.calendar),
         send_time=request.send_time(now),
         lookahead_days=profile.lookahead_days,
         on_quiet_hours=OnQuietHours(on_quiet_hours),
@@ -94,3 +94,16 @@ def decide(
 
 def _zones(profile: PolicyProfile, recipient: Recipient) -> RecipientZones:
     return recipient_zones(recipient.phone, recipient.timezone, profile.default_timezone)
+
+
+def _ledgers(
+    profile: PolicyProfile, recipient: Recipient, history: Iterable[Contact], zone: ZoneInfo
+) -> CapLedgers:
+    """The recipient's own ledger and, for a debtor, the ledger of the debtor's phone."""
+    contacts = tuple(history)
+    own = ContactLedger.of(recipient, profile.cap_for(recipient.role), contacts, zone)
+    phone_cap = profile.phone_cap_for(recipient.role)
+    if phone_cap is None:
+        return CapLedgers((own,))
+    phone = ContactLedger.of(recipient, phone_cap, contacts, zone, CapScope.PHONE)
+    return CapLedgers((own, phone))

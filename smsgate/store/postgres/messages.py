@@ -7,6 +7,10 @@ locks, per creditor and recipient rather than globally:
 
 * ``of_debtor`` locks (creditor, debtor) and ``of_phone`` locks (creditor,
   phone) before reading, in write units; the lock is held to COMMIT.
+  ``of_debtor_or_phone``, what a debtor send reads (the debtor's cap and the
+  phone's cap on debtor contacts), locks both, phone first.
+* ``move`` (the dispatcher moving a booking to another slot) locks its
+  booking's phone and debtor as ``record`` does.
 * ``record`` locks the contact's phone, then, for a debtor contact, its
   debtor, before inserting: whatever a reader of either key counted cannot
   change under it. (A third party's cap counts every contact to the phone;
@@ -277,6 +281,36 @@ class PostgresContactLedger:
     ) -> list[ContactRecord]:
         await self._session.lock(PHONE_LOCK, creditor_id, phone)
         return await self._between("phone", creditor_id, phone, start, end)
+
+    async def of_debtor_or_phone(
+        self, creditor_id: str, debtor_id: str, phone: str, start: datetime, end: datetime
+    ) -> list[ContactRecord]:
+        await self._session.lock(PHONE_LOCK, creditor_id, phone)
+        await self._session.lock(DEBTOR_LOCK, creditor_id, debtor_id)
+        sql = (
+            "SELECT * FROM contacts WHERE creditor_id = $1 AND (debtor_id = $2 OR phone = $3)"
+            " AND at >= $4 AND at < $5 ORDER BY at, id"
+        )
+        rows = await self._session.rows(
+            sql, creditor_id, debtor_id, phone, instant(start), instant(end)
+        )
+        return [_contact(row) for row in rows]
+
+    async def of_message(self, message_id: str) -> ContactRecord | None:
+        sql = "SELECT * FROM contacts WHERE message_id = $1 ORDER BY id LIMIT 1"
+        row = await self._session.row(sql, message_id)
+        return None if row is None else _contact(row)
+
+    async def move(self, message_id: str, at: datetime) -> int:
+        # Whatever a reader of the phone or the debtor counted must not change under it.
+        booking = await self.of_message(message_id)
+        if booking is None:
+            return 0
+        await self._session.lock(PHONE_LOCK, booking.creditor_id, booking.phone)
+        if booking.role == Audience.DEBTOR:
+            await self._session.lock(DEBTOR_LOCK, booking.creditor_id, booking.debtor_id)
+        sql = "UPDATE contacts SET at = $2 WHERE message_id = $1"
+        return await self._session.execute(sql, message_id, instant(at))
 
     async def withdraw(self, message_id: str) -> int:
         sql = "DELETE FROM contacts WHERE message_id = $1"

@@ -250,6 +250,25 @@ class SqliteContactLedger:
     ) -> list[ContactRecord]:
         return await self._between("phone", creditor_id, phone, start, end)
 
+    async def of_debtor_or_phone(
+        self, creditor_id: str, debtor_id: str, phone: str, start: datetime, end: datetime
+    ) -> list[ContactRecord]:
+        sql = (
+            "SELECT * FROM contacts WHERE creditor_id = ? AND (debtor_id = ? OR phone = ?)"
+            " AND at >= ? AND at < ? ORDER BY at, id"
+        )
+        params = (creditor_id, debtor_id, phone, format_instant(start), format_instant(end))
+        return [_contact(row) for row in await self._session.rows(sql, params)]
+
+    async def of_message(self, message_id: str) -> ContactRecord | None:
+        sql = "SELECT * FROM contacts WHERE message_id = ? ORDER BY id LIMIT 1"
+        row = await self._session.row(sql, (message_id,))
+        return None if row is None else _contact(row)
+
+    async def move(self, message_id: str, at: datetime) -> int:
+        sql = "UPDATE contacts SET at = ? WHERE message_id = ?"
+        return await self._session.execute(sql, (format_instant(at), message_id))
+
     async def withdraw(self, message_id: str) -> int:
         sql = "DELETE FROM contacts WHERE message_id = ?"
         return await self._session.execute(sql, (message_id,))

@@ -258,7 +258,8 @@ class TestContactCap:
         template_id = await seed_template(gw)
         for _ in range(3):
             await send(gw, message(template_id))
-        status, _, _ = await send(gw, message(template_id, recipient={"debtor_id": "D-2002"}))
+        other = {"debtor_id": "D-2002", "phone": OTHER_PHONE}
+        status, _, _ = await send(gw, message(template_id, recipient=other))
         assert status == 202
 
     async def test_fifty_concurrent_requests_take_exactly_three_slots(

@@ -40,8 +40,9 @@ async def seed(db_path: Path) -> list[str]:
     try:
         tenant = await Tenant().save(store)
         place = daytime_place(utc_now())
+        # Booked now, the day they go: the cap is not judged again (nor breached anew).
         messages = await tenant.accept(
-            store, MESSAGES, phone=place.phone(138000), timezone=place.zone
+            store, MESSAGES, phone=place.phone(138000), timezone=place.zone, due_at=utc_now()
         )
     finally:
         await store.close()

@@ -130,7 +130,9 @@ class TestSendTimeRecheck:
         report = await make_dispatcher(carrier).run_once()
         assert report.count(Disposition.REJECTED) == 1
         assert carrier.calls == []
-        assert (await statuses(store, message.id))[-1] == (S.REJECTED, "opted_out")
+        status, detail = (await statuses(store, message.id))[-1]
+        assert status == S.REJECTED
+        assert detail.startswith("opted_out: ")
         assert outbox_row(db_path, message.id) is None
         async with store.read() as tx:
             assert await tx.contacts.of_phone("acme", PHONE, at(hours=-24), at(hours=24)) == []

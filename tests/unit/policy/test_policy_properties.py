@@ -22,6 +22,7 @@ from smsgate.core.policy import (
     Allow,
     Channel,
     Contact,
+    ContactCap,
     ContactRequest,
     ContactStatus,
     Decision,
@@ -170,13 +171,21 @@ def open_on_this_clock(profile: PolicyProfile, recipient: Recipient, moment: tim
 def room_on_the_calendar(
     profile: PolicyProfile, recipient: Recipient, history: list[Contact], day: date
 ) -> bool:
-    """The oracle: one more contact on ``day`` keeps every run of cap days within the limit."""
+    """The oracle: one more contact on ``day`` keeps every run of cap days within the limit,
+    for the recipient's own cap and, for a debtor, the cap on debtor contacts to the phone."""
     zone, cap = zone_of(profile, recipient), profile.cap_for(recipient.role)
     if recipient.role == Audience.THIRD_PARTY:
         counted = [c for c in history if c.phone == recipient.phone]
-    else:
-        counted = [c for c in history if c.role == "debtor" and c.debtor_id == recipient.debtor_id]
-    dates = [local_date(c.at, zone) for c in counted]
+        return _room_in(cap, [local_date(c.at, zone) for c in counted], day)
+    debtors = [c for c in history if c.role == "debtor"]
+    own = [local_date(c.at, zone) for c in debtors if c.debtor_id == recipient.debtor_id]
+    phone = [local_date(c.at, zone) for c in debtors if c.phone == recipient.phone]
+    phone_cap = profile.phone_cap_for(recipient.role)
+    assert phone_cap is not None
+    return _room_in(cap, own, day) and _room_in(phone_cap, phone, day)
+
+
+def _room_in(cap: ContactCap, dates: list[date], day: date) -> bool:
     for back in range(cap.days):
         first = day - timedelta(days=back)
         in_run = sum(first <= d < first + timedelta(days=cap.days) for d in dates)
