@@ -203,13 +203,16 @@ class TestUnavailable:
             await open_store(postgres_server.url(database="missing"))
 
     async def test_server_goes_away(self, store: Store, raw: asyncpg.Connection) -> None:
-        await raw.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE application_name = 'smsgate'"
-        )
+        """The server kills the connection a unit is using: the unit fails as unavailable.
+
+        The kill lands inside the unit, after its connection is in use, and the
+        test waits until the server has really ended the backends: killed
+        before the unit began, the pool may already have replaced the dead
+        connection (asyncpg reconnects on acquire once it has seen the close),
+        and nothing would fail: a race, not the behaviour under test.
+        """
         with pytest.raises(StoreUnavailable):
-            async with store.transaction() as tx:
-                await tx.creditors.add(creditor("second"))
+            await _killed_midway(store, raw)
         await store.ping()  # the pool replaced the dead connection
 
     async def test_no_free_connection_is_busy_not_a_hang(
@@ -227,3 +230,27 @@ class TestUnavailable:
                 assert await tx.creditors.get("nobody") is None
         finally:
             await single.close()
+
+
+async def _killed_midway(store: Store, raw: asyncpg.Connection) -> None:
+    """Run a unit whose connection the server kills after its first statement."""
+    async with store.transaction() as tx:
+        assert await tx.creditors.get("nobody") is None
+        await raw.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name = 'smsgate'"
+        )
+        await _until_no_backend_of(raw, "smsgate")
+        await tx.creditors.add(creditor("second"))
+
+
+async def _until_no_backend_of(raw: asyncpg.Connection, application: str) -> None:
+    """Wait (at most 10 s) until the server has no backend left for ``application``."""
+    for _ in range(200):
+        count = await raw.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", application
+        )
+        if count == 0:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"backends of {application!r} still alive after 10 s")
