@@ -43,7 +43,7 @@ from smsgate.service.phones import parse_e164
 from smsgate.service.receipts import take_report
 from smsgate.service.replies import take_reply
 from smsgate.store import Role
-from smsgate.wordlists import reply_keywords
+from smsgate.wordlists import reply_classifier
 
 _MAX_LISTED = 500
 _Item = TypeVar("_Item")
@@ -67,9 +67,9 @@ async def inbound_messages(request: web.Request) -> web.StreamResponse:
     name = request.match_info["carrier"]
     callbacks, callback = await _authenticated(request, name)
     messages = _read(lambda: callbacks.inbound_messages(callback))
-    keywords = reply_keywords(gateway.settings.wordlists_dir)
+    classifier = reply_classifier(gateway.settings.wordlists_dir)
     for message in messages:
-        taken = await take_reply(gateway.store, name, message, keywords, gateway.clock())
+        taken = await take_reply(gateway.store, name, message, classifier, gateway.clock())
         if taken.new:
             for intent in [intent.value for intent in sorted(taken.reply.intents)] or ["none"]:
                 gateway.metrics.replies.labels(name, intent).inc()

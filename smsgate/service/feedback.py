@@ -18,7 +18,7 @@ from smsgate.carriers import DeliveryReport, InboundSms
 from smsgate.service.receipts import take_report
 from smsgate.service.replies import take_reply
 from smsgate.store import Store
-from smsgate.wordlists import reply_keywords
+from smsgate.wordlists import reply_classifier
 
 
 class CarrierFeedback:
@@ -29,10 +29,10 @@ class CarrierFeedback:
     ) -> None:
         self._store = store
         self._clock = clock
-        self._keywords = reply_keywords(wordlists_dir)
+        self._classifier = reply_classifier(wordlists_dir)
 
     async def delivery_report(self, carrier: str, report: DeliveryReport) -> None:
         await take_report(self._store, carrier, report, self._clock())
 
     async def inbound_message(self, carrier: str, message: InboundSms) -> None:
-        await take_reply(self._store, carrier, message, self._keywords, self._clock())
+        await take_reply(self._store, carrier, message, self._classifier, self._clock())

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from smsgate.carriers import InboundSms
-from smsgate.core.replies import ReplyKeywords
+from smsgate.core.replies import ReplyClassifier
 from smsgate.core.sms import SIGNATURE_CLOSE, SIGNATURE_OPEN
 from smsgate.logs import mask_phone
 from smsgate.store import (
@@ -68,10 +68,10 @@ class ReplyOutcome:
 
 
 async def take_reply(
-    store: Store, carrier: str, sms: InboundSms, keywords: ReplyKeywords, now: datetime
+    store: Store, carrier: str, sms: InboundSms, classifier: ReplyClassifier, now: datetime
 ) -> ReplyOutcome:
     """Store ``sms`` once, attributed to a creditor if one can be, and act on its intents."""
-    intents = frozenset(ReplyIntent(intent.value) for intent in keywords.intents(sms.text))
+    intents = frozenset(ReplyIntent(intent.value) for intent in classifier.intents(sms.text))
     async with store.transaction() as tx:
         answered = await _answered_message(tx, carrier, sms, now)
         reply = _reply(carrier, sms, intents, answered, now)
@@ -81,7 +81,7 @@ async def take_reply(
         held: list[str] = []
         if reply.creditor_id is not None:
             actor = f"carrier:{carrier}"
-            if ReplyIntent.OPT_OUT in intents:
+            if ReplyIntent.STOP in intents:
                 rejected = await _stop(tx, reply, reply.creditor_id, actor, now)
             if ReplyIntent.COMPLAINT in intents:
                 held = await _flag(tx, reply, reply.creditor_id, actor, now)

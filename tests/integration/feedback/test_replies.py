@@ -17,13 +17,13 @@ from smsgate.store import (
     ReplyIntent,
     Store,
 )
-from smsgate.wordlists import reply_keywords
+from smsgate.wordlists import reply_classifier
 
 from ..dispatch.dispatch_support import PHONE, Tenant, at, outbox_row, status_of
 from .feedback_support import sent
 
 NOW = at(30)
-KEYWORDS = reply_keywords()
+KEYWORDS = reply_classifier()
 
 
 def reply(text: str, *, phone: str = PHONE, **fields: str) -> InboundSms:
@@ -54,7 +54,7 @@ class TestAttribution:
         outcome = await take_reply(store, "fake", reply("退订", phone="+8613900139000"),
                                    KEYWORDS, NOW)  # fmt: skip
         assert outcome.reply.creditor_id is None
-        assert outcome.reply.intents == {ReplyIntent.OPT_OUT}
+        assert outcome.reply.intents == {ReplyIntent.STOP}
         async with store.read() as tx:
             assert [r.id for r in await tx.replies.unattributed()] == [outcome.reply.id]
             assert await tx.opt_outs.active("acme", "+8613900139000") == []
@@ -141,7 +141,7 @@ class TestStop:
     async def test_stop_words(self, store: Store, tenant: Tenant, text: str) -> None:
         await sent(store, tenant)
         outcome = await take_reply(store, "fake", reply(text), KEYWORDS, NOW)
-        assert outcome.reply.intents == {ReplyIntent.OPT_OUT}
+        assert outcome.reply.intents == {ReplyIntent.STOP}
 
 
 class TestComplaint:
