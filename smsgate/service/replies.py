@@ -13,11 +13,19 @@ In the one transaction that stores the reply:
 - a stop (退订, TD, STOP …) adds an ``opt_out`` (source ``mo``) and rejects
   every message of that creditor still waiting for the phone (queued,
   scheduled or held), withdrawing their contact bookings;
+- a third party's refusal (我不认识他, 别再找我了 …) adds a
+  ``third_party_refusal`` opt-out and rejects what waits for the phone, for
+  every debtor of the creditor. The policy then refuses the phone for *every*
+  template, debtor templates included: "only a debtor template if it is the
+  debtor's own number" cannot be checked, since the role is the sender's
+  claim, so the refusal holds until a reviewer lifts it (with a reason) for a
+  number that really is a debtor's own;
 - a complaint (投诉, 骚扰, 12378 …) adds a ``do_not_contact`` flag and moves
-  what is still queued or scheduled for the phone to ``held``, so a
-  reviewer decides; later sends to the phone are held too (``sending``).
+  what is still queued or scheduled for the phone to ``held``, the complaint's
+  words and time in the status detail, so a reviewer decides; later sends to
+  the phone are held too (``sending``), and the held list shows the complaint.
 
-Both are audited with the carrier as actor and the reply id as evidence.
+Each is audited with the carrier as actor and the reply id as evidence.
 Duplicated callbacks are dropped by the reply's dedupe key before anything
 changes, so a reply resent ten times acts once.
 """
@@ -81,8 +89,10 @@ async def take_reply(
         held: list[str] = []
         if reply.creditor_id is not None:
             actor = f"carrier:{carrier}"
+            if ReplyIntent.THIRD_PARTY_REFUSAL in intents:
+                rejected += await _refuse_third_party(tx, reply, reply.creditor_id, actor, now)
             if ReplyIntent.STOP in intents:
-                rejected = await _stop(tx, reply, reply.creditor_id, actor, now)
+                rejected += await _stop(tx, reply, reply.creditor_id, actor, now)
             if ReplyIntent.COMPLAINT in intents:
                 held = await _flag(tx, reply, reply.creditor_id, actor, now)
     return _logged(ReplyOutcome(reply, True, tuple(rejected), tuple(held)))
@@ -157,6 +167,10 @@ _STOP = _Stoppage(
     MessageStatus.REJECTED, AuditAction.MESSAGE_REJECTED, "opted_out",
     "opted_out: the recipient replied to stop",
 )  # fmt: skip
+_THIRD_PARTY = _Stoppage(
+    MessageStatus.REJECTED, AuditAction.MESSAGE_REJECTED, "opted_out",
+    "opted_out: a third party at this phone refused contact",
+)  # fmt: skip
 _HOLD = _Stoppage(
     MessageStatus.HELD, AuditAction.MESSAGE_HELD, "do_not_contact",
     "held for a reviewer: the recipient complained",
@@ -168,6 +182,14 @@ async def _stop(
 ) -> list[str]:
     await _add_flag(tx, reply, creditor_id, OptOutKind.OPT_OUT, actor, now)
     return await _settle_pending(tx, reply, creditor_id, actor, now, _STOP)
+
+
+async def _refuse_third_party(
+    tx: UnitOfWork, reply: InboundReply, creditor_id: str, actor: str, now: datetime
+) -> list[str]:
+    """The phone is never contacted again for any debtor of the creditor (any template)."""
+    await _add_flag(tx, reply, creditor_id, OptOutKind.THIRD_PARTY_REFUSAL, actor, now)
+    return await _settle_pending(tx, reply, creditor_id, actor, now, _THIRD_PARTY)
 
 
 async def _flag(
@@ -191,6 +213,8 @@ async def _settle_pending(
         if message.status is stoppage.status:
             continue
         detail = f"{stoppage.detail} ({reply.id})"
+        if stoppage is _HOLD:
+            detail = complaint_detail(reply)
         await tx.messages.set_status(message.id, stoppage.status, now, detail)
         await tx.outbox.discard(message.id)
         await tx.contacts.withdraw(message.id)
@@ -217,6 +241,17 @@ async def _add_flag(
     detail = {"kind": kind.value, "source": OptOutSource.MO.value}
     event = _event(AuditAction.OPT_OUT_ADDED, creditor_id, actor, reply.phone, now, reply, **detail)
     await tx.audit.append(event)
+
+
+def complaint_detail(reply: InboundReply) -> str:
+    """Why a message is held for a complaint: the reply's words and when they came.
+
+    It is the creditor's own recipient's reply, shown only to that creditor's
+    reviewers; it is never logged.
+    """
+    when = format_instant(reply.received_at)
+    words = reply.text[:300]
+    return f"held for a reviewer: the recipient complained at {when}: {words!r} ({reply.id})"
 
 
 def _event(

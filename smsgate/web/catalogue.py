@@ -178,6 +178,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "held.recipient": ("收信人", "Recipient"),
     "held.debtor": ("债务人编号", "Debtor"),
     "held.findings": ("短信中的敏感词", "Sensitive terms in the text"),
+    "held.complaint": (
+        "暂扣原因：收信人于 {when} 回复投诉，内容如下",
+        "Held because the recipient complained on {when}:",
+    ),
     "held.release": ("放行", "Release"),
     "held.reject": ("拒发", "Reject"),
     "held.empty": ("没有暂扣的短信。", "No message is held."),

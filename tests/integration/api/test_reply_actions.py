@@ -1,0 +1,113 @@
+"""What a reply does, through the real ``/v1/mo/{carrier}`` endpoint (#14 item 4).
+
+The gateway runs with one generic ``http`` carrier account ``peer`` whose
+callbacks are HMAC-signed (as in ``test_callbacks``); every test runs on
+SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smsgate.store import Role
+
+from .api_support import GatewayUnderTest, start_gateway
+from .message_support import PHONE, message, seed_template
+from .test_callbacks import CARRIERS, SECRET, sent_message, signed
+
+
+@pytest.fixture
+async def gw(tmp_path: Path) -> AsyncIterator[GatewayUnderTest]:
+    carriers = tmp_path / "carriers.toml"
+    carriers.write_text(CARRIERS)
+    environment = {"SMSGATE_CARRIER_PEER_SECRET": SECRET}
+    async for running in start_gateway(
+        tmp_path, carriers_file=carriers, carrier_environment=environment
+    ):
+        yield running
+
+
+async def reply(gw: GatewayUnderTest, text: str, mo_id: str = "mo-1") -> None:
+    status, _, _ = await signed(gw, "/v1/mo/peer", {"messages": [{"from": PHONE, "text": text,
+                                                                  "id": mo_id}]})  # fmt: skip
+    assert status == 200
+
+
+async def send(gw: GatewayUnderTest, **changes: Any) -> tuple[int, Any]:
+    template_id = await seed_template(gw)
+    token = await gw.key("acme", Role.SENDER)
+    status, body, _ = await gw.call("POST", "/v1/messages", token=token,
+                                    json=message(template_id, **changes))  # fmt: skip
+    return status, body
+
+
+async def opt_out_kinds(gw: GatewayUnderTest) -> list[tuple[str, str, str]]:
+    admin = await gw.key("acme", Role.ADMIN)
+    _, body, _ = await gw.call("GET", "/v1/opt-outs", token=admin)
+    return sorted((o["phone"], o["kind"], o["source"]) for o in body["opt_outs"])
+
+
+class TestThirdPartyRefusal:
+    """我不认识他: the phone is never contacted again for any debtor, debtor templates included."""
+
+    async def test_refusal_ends_contact_for_every_debtor(self, gw: GatewayUnderTest) -> None:
+        await sent_message(gw)
+        await reply(gw, "我不认识他，别再找我了")
+        assert await opt_out_kinds(gw) == [(PHONE, "third_party_refusal", "mo")]
+        status, problem = await send(gw, recipient={"debtor_id": "D-2002"})
+        assert (status, problem["code"]) == (422, "opted_out")
+        assert "third party" in problem["detail"]
+
+    async def test_english_refusal(self, gw: GatewayUnderTest) -> None:
+        await sent_message(gw)
+        await reply(gw, "I don't know him. Don't contact me about him")
+        kinds = {kind for _, kind, _ in await opt_out_kinds(gw)}
+        assert "third_party_refusal" in kinds
+
+
+class TestStopInOtherWords:
+    """别发了 and Stop texting me opt the phone out (the keyword rules missed both)."""
+
+    @pytest.mark.parametrize(
+        "text", ["别发了", "请停止发送", "不要再给我发短信了", "Stop texting me"]
+    )
+    async def test_stop(self, gw: GatewayUnderTest, text: str) -> None:
+        await sent_message(gw)
+        await reply(gw, text)
+        assert await opt_out_kinds(gw) == [(PHONE, "opt_out", "mo")]
+        status, problem = await send(gw)
+        assert (status, problem["code"]) == (422, "opted_out")
+
+
+class TestComplaintShowsWhy:
+    """A message held for a complaint carries the complaint's words and time."""
+
+    async def test_held_list_shows_the_complaint(self, gw: GatewayUnderTest) -> None:
+        await sent_message(gw)
+        await reply(gw, "再骚扰我就去银保监会投诉你们")
+        status, body = await send(gw)
+        assert (status, body["status"]) == (202, "held")
+        reviewer = await gw.key("acme", Role.REVIEWER)
+        status, listed, _ = await gw.call("GET", "/v1/held", token=reviewer)
+        assert status == 200
+        [held] = listed["held"]
+        assert held["id"] == body["id"]
+        assert held["complaint"]["text"] == "再骚扰我就去银保监会投诉你们"
+        assert held["complaint"]["received_at"]
+        assert held["complaint"]["reply_id"].startswith("mo")
+
+    async def test_a_queued_message_held_by_a_complaint_says_why(
+        self, gw: GatewayUnderTest
+    ) -> None:
+        await sent_message(gw)
+        status, body = await send(gw, recipient={"debtor_id": "D-2002"})
+        assert status == 202
+        await reply(gw, "我要打12378投诉")
+        token = await gw.key("acme", Role.SENDER)
+        _, detail, _ = await gw.call("GET", f"/v1/messages/{body['id']}", token=token)
+        assert detail["status"] == "held"
+        assert "我要打12378投诉" in detail["history"][-1]["detail"]
