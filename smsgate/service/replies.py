@@ -13,6 +13,11 @@ In the one transaction that stores the reply:
 - a stop (退订, TD, STOP …) adds an ``opt_out`` (source ``mo``) and rejects
   every message of that creditor still waiting for the phone (queued,
   scheduled or held), withdrawing their contact bookings;
+- a wrong number (不是本人, 打错了, wrong number) detaches the phone from the
+  debtor the answered message was for (``detached_phones``) and rejects what
+  waits for that debtor at that phone; later sends for that debtor to that
+  phone are refused ``opted_out`` (the detail says "wrong number"), while
+  other debtors' messages to the phone are untouched;
 - a third party's refusal (我不认识他, 别再找我了 …) adds a
   ``third_party_refusal`` opt-out and rejects what waits for the phone, for
   every debtor of the creditor. The policy then refuses the phone for *every*
@@ -46,6 +51,7 @@ from smsgate.store import (
     REPLY_PREFIX,
     AuditAction,
     AuditEvent,
+    DetachedPhone,
     InboundReply,
     Message,
     MessageStatus,
@@ -89,6 +95,8 @@ async def take_reply(
         held: list[str] = []
         if reply.creditor_id is not None:
             actor = f"carrier:{carrier}"
+            if ReplyIntent.WRONG_PARTY in intents and answered is not None:
+                rejected += await _detach(tx, reply, answered, actor, now)
             if ReplyIntent.THIRD_PARTY_REFUSAL in intents:
                 rejected += await _refuse_third_party(tx, reply, reply.creditor_id, actor, now)
             if ReplyIntent.STOP in intents:
@@ -171,6 +179,10 @@ _THIRD_PARTY = _Stoppage(
     MessageStatus.REJECTED, AuditAction.MESSAGE_REJECTED, "opted_out",
     "opted_out: a third party at this phone refused contact",
 )  # fmt: skip
+_DETACH = _Stoppage(
+    MessageStatus.REJECTED, AuditAction.MESSAGE_REJECTED, "opted_out",
+    "opted_out: wrong number, the phone is detached from this debtor",
+)  # fmt: skip
 _HOLD = _Stoppage(
     MessageStatus.HELD, AuditAction.MESSAGE_HELD, "do_not_contact",
     "held for a reviewer: the recipient complained",
@@ -182,6 +194,19 @@ async def _stop(
 ) -> list[str]:
     await _add_flag(tx, reply, creditor_id, OptOutKind.OPT_OUT, actor, now)
     return await _settle_pending(tx, reply, creditor_id, actor, now, _STOP)
+
+
+async def _detach(
+    tx: UnitOfWork, reply: InboundReply, answered: Message, actor: str, now: datetime
+) -> list[str]:
+    """The phone is no longer contacted for the debtor the answered message was for."""
+    creditor_id, debtor_id = answered.creditor_id, answered.debtor_id
+    detached = DetachedPhone(creditor_id, debtor_id, reply.phone, now, reply.id)
+    if await tx.detachments.add(detached):
+        event = _event(AuditAction.PHONE_DETACHED, creditor_id, actor, reply.phone, now, reply,
+                       debtor_id=debtor_id)  # fmt: skip
+        await tx.audit.append(event)
+    return await _settle_pending(tx, reply, creditor_id, actor, now, _DETACH, debtor_id)
 
 
 async def _refuse_third_party(
@@ -206,11 +231,17 @@ async def _settle_pending(
     actor: str,
     now: datetime,
     stoppage: _Stoppage,
+    debtor_id: str | None = None,
 ) -> list[str]:
-    """Move what still waits for the phone out of the outbox and the ledger; their ids."""
+    """Move what still waits for the phone out of the outbox and the ledger; their ids.
+
+    ``debtor_id``: only the messages for that debtor (a wrong number).
+    """
     settled = []
     for message in await tx.messages.pending_to_phone(creditor_id, reply.phone):
         if message.status is stoppage.status:
+            continue
+        if debtor_id is not None and message.debtor_id != debtor_id:
             continue
         detail = f"{stoppage.detail} ({reply.id})"
         if stoppage is _HOLD:

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from smsgate.store import Role
+from smsgate.store import AuditQuery, Role
 
 from .api_support import GatewayUnderTest, start_gateway
-from .message_support import PHONE, message, seed_template
-from .test_callbacks import CARRIERS, SECRET, sent_message, signed
+from .message_support import DEBTOR, PHONE, message, seed_template
+from .test_callbacks import CARRIERS, SECRET, sent_message, signed, status_of
 
 
 @pytest.fixture
@@ -111,3 +111,39 @@ class TestComplaintShowsWhy:
         _, detail, _ = await gw.call("GET", f"/v1/messages/{body['id']}", token=token)
         assert detail["status"] == "held"
         assert "我要打12378投诉" in detail["history"][-1]["detail"]
+
+
+class TestWrongParty:
+    """不是本人: the phone is detached from that debtor only; other debtors are untouched."""
+
+    async def test_later_sends_for_that_debtor_are_refused(self, gw: GatewayUnderTest) -> None:
+        await sent_message(gw)
+        await reply(gw, "不是本人，你们打错了")
+        status, problem = await send(gw)
+        assert (status, problem["code"]) == (422, "opted_out")
+        assert "wrong number" in problem["detail"]
+        status, _ = await send(gw, recipient={"debtor_id": "D-2002"})
+        assert status == 202
+        async with gw.gateway.store.read() as tx:
+            assert await tx.detachments.is_detached("acme", DEBTOR, PHONE)
+            assert await tx.opt_outs.active("acme", PHONE) == []
+
+    async def test_queued_messages_for_that_debtor_are_rejected(self, gw: GatewayUnderTest) -> None:
+        await sent_message(gw)
+        _, same = await send(gw)
+        _, other = await send(gw, recipient={"debtor_id": "D-2002"})
+        await reply(gw, "wrong number")
+        assert await status_of(gw, same["id"]) == "rejected"
+        assert await status_of(gw, other["id"]) != "rejected"
+
+    async def test_the_detachment_is_audited_with_the_reply(self, gw: GatewayUnderTest) -> None:
+        await sent_message(gw)
+        await reply(gw, "这不是他的号码")
+        async with gw.gateway.store.read() as tx:
+            [reply_row] = await tx.replies.of_creditor("acme")
+            entries = await tx.audit.entries(
+                AuditQuery(creditor_id="acme", action="phone.detached")
+            )
+        detached = list(entries)
+        assert [e.detail["reply"] for e in detached] == [reply_row.id]
+        assert detached[0].detail["debtor_id"] == DEBTOR
