@@ -16,6 +16,7 @@ configured (or one that takes no callbacks), 401 ``callback_rejected``,
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
 from aiohttp import web
@@ -69,7 +70,8 @@ async def inbound_messages(request: web.Request) -> web.StreamResponse:
     messages = _read(lambda: callbacks.inbound_messages(callback))
     classifier = reply_classifier(gateway.settings.wordlists_dir)
     for message in messages:
-        taken = await take_reply(gateway.store, name, message, classifier, gateway.clock())
+        window = timedelta(days=gateway.settings.reply_attribution_days)
+        taken = await take_reply(gateway.store, name, message, classifier, gateway.clock(), window)
         if taken.new:
             for intent in [intent.value for intent in sorted(taken.reply.intents)] or ["none"]:
                 gateway.metrics.replies.labels(name, intent).inc()

@@ -1,12 +1,12 @@
 """Inbound replies (MO): store every one, and act at once on stops and complaints.
 
 A reply names only the phone it came from (and, for Aliyun and Tencent, the
-签名 it answered). It belongs to the creditor whose message most recently
-went to that phone through the same carrier within ``ATTRIBUTION_WINDOW``,
-narrowed to messages signed with the reply's 签名 when the carrier quotes one.
-A reply no creditor can be matched to is stored for an operator and changes
-nothing: acting on a guess could stop the wrong creditor's contact, or
-nobody's.
+签名 it answered; people also copy a 【签名】 into the text). It belongs to the
+creditor whose message went to that phone through the same carrier within
+``ATTRIBUTION_WINDOW`` (a setting), narrowed to messages carrying the named
+签名; when it names none and several creditors texted the phone, a reply that
+asks for something acts for all of them (see :func:`take_reply`). A reply no
+creditor can be matched to is stored for an operator and changes nothing.
 
 In the one transaction that stores the reply:
 
@@ -67,56 +67,126 @@ from smsgate.store import (
 
 log = structlog.get_logger("smsgate.feedback")
 
-#: How far back a reply may answer a message; older conversations are not guessed at.
-ATTRIBUTION_WINDOW = timedelta(days=30)
+#: How far back a reply may answer a message (default of ``Settings.reply_attribution_days``).
+ATTRIBUTION_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
 class ReplyOutcome:
-    """The stored reply, whether it was new, and the messages its intents stopped or held."""
+    """The stored reply, whether it was new, and the messages its intents stopped or held.
+
+    ``shared`` are the copies stored for the other creditors a reply naming
+    none was attributed to (see :func:`take_reply`).
+    """
 
     reply: InboundReply
     new: bool
     rejected: tuple[str, ...] = ()
     held: tuple[str, ...] = ()
+    shared: tuple[InboundReply, ...] = ()
+
+
+#: What a shared copy of a reply holds instead of the words (see :func:`take_reply`).
+WITHHELD = ""
 
 
 async def take_reply(
-    store: Store, carrier: str, sms: InboundSms, classifier: ReplyClassifier, now: datetime
+    store: Store,
+    carrier: str,
+    sms: InboundSms,
+    classifier: ReplyClassifier,
+    now: datetime,
+    window: timedelta = ATTRIBUTION_WINDOW,
 ) -> ReplyOutcome:
-    """Store ``sms`` once, attributed to a creditor if one can be, and act on its intents."""
-    intents = frozenset(ReplyIntent(intent.value) for intent in classifier.intents(sms.text))
+    """Store ``sms`` once, attributed to the creditor(s) it answers, and act on its intents.
+
+    Attribution: the creditor whose 签名 the reply names (the carrier's field,
+    else a 【签名】 quoted in the text) among those that texted the phone
+    through ``carrier`` within ``window``; else the newest of them. A stop,
+    refusal, wrong number or complaint naming no creditor, when several
+    texted the phone, acts for every one of them (the safe direction); each
+    then gets its own copy pointing at its own message, with the words
+    withheld (``WITHHELD``): it learns that a reply came and what it meant,
+    never what another creditor sent or was told.
+    """
+    classification = classifier.classify(sms.text)
+    intents = frozenset(ReplyIntent(intent.value) for intent in classification.intents)
     async with store.transaction() as tx:
-        answered = await _answered_message(tx, carrier, sms, now)
-        reply = _reply(carrier, sms, intents, answered, now)
-        if not await tx.replies.add(reply):
-            return _logged(ReplyOutcome(reply, new=False))
+        answered = await _answered_messages(tx, carrier, sms, classification.signatures,
+                                            now - window)  # fmt: skip
+        shared = len(answered) > 1 and bool(intents)
+        if not shared:
+            answered = answered[:1]
+        replies = [
+            _reply(carrier, sms, intents, message, now, shared=shared, copy=index)
+            for index, message in enumerate(answered or [None])
+        ]
+        if not await tx.replies.add(replies[0]):
+            return _logged(ReplyOutcome(replies[0], new=False))
         rejected: list[str] = []
         held: list[str] = []
-        if reply.creditor_id is not None:
-            actor = f"carrier:{carrier}"
-            if ReplyIntent.WRONG_PARTY in intents and answered is not None:
-                rejected += await _detach(tx, reply, answered, actor, now)
-            if ReplyIntent.THIRD_PARTY_REFUSAL in intents:
-                rejected += await _refuse_third_party(tx, reply, reply.creditor_id, actor, now)
-            if ReplyIntent.STOP in intents:
-                rejected += await _stop(tx, reply, reply.creditor_id, actor, now)
-            if ReplyIntent.COMPLAINT in intents:
-                held = await _flag(tx, reply, reply.creditor_id, actor, now)
-    return _logged(ReplyOutcome(reply, True, tuple(rejected), tuple(held)))
+        for reply, message in zip(replies, answered, strict=False):
+            if reply is not replies[0]:
+                await tx.replies.add(reply)
+            acted = await _act(tx, reply, message, intents, f"carrier:{carrier}", now)
+            rejected += acted[0]
+            held += acted[1]
+    outcome = ReplyOutcome(replies[0], True, tuple(rejected), tuple(held), tuple(replies[1:]))
+    return _logged(outcome)
 
 
-async def _answered_message(
-    tx: UnitOfWork, carrier: str, sms: InboundSms, now: datetime
-) -> Message | None:
-    """The newest message to the phone that went through ``carrier`` (and its 签名, if quoted)."""
-    for message in await tx.messages.recent_to_phone(sms.phone, now - ATTRIBUTION_WINDOW):
+async def _act(
+    tx: UnitOfWork,
+    reply: InboundReply,
+    answered: Message,
+    intents: frozenset[ReplyIntent],
+    actor: str,
+    now: datetime,
+) -> tuple[list[str], list[str]]:
+    """Do what the intents ask for the creditor of ``answered``; the rejected and held ids."""
+    creditor_id = answered.creditor_id
+    rejected: list[str] = []
+    held: list[str] = []
+    if ReplyIntent.WRONG_PARTY in intents:
+        rejected += await _detach(tx, reply, answered, actor, now)
+    if ReplyIntent.THIRD_PARTY_REFUSAL in intents:
+        rejected += await _refuse_third_party(tx, reply, creditor_id, actor, now)
+    if ReplyIntent.STOP in intents:
+        rejected += await _stop(tx, reply, creditor_id, actor, now)
+    if ReplyIntent.COMPLAINT in intents:
+        held += await _flag(tx, reply, creditor_id, actor, now)
+    return rejected, held
+
+
+async def _answered_messages(
+    tx: UnitOfWork,
+    carrier: str,
+    sms: InboundSms,
+    quoted: tuple[str, ...],
+    since: datetime,
+) -> list[Message]:
+    """The newest message of each creditor the reply may answer, newest first.
+
+    Messages to the phone through ``carrier`` since ``since``; only those
+    signed with the carrier's 签名 field if it gives one; else, if the text
+    quotes a 【签名】 some of them carry, only those (a quote matching none
+    names nobody, and the reply is treated as naming no creditor).
+    """
+    through: list[Message] = []
+    for message in await tx.messages.recent_to_phone(sms.phone, since):
         if sms.signature and not message.text.startswith(_signed_prefix(sms.signature)):
             continue
         attempts = await tx.attempts.of_message(message.id)
         if any(attempt.carrier == carrier for attempt in attempts):
-            return message
-    return None
+            through.append(message)
+    if not sms.signature and quoted:
+        prefixes = tuple(_signed_prefix(signature) for signature in quoted)
+        named = [message for message in through if message.text.startswith(prefixes)]
+        through = named or through
+    newest: dict[str, Message] = {}
+    for message in through:
+        newest.setdefault(message.creditor_id, message)
+    return list(newest.values())
 
 
 def _signed_prefix(signature: str) -> str:
@@ -130,14 +200,18 @@ def _reply(
     intents: frozenset[ReplyIntent],
     answered: Message | None,
     now: datetime,
+    *,
+    shared: bool = False,
+    copy: int = 0,
 ) -> InboundReply:
+    key = reply_key(carrier, sms)
     return InboundReply(
         id=new_id(REPLY_PREFIX),
         carrier=carrier,
         phone=sms.phone,
-        text=sms.text[:1000],
+        text=WITHHELD if shared else sms.text[:1000],
         received_at=sms.received_at or now,
-        dedupe_key=reply_key(carrier, sms),
+        dedupe_key=f"{key}\x1fcopy{copy}" if copy else key,
         intents=intents,
         creditor_id=None if answered is None else answered.creditor_id,
         message_id=None if answered is None else answered.id,

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from smsgate.store import AuditQuery, Role
+from smsgate.carriers import client_reference
+from smsgate.settings import Settings, SettingsError
+from smsgate.store import AttemptOutcome, AuditQuery, MessageStatus, Role, SendAttempt
 
 from .api_support import GatewayUnderTest, start_gateway
 from .message_support import DEBTOR, PHONE, message, seed_template
@@ -147,3 +149,90 @@ class TestWrongParty:
         detached = list(entries)
         assert [e.detail["reply"] for e in detached] == [reply_row.id]
         assert detached[0].detail["debtor_id"] == DEBTOR
+
+
+async def sent_for(gw: GatewayUnderTest, creditor: str, carrier_id: str) -> str:
+    """A message of ``creditor`` to PHONE, recorded as handed to ``peer``."""
+    template_id = await seed_template(gw, creditor)
+    token = await gw.key(creditor, Role.SENDER)
+    status, body, _ = await gw.call("POST", "/v1/messages", token=token, json=message(template_id))
+    assert status == 202
+    now = gw.clock()
+    reference = client_reference(body["id"], 1)
+    async with gw.gateway.store.transaction() as tx:
+        await tx.attempts.start(SendAttempt(body["id"], 1, "peer", reference, now))
+        await tx.attempts.finish(body["id"], 1, AttemptOutcome.SENT, now,
+                                 carrier_message_id=carrier_id)  # fmt: skip
+        await tx.messages.set_status(body["id"], MessageStatus.SENT, now)
+    return str(body["id"])
+
+
+async def replies_of(gw: GatewayUnderTest, creditor: str) -> list[dict[str, Any]]:
+    token = await gw.key(creditor, Role.REVIEWER)
+    status, body, _ = await gw.call("GET", "/v1/replies", token=token)
+    assert status == 200
+    return list(body["replies"])
+
+
+async def kinds_of(gw: GatewayUnderTest, creditor: str) -> list[str]:
+    async with gw.gateway.store.read() as tx:
+        return [o.kind.value for o in await tx.opt_outs.active(creditor, PHONE)]
+
+
+class TestAttribution:
+    """A quoted 【签名】 names the creditor; a reply naming none acts for all who texted."""
+
+    async def test_a_quoted_signature_stops_only_that_creditor(self, gw: GatewayUnderTest) -> None:
+        acme = await sent_for(gw, "acme", "p-1")
+        gw.clock.advance(minutes=5)
+        await sent_for(gw, "globex", "p-2")  # globex texted last
+        await reply(gw, "【安信消费金融】退订")
+        assert await kinds_of(gw, "acme") == ["opt_out"]
+        assert await kinds_of(gw, "globex") == []
+        assert await replies_of(gw, "globex") == []
+        [seen] = await replies_of(gw, "acme")
+        assert (seen["text"], seen["message_id"]) == ("【安信消费金融】退订", acme)
+        assert (seen["intents"], seen["actions"]) == (["stop"], ["opted_out"])
+
+    async def test_a_stop_naming_nobody_stops_everyone_without_sharing_words(
+        self, gw: GatewayUnderTest
+    ) -> None:
+        acme = await sent_for(gw, "acme", "p-1")
+        gw.clock.advance(minutes=5)
+        globex = await sent_for(gw, "globex", "p-2")
+        await reply(gw, "别再给我发了，我要投诉")
+        for creditor, own in (("acme", acme), ("globex", globex)):
+            assert sorted(await kinds_of(gw, creditor)) == ["do_not_contact", "opt_out"]
+            [seen] = await replies_of(gw, creditor)
+            assert seen["message_id"] == own
+            assert seen["text"] == ""
+            assert seen["intents"] == ["stop", "complaint"]
+
+    async def test_an_ordinary_reply_goes_to_the_newest_creditor_only(
+        self, gw: GatewayUnderTest
+    ) -> None:
+        await sent_for(gw, "acme", "p-1")
+        gw.clock.advance(minutes=5)
+        await sent_for(gw, "globex", "p-2")
+        await reply(gw, "好的我明天还")
+        assert await replies_of(gw, "acme") == []
+        assert [r["text"] for r in await replies_of(gw, "globex")] == ["好的我明天还"]
+
+    async def test_a_message_older_than_the_window_is_not_answered(
+        self, gw: GatewayUnderTest
+    ) -> None:
+        await sent_for(gw, "acme", "p-1")
+        gw.clock.advance(days=8)
+        await reply(gw, "退订")
+        assert await kinds_of(gw, "acme") == []
+
+
+class TestWindowSetting:
+    """``SMSGATE_REPLY_ATTRIBUTION_DAYS`` sets the window (default 7 days, 1 to 90)."""
+
+    def test_from_env(self) -> None:
+        assert Settings.from_env({}).reply_attribution_days == 7
+        env = {"SMSGATE_REPLY_ATTRIBUTION_DAYS": "14"}
+        assert Settings.from_env(env).reply_attribution_days == 14
+        with pytest.raises(SettingsError, match="SMSGATE_REPLY_ATTRIBUTION_DAYS"):
+            Settings.from_env({"SMSGATE_REPLY_ATTRIBUTION_DAYS": "0"})
