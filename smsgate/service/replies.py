@@ -355,8 +355,8 @@ def complaint_detail(reply: InboundReply) -> str:
     reviewers; it is never logged.
     """
     when = format_instant(reply.received_at)
-    words = reply.text[:300]
-    return f"held for a reviewer: the recipient complained at {when}: {words!r} ({reply.id})"
+    words = repr(reply.text[:300]) if reply.text else "(words withheld: it named no creditor)"
+    return f"held for a reviewer: the recipient complained at {when}: {words} ({reply.id})"
 
 
 def _event(

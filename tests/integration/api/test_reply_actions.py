@@ -226,6 +226,18 @@ class TestAttribution:
         await reply(gw, "退订")
         assert await kinds_of(gw, "acme") == []
 
+    async def test_a_shared_complaint_holds_without_the_words(self, gw: GatewayUnderTest) -> None:
+        await sent_for(gw, "acme", "p-1")
+        gw.clock.advance(minutes=5)
+        await sent_for(gw, "globex", "p-2")
+        status, body = await send(gw)
+        assert status == 202
+        await reply(gw, "我要投诉")
+        token = await gw.key("acme", Role.SENDER)
+        _, detail, _ = await gw.call("GET", f"/v1/messages/{body['id']}", token=token)
+        assert detail["status"] == "held"
+        assert "words withheld" in detail["history"][-1]["detail"]
+
 
 class TestWindowSetting:
     """``SMSGATE_REPLY_ATTRIBUTION_DAYS`` sets the window (default 7 days, 1 to 90)."""
