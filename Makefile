@@ -42,6 +42,7 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
 	$(BIN)/python benchmarks/scan_bench.py
+	$(BIN)/python benchmarks/replies_bench.py
 	$(BIN)/python benchmarks/api_bench.py
 	$(BIN)/python benchmarks/dispatch_bench.py
 	$(BIN)/python benchmarks/store_bench.py

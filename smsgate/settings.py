@@ -32,6 +32,8 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     wordlists_dir: Path | None = None
+    #: ``SMSGATE_REPLY_ATTRIBUTION_DAYS``: how far back a reply may answer a message.
+    reply_attribution_days: int = 7
     host: str = "127.0.0.1"
     port: int = 8080
     max_body_bytes: int = 256 * 1024
@@ -89,6 +91,9 @@ class Settings:
         return cls(
             database_url=env.get("SMSGATE_DATABASE_URL", defaults.database_url),
             wordlists_dir=_path(env, "SMSGATE_WORDLISTS"),
+            reply_attribution_days=_int(
+                env, "SMSGATE_REPLY_ATTRIBUTION_DAYS", defaults.reply_attribution_days, 1, 90
+            ),
             host=env.get("SMSGATE_HOST", defaults.host),
             port=_int(env, "SMSGATE_PORT", defaults.port, 1, 65535),
             max_body_bytes=_int(env, "SMSGATE_MAX_BODY_BYTES", defaults.max_body_bytes, 1024),

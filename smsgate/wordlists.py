@@ -17,7 +17,7 @@ from pathlib import Path
 
 import structlog
 
-from smsgate.core.replies import ReplyKeywords, parse_reply_keywords
+from smsgate.core.replies import ReplyClassifier, parse_reply_rules
 from smsgate.core.scanner.folding import CharacterFolding
 from smsgate.core.scanner.scanner import Scanner
 from smsgate.core.scanner.wordlist import Wordlist, WordlistError, parse_wordlist
@@ -70,17 +70,27 @@ REPLY_RULES_FILE = "replies.toml"
 
 
 @cache
-def reply_keywords(directory: Path | None = None) -> ReplyKeywords:
-    """The stop and complaint keywords of ``directory/replies.toml``, read once per process.
+def reply_classifier(directory: Path | None = None) -> ReplyClassifier:
+    """The reply classifier of ``directory/replies.toml``, built once per process.
 
     A wordlist directory without that file (an agency's own lists predating
-    it) uses the shipped keywords: a missing file must never switch off 退订.
+    it) uses the shipped rules: a missing file must never switch off 退订.
     Raises ``InvalidReplyRules`` for a malformed file.
     """
     path = (directory or shipped_wordlists()) / REPLY_RULES_FILE
     if not path.is_file():
         path = shipped_wordlists() / REPLY_RULES_FILE
-    return parse_reply_keywords(path.read_text(encoding="utf-8"), default_folding().fold_term)
+    return load_reply_rules(path)
+
+
+def load_reply_rules(path: Path) -> ReplyClassifier:
+    """A classifier for the rule file at ``path`` (``smsgate replies classify --rules``).
+
+    Raises ``InvalidReplyRules`` for a malformed file and ``OSError`` for an unreadable one.
+    """
+    folding = default_folding()
+    rules = parse_reply_rules(path.read_text(encoding="utf-8"), folding.fold_term)
+    return ReplyClassifier(rules, folding)
 
 
 def load_scanner(directory: Path | None = None) -> Scanner:

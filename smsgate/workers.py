@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from smsgate.carriers import PushesCallbacks
 from smsgate.carriers.fleet import CarrierFleet
@@ -40,7 +40,12 @@ async def run_workers(
     the gateway's sink first, so nothing they receive waits for a consumer.
     Closes neither the store nor the carriers: the caller opened them.
     """
-    attach_feedback(carriers, CarrierFeedback(store, clock, settings.wordlists_dir))
+    attach_feedback(
+        carriers,
+        CarrierFeedback(
+            store, clock, settings.wordlists_dir, timedelta(days=settings.reply_attribution_days)
+        ),
+    )
     webhooks = asyncio.create_task(
         run_webhooks(
             store, stop_event=stop_event, secret=settings.webhook_secret, clock=clock,

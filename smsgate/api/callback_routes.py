@@ -16,6 +16,7 @@ configured (or one that takes no callbacks), 401 ``callback_rejected``,
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
 from aiohttp import web
@@ -43,7 +44,7 @@ from smsgate.service.phones import parse_e164
 from smsgate.service.receipts import take_report
 from smsgate.service.replies import take_reply
 from smsgate.store import Role
-from smsgate.wordlists import reply_keywords
+from smsgate.wordlists import reply_classifier
 
 _MAX_LISTED = 500
 _Item = TypeVar("_Item")
@@ -67,9 +68,10 @@ async def inbound_messages(request: web.Request) -> web.StreamResponse:
     name = request.match_info["carrier"]
     callbacks, callback = await _authenticated(request, name)
     messages = _read(lambda: callbacks.inbound_messages(callback))
-    keywords = reply_keywords(gateway.settings.wordlists_dir)
+    classifier = reply_classifier(gateway.settings.wordlists_dir)
     for message in messages:
-        taken = await take_reply(gateway.store, name, message, keywords, gateway.clock())
+        window = timedelta(days=gateway.settings.reply_attribution_days)
+        taken = await take_reply(gateway.store, name, message, classifier, gateway.clock(), window)
         if taken.new:
             for intent in [intent.value for intent in sorted(taken.reply.intents)] or ["none"]:
                 gateway.metrics.replies.labels(name, intent).inc()

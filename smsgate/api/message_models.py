@@ -196,8 +196,19 @@ class MessageDetail(msgspec.Struct, kw_only=True):
         )
 
 
+class HeldComplaint(msgspec.Struct, kw_only=True):
+    """Why a message is held: the recipient's complaint (``/v1/replies`` has the reply)."""
+
+    reply_id: str
+    text: str
+    received_at: datetime
+
+
 class HeldMessage(msgspec.Struct, kw_only=True):
-    """A message waiting for a reviewer; the phone is masked (reviewers judge the text)."""
+    """A message waiting for a reviewer; the phone is masked (reviewers judge the text).
+
+    ``complaint`` is set when the phone complained (its do-not-contact flag is up).
+    """
 
     id: str
     template_id: str
@@ -210,6 +221,7 @@ class HeldMessage(msgspec.Struct, kw_only=True):
     wordlist_version: str
     created_at: datetime
     send_at: datetime | None
+    complaint: HeldComplaint | None = None
 
 
 class HeldMessages(msgspec.Struct, kw_only=True):

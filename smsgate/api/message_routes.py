@@ -33,6 +33,7 @@ from smsgate.api.bodies import (
 from smsgate.api.gateway import Gateway
 from smsgate.api.keys import Principal
 from smsgate.api.message_models import (
+    HeldComplaint,
     HeldMessage,
     HeldMessages,
     HeldOutcome,
@@ -52,7 +53,7 @@ from smsgate.core.policy import Recipient, UnknownTimeZone, geographic_zone
 from smsgate.logs import mask_phone
 from smsgate.service import batches, held, sending
 from smsgate.service.phones import textable_e164
-from smsgate.store import Message, Role
+from smsgate.store import InboundReply, Message, Role
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -178,10 +179,13 @@ async def list_held(call: Call) -> web.StreamResponse:
     """The creditor's held messages, oldest first (``?limit=``, default 100)."""
     limit = whole_number(call.request.query.get("limit", "100"), "limit", 1, MAX_HELD_PAGE)
     messages = await held.held_messages(call.gateway, call.creditor_id, limit)
-    return json_response(HeldMessages(held=[_held_body(m) for m in messages]))
+    complaints = await held.complaints(call.gateway, call.creditor_id, (m.phone for m in messages))
+    return json_response(
+        HeldMessages(held=[_held_body(m, complaints.get(m.phone)) for m in messages])
+    )
 
 
-def _held_body(message: Message) -> HeldMessage:
+def _held_body(message: Message, complaint: InboundReply | None) -> HeldMessage:
     return HeldMessage(
         id=message.id,
         template_id=message.template_id,
@@ -194,7 +198,10 @@ def _held_body(message: Message) -> HeldMessage:
         wordlist_version=message.wordlist_version,
         created_at=message.created_at,
         send_at=message.send_at,
-    )
+        complaint=None if complaint is None else HeldComplaint(
+            reply_id=complaint.id, text=complaint.text, received_at=complaint.received_at
+        ),
+    )  # fmt: skip
 
 
 async def release_held(call: Call) -> web.StreamResponse:

@@ -8,9 +8,22 @@ import msgspec
 
 from smsgate.store import InboundReply, ReplyIntent
 
+#: What the gateway did for each intent of an attributed reply (``smsgate.service.replies``).
+ACTIONS: dict[ReplyIntent, str] = {
+    ReplyIntent.STOP: "opted_out",
+    ReplyIntent.WRONG_PARTY: "detached_from_debtor",
+    ReplyIntent.THIRD_PARTY_REFUSAL: "third_party_refused",
+    ReplyIntent.COMPLAINT: "do_not_contact_and_held",
+}
+
 
 class ReplyBody(msgspec.Struct, kw_only=True):
-    """One reply (MO); ``message_id`` is the message it was matched to."""
+    """One reply (MO); ``message_id`` is the message it was matched to.
+
+    ``intents`` in the contract's order; ``actions`` what the gateway did for
+    them (none for an unattributed reply). ``text`` is empty for a copy of a
+    reply that named no creditor and acted for several (the words withheld).
+    """
 
     id: str
     carrier: str
@@ -18,6 +31,7 @@ class ReplyBody(msgspec.Struct, kw_only=True):
     text: str
     received_at: datetime
     intents: list[ReplyIntent]
+    actions: list[str]
     message_id: str | None
 
     @classmethod
@@ -29,9 +43,13 @@ class ReplyBody(msgspec.Struct, kw_only=True):
             phone=reply.phone,
             text=reply.text,
             received_at=reply.received_at,
-            intents=sorted(reply.intents),
+            intents=[intent for intent in ReplyIntent if intent in reply.intents],
+            actions=[
+                ACTIONS[intent] for intent in ReplyIntent
+                if intent in reply.intents and reply.creditor_id is not None
+            ],
             message_id=reply.message_id,
-        )
+        )  # fmt: skip
 
 
 class ReplyList(msgspec.Struct, kw_only=True):

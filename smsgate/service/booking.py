@@ -13,7 +13,7 @@ serialised, so two requests cannot both see the last free slot.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,11 +79,14 @@ async def contact_decision(
 ) -> policy.Decision:
     """The policy's decision on ``wish`` from the opt-outs and the ledger as ``tx`` sees them.
 
-    ``status`` overrides what the active opt-outs say (the caller read them already).
+    ``status`` overrides what the active opt-outs say (the caller read them already);
+    whether a wrong-number reply detached the phone from the debtor is read here.
     """
     recipient = wish.recipient
     if status is None:
         status = contact_status(await opt_out_kinds(tx, creditor_id, recipient.phone))
+    if await tx.detachments.is_detached(creditor_id, recipient.debtor_id, recipient.phone):
+        status = replace(status, detached=True)
     request = policy.ContactRequest(recipient, wish.audience, status, wish.send_at)
     start, end = policy.history_window(profile, recipient, request.send_time(now))
     records = await cap_history(tx, creditor_id, recipient, start, end)

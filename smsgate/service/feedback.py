@@ -11,28 +11,35 @@ item is committed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from smsgate.carriers import DeliveryReport, InboundSms
 from smsgate.service.receipts import take_report
-from smsgate.service.replies import take_reply
+from smsgate.service.replies import ATTRIBUTION_WINDOW, take_reply
 from smsgate.store import Store
-from smsgate.wordlists import reply_keywords
+from smsgate.wordlists import reply_classifier
 
 
 class CarrierFeedback:
     """A ``CallbackSink`` storing what arrives through ``store``; see the module docstring."""
 
     def __init__(
-        self, store: Store, clock: Callable[[], datetime], wordlists_dir: Path | None = None
+        self,
+        store: Store,
+        clock: Callable[[], datetime],
+        wordlists_dir: Path | None = None,
+        window: timedelta = ATTRIBUTION_WINDOW,
     ) -> None:
         self._store = store
+        self._window = window
         self._clock = clock
-        self._keywords = reply_keywords(wordlists_dir)
+        self._classifier = reply_classifier(wordlists_dir)
 
     async def delivery_report(self, carrier: str, report: DeliveryReport) -> None:
         await take_report(self._store, carrier, report, self._clock())
 
     async def inbound_message(self, carrier: str, message: InboundSms) -> None:
-        await take_reply(self._store, carrier, message, self._keywords, self._clock())
+        await take_reply(
+            self._store, carrier, message, self._classifier, self._clock(), self._window
+        )

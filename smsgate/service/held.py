@@ -30,6 +30,7 @@ either falls in quiet hours), never the stale past instant it was held with.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,7 +44,16 @@ from smsgate.core.scanner import ScanResult, Verdict
 from smsgate.logs import mask_phone
 from smsgate.service import booking
 from smsgate.service.drafting import blocked_problem
-from smsgate.store import JsonValue, Message, MessageStatus, UnitOfWork, version_serves
+from smsgate.store import (
+    InboundReply,
+    JsonValue,
+    Message,
+    MessageStatus,
+    OptOutKind,
+    ReplyIntent,
+    UnitOfWork,
+    version_serves,
+)
 from smsgate.store.audit import AuditAction
 
 log = structlog.get_logger(__name__)
@@ -63,6 +73,27 @@ async def held_messages(gateway: Gateway, creditor_id: str, limit: int) -> list[
     """The creditor's held messages, oldest first."""
     async with gateway.store.read() as tx:
         return await tx.messages.held(creditor_id, limit=limit)
+
+
+async def complaints(
+    gateway: Gateway, creditor_id: str, phones: Iterable[str]
+) -> dict[str, InboundReply]:
+    """The newest complaint from each of ``phones`` whose do-not-contact flag is still up.
+
+    A held message to such a phone is held *because* of it: reviewers see the
+    complaint's words and time, not just "no sensitive terms found".
+    """
+    found: dict[str, InboundReply] = {}
+    async with gateway.store.read() as tx:
+        for phone in dict.fromkeys(phones):
+            kinds = {o.kind for o in await tx.opt_outs.active(creditor_id, phone)}
+            if OptOutKind.DO_NOT_CONTACT not in kinds:
+                continue
+            for reply in await tx.replies.of_creditor(creditor_id, phone=phone, limit=50):
+                if ReplyIntent.COMPLAINT in reply.intents:
+                    found[phone] = reply
+                    break
+    return found
 
 
 async def release(gateway: Gateway, reviewer: Principal, message_id: str, reason: str) -> Reviewed:

@@ -1,23 +1,36 @@
 """Inbound replies (MO): store every one, and act at once on stops and complaints.
 
 A reply names only the phone it came from (and, for Aliyun and Tencent, the
-签名 it answered). It belongs to the creditor whose message most recently
-went to that phone through the same carrier within ``ATTRIBUTION_WINDOW``,
-narrowed to messages signed with the reply's 签名 when the carrier quotes one.
-A reply no creditor can be matched to is stored for an operator and changes
-nothing: acting on a guess could stop the wrong creditor's contact, or
-nobody's.
+签名 it answered; people also copy a 【签名】 into the text). It belongs to the
+creditor whose message went to that phone through the same carrier within
+``ATTRIBUTION_WINDOW`` (a setting), narrowed to messages carrying the named
+签名; when it names none and several creditors texted the phone, a reply that
+asks for something acts for all of them (see :func:`take_reply`). A reply no
+creditor can be matched to is stored for an operator and changes nothing.
 
 In the one transaction that stores the reply:
 
 - a stop (退订, TD, STOP …) adds an ``opt_out`` (source ``mo``) and rejects
   every message of that creditor still waiting for the phone (queued,
   scheduled or held), withdrawing their contact bookings;
+- a wrong number (不是本人, 打错了, wrong number) detaches the phone from the
+  debtor the answered message was for (``detached_phones``) and rejects what
+  waits for that debtor at that phone; later sends for that debtor to that
+  phone are refused ``opted_out`` (the detail says "wrong number"), while
+  other debtors' messages to the phone are untouched;
+- a third party's refusal (我不认识他, 别再找我了 …) adds a
+  ``third_party_refusal`` opt-out and rejects what waits for the phone, for
+  every debtor of the creditor. The policy then refuses the phone for *every*
+  template, debtor templates included: "only a debtor template if it is the
+  debtor's own number" cannot be checked, since the role is the sender's
+  claim, so the refusal holds until a reviewer lifts it (with a reason) for a
+  number that really is a debtor's own;
 - a complaint (投诉, 骚扰, 12378 …) adds a ``do_not_contact`` flag and moves
-  what is still queued or scheduled for the phone to ``held``, so a
-  reviewer decides; later sends to the phone are held too (``sending``).
+  what is still queued or scheduled for the phone to ``held``, the complaint's
+  words and time in the status detail, so a reviewer decides; later sends to
+  the phone are held too (``sending``), and the held list shows the complaint.
 
-Both are audited with the carrier as actor and the reply id as evidence.
+Each is audited with the carrier as actor and the reply id as evidence.
 Duplicated callbacks are dropped by the reply's dedupe key before anything
 changes, so a reply resent ten times acts once.
 """
@@ -31,13 +44,14 @@ from datetime import datetime, timedelta
 import structlog
 
 from smsgate.carriers import InboundSms
-from smsgate.core.replies import ReplyKeywords
+from smsgate.core.replies import ReplyClassifier
 from smsgate.core.sms import SIGNATURE_CLOSE, SIGNATURE_OPEN
 from smsgate.logs import mask_phone
 from smsgate.store import (
     REPLY_PREFIX,
     AuditAction,
     AuditEvent,
+    DetachedPhone,
     InboundReply,
     Message,
     MessageStatus,
@@ -53,52 +67,126 @@ from smsgate.store import (
 
 log = structlog.get_logger("smsgate.feedback")
 
-#: How far back a reply may answer a message; older conversations are not guessed at.
-ATTRIBUTION_WINDOW = timedelta(days=30)
+#: How far back a reply may answer a message (default of ``Settings.reply_attribution_days``).
+ATTRIBUTION_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
 class ReplyOutcome:
-    """The stored reply, whether it was new, and the messages its intents stopped or held."""
+    """The stored reply, whether it was new, and the messages its intents stopped or held.
+
+    ``shared`` are the copies stored for the other creditors a reply naming
+    none was attributed to (see :func:`take_reply`).
+    """
 
     reply: InboundReply
     new: bool
     rejected: tuple[str, ...] = ()
     held: tuple[str, ...] = ()
+    shared: tuple[InboundReply, ...] = ()
+
+
+#: What a shared copy of a reply holds instead of the words (see :func:`take_reply`).
+WITHHELD = ""
 
 
 async def take_reply(
-    store: Store, carrier: str, sms: InboundSms, keywords: ReplyKeywords, now: datetime
+    store: Store,
+    carrier: str,
+    sms: InboundSms,
+    classifier: ReplyClassifier,
+    now: datetime,
+    window: timedelta = ATTRIBUTION_WINDOW,
 ) -> ReplyOutcome:
-    """Store ``sms`` once, attributed to a creditor if one can be, and act on its intents."""
-    intents = frozenset(ReplyIntent(intent.value) for intent in keywords.intents(sms.text))
+    """Store ``sms`` once, attributed to the creditor(s) it answers, and act on its intents.
+
+    Attribution: the creditor whose 签名 the reply names (the carrier's field,
+    else a 【签名】 quoted in the text) among those that texted the phone
+    through ``carrier`` within ``window``; else the newest of them. A stop,
+    refusal, wrong number or complaint naming no creditor, when several
+    texted the phone, acts for every one of them (the safe direction); each
+    then gets its own copy pointing at its own message, with the words
+    withheld (``WITHHELD``): it learns that a reply came and what it meant,
+    never what another creditor sent or was told.
+    """
+    classification = classifier.classify(sms.text)
+    intents = frozenset(ReplyIntent(intent.value) for intent in classification.intents)
     async with store.transaction() as tx:
-        answered = await _answered_message(tx, carrier, sms, now)
-        reply = _reply(carrier, sms, intents, answered, now)
-        if not await tx.replies.add(reply):
-            return _logged(ReplyOutcome(reply, new=False))
+        answered = await _answered_messages(tx, carrier, sms, classification.signatures,
+                                            now - window)  # fmt: skip
+        shared = len(answered) > 1 and bool(intents)
+        if not shared:
+            answered = answered[:1]
+        replies = [
+            _reply(carrier, sms, intents, message, now, shared=shared, copy=index)
+            for index, message in enumerate(answered or [None])
+        ]
+        if not await tx.replies.add(replies[0]):
+            return _logged(ReplyOutcome(replies[0], new=False))
         rejected: list[str] = []
         held: list[str] = []
-        if reply.creditor_id is not None:
-            actor = f"carrier:{carrier}"
-            if ReplyIntent.OPT_OUT in intents:
-                rejected = await _stop(tx, reply, reply.creditor_id, actor, now)
-            if ReplyIntent.COMPLAINT in intents:
-                held = await _flag(tx, reply, reply.creditor_id, actor, now)
-    return _logged(ReplyOutcome(reply, True, tuple(rejected), tuple(held)))
+        for reply, message in zip(replies, answered, strict=False):
+            if reply is not replies[0]:
+                await tx.replies.add(reply)
+            acted = await _act(tx, reply, message, intents, f"carrier:{carrier}", now)
+            rejected += acted[0]
+            held += acted[1]
+    outcome = ReplyOutcome(replies[0], True, tuple(rejected), tuple(held), tuple(replies[1:]))
+    return _logged(outcome)
 
 
-async def _answered_message(
-    tx: UnitOfWork, carrier: str, sms: InboundSms, now: datetime
-) -> Message | None:
-    """The newest message to the phone that went through ``carrier`` (and its 签名, if quoted)."""
-    for message in await tx.messages.recent_to_phone(sms.phone, now - ATTRIBUTION_WINDOW):
+async def _act(
+    tx: UnitOfWork,
+    reply: InboundReply,
+    answered: Message,
+    intents: frozenset[ReplyIntent],
+    actor: str,
+    now: datetime,
+) -> tuple[list[str], list[str]]:
+    """Do what the intents ask for the creditor of ``answered``; the rejected and held ids."""
+    creditor_id = answered.creditor_id
+    rejected: list[str] = []
+    held: list[str] = []
+    if ReplyIntent.WRONG_PARTY in intents:
+        rejected += await _detach(tx, reply, answered, actor, now)
+    if ReplyIntent.THIRD_PARTY_REFUSAL in intents:
+        rejected += await _refuse_third_party(tx, reply, creditor_id, actor, now)
+    if ReplyIntent.STOP in intents:
+        rejected += await _stop(tx, reply, creditor_id, actor, now)
+    if ReplyIntent.COMPLAINT in intents:
+        held += await _flag(tx, reply, creditor_id, actor, now)
+    return rejected, held
+
+
+async def _answered_messages(
+    tx: UnitOfWork,
+    carrier: str,
+    sms: InboundSms,
+    quoted: tuple[str, ...],
+    since: datetime,
+) -> list[Message]:
+    """The newest message of each creditor the reply may answer, newest first.
+
+    Messages to the phone through ``carrier`` since ``since``; only those
+    signed with the carrier's 签名 field if it gives one; else, if the text
+    quotes a 【签名】 some of them carry, only those (a quote matching none
+    names nobody, and the reply is treated as naming no creditor).
+    """
+    through: list[Message] = []
+    for message in await tx.messages.recent_to_phone(sms.phone, since):
         if sms.signature and not message.text.startswith(_signed_prefix(sms.signature)):
             continue
         attempts = await tx.attempts.of_message(message.id)
         if any(attempt.carrier == carrier for attempt in attempts):
-            return message
-    return None
+            through.append(message)
+    if not sms.signature and quoted:
+        prefixes = tuple(_signed_prefix(signature) for signature in quoted)
+        named = [message for message in through if message.text.startswith(prefixes)]
+        through = named or through
+    newest: dict[str, Message] = {}
+    for message in through:
+        newest.setdefault(message.creditor_id, message)
+    return list(newest.values())
 
 
 def _signed_prefix(signature: str) -> str:
@@ -112,14 +200,18 @@ def _reply(
     intents: frozenset[ReplyIntent],
     answered: Message | None,
     now: datetime,
+    *,
+    shared: bool = False,
+    copy: int = 0,
 ) -> InboundReply:
+    key = reply_key(carrier, sms)
     return InboundReply(
         id=new_id(REPLY_PREFIX),
         carrier=carrier,
         phone=sms.phone,
-        text=sms.text[:1000],
+        text=WITHHELD if shared else sms.text[:1000],
         received_at=sms.received_at or now,
-        dedupe_key=reply_key(carrier, sms),
+        dedupe_key=f"{key}\x1fcopy{copy}" if copy else key,
         intents=intents,
         creditor_id=None if answered is None else answered.creditor_id,
         message_id=None if answered is None else answered.id,
@@ -157,6 +249,14 @@ _STOP = _Stoppage(
     MessageStatus.REJECTED, AuditAction.MESSAGE_REJECTED, "opted_out",
     "opted_out: the recipient replied to stop",
 )  # fmt: skip
+_THIRD_PARTY = _Stoppage(
+    MessageStatus.REJECTED, AuditAction.MESSAGE_REJECTED, "opted_out",
+    "opted_out: a third party at this phone refused contact",
+)  # fmt: skip
+_DETACH = _Stoppage(
+    MessageStatus.REJECTED, AuditAction.MESSAGE_REJECTED, "opted_out",
+    "opted_out: wrong number, the phone is detached from this debtor",
+)  # fmt: skip
 _HOLD = _Stoppage(
     MessageStatus.HELD, AuditAction.MESSAGE_HELD, "do_not_contact",
     "held for a reviewer: the recipient complained",
@@ -168,6 +268,27 @@ async def _stop(
 ) -> list[str]:
     await _add_flag(tx, reply, creditor_id, OptOutKind.OPT_OUT, actor, now)
     return await _settle_pending(tx, reply, creditor_id, actor, now, _STOP)
+
+
+async def _detach(
+    tx: UnitOfWork, reply: InboundReply, answered: Message, actor: str, now: datetime
+) -> list[str]:
+    """The phone is no longer contacted for the debtor the answered message was for."""
+    creditor_id, debtor_id = answered.creditor_id, answered.debtor_id
+    detached = DetachedPhone(creditor_id, debtor_id, reply.phone, now, reply.id)
+    if await tx.detachments.add(detached):
+        event = _event(AuditAction.PHONE_DETACHED, creditor_id, actor, reply.phone, now, reply,
+                       debtor_id=debtor_id)  # fmt: skip
+        await tx.audit.append(event)
+    return await _settle_pending(tx, reply, creditor_id, actor, now, _DETACH, debtor_id)
+
+
+async def _refuse_third_party(
+    tx: UnitOfWork, reply: InboundReply, creditor_id: str, actor: str, now: datetime
+) -> list[str]:
+    """The phone is never contacted again for any debtor of the creditor (any template)."""
+    await _add_flag(tx, reply, creditor_id, OptOutKind.THIRD_PARTY_REFUSAL, actor, now)
+    return await _settle_pending(tx, reply, creditor_id, actor, now, _THIRD_PARTY)
 
 
 async def _flag(
@@ -184,13 +305,21 @@ async def _settle_pending(
     actor: str,
     now: datetime,
     stoppage: _Stoppage,
+    debtor_id: str | None = None,
 ) -> list[str]:
-    """Move what still waits for the phone out of the outbox and the ledger; their ids."""
+    """Move what still waits for the phone out of the outbox and the ledger; their ids.
+
+    ``debtor_id``: only the messages for that debtor (a wrong number).
+    """
     settled = []
     for message in await tx.messages.pending_to_phone(creditor_id, reply.phone):
         if message.status is stoppage.status:
             continue
+        if debtor_id is not None and message.debtor_id != debtor_id:
+            continue
         detail = f"{stoppage.detail} ({reply.id})"
+        if stoppage is _HOLD:
+            detail = complaint_detail(reply)
         await tx.messages.set_status(message.id, stoppage.status, now, detail)
         await tx.outbox.discard(message.id)
         await tx.contacts.withdraw(message.id)
@@ -217,6 +346,17 @@ async def _add_flag(
     detail = {"kind": kind.value, "source": OptOutSource.MO.value}
     event = _event(AuditAction.OPT_OUT_ADDED, creditor_id, actor, reply.phone, now, reply, **detail)
     await tx.audit.append(event)
+
+
+def complaint_detail(reply: InboundReply) -> str:
+    """Why a message is held for a complaint: the reply's words and when they came.
+
+    It is the creditor's own recipient's reply, shown only to that creditor's
+    reviewers; it is never logged.
+    """
+    when = format_instant(reply.received_at)
+    words = repr(reply.text[:300]) if reply.text else "(words withheld: it named no creditor)"
+    return f"held for a reviewer: the recipient complained at {when}: {words} ({reply.id})"
 
 
 def _event(

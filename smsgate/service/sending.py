@@ -228,7 +228,9 @@ async def _accept(
         await booking.enqueue(tx, message, instant)
     detail = booking.deferral_reason(decision)
     if flagged:
-        detail = "held for a reviewer: the recipient complained (do-not-contact flag)"
+        detail = (
+            "held for a reviewer: the recipient complained (do-not-contact flag; see the held list)"
+        )
     elif held:
         detail = "held for a reviewer: the text has terms that need a person's review"
     body = to_builtins(MessageAccepted.of(message, detail))

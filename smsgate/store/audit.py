@@ -47,6 +47,7 @@ class AuditAction(StrEnum):
     MESSAGE_REJECTED = "message.rejected"
     OPT_OUT_ADDED = "opt_out.added"
     OPT_OUT_REMOVED = "opt_out.removed"
+    PHONE_DETACHED = "phone.detached"
     WORDLIST_CHANGED = "wordlist.changed"
 
 

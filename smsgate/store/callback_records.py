@@ -29,10 +29,21 @@ class ReceiptState(StrEnum):
 
 
 class ReplyIntent(StrEnum):
-    """What a recipient's reply asks for, as the keyword rules read it."""
+    """What a recipient's reply asks for, as the reply rules read it (values as in the API).
 
-    OPT_OUT = "opt_out"
+    Replies stored before the intents were widened hold ``"opt_out"``; it is
+    read as :attr:`STOP` (mapped on read, not migrated: the stored rows stay
+    as written, and the API shows ``stop`` for both).
+    """
+
+    STOP = "stop"
+    WRONG_PARTY = "wrong_party"
+    THIRD_PARTY_REFUSAL = "third_party_refusal"
     COMPLAINT = "complaint"
+
+    @classmethod
+    def _missing_(cls, value: object) -> ReplyIntent | None:
+        return cls.STOP if value == "opt_out" else None
 
 
 @dataclass(frozen=True, slots=True)

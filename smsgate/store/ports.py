@@ -51,6 +51,7 @@ from smsgate.store.records import (
     AttemptOutcome,
     ContactRecord,
     Creditor,
+    DetachedPhone,
     IdempotencyRecord,
     Message,
     MessageStatus,
@@ -390,6 +391,18 @@ class ReplyLog(Protocol):
         ...
 
 
+class DetachmentRepository(Protocol):
+    """Phones detached from a debtor by a wrong-number reply; kept for good (evidence)."""
+
+    async def add(self, detached: DetachedPhone) -> bool:
+        """Record a detachment; ``False`` if that (creditor, debtor, phone) is detached already."""
+        ...
+
+    async def is_detached(self, creditor_id: str, debtor_id: str, phone: str) -> bool:
+        """Whether ``phone`` was detached from the creditor's ``debtor_id``."""
+        ...
+
+
 class OptOutRepository(Protocol):
     """The do-not-contact list of each creditor."""
 
@@ -491,6 +504,8 @@ class UnitOfWork(Protocol):
     def contacts(self) -> ContactLedger: ...
     @property
     def opt_outs(self) -> OptOutRepository: ...
+    @property
+    def detachments(self) -> DetachmentRepository: ...
     @property
     def idempotency(self) -> IdempotencyStore: ...
     @property

@@ -356,6 +356,21 @@ class OptOut:
 
 
 @dataclass(frozen=True, slots=True)
+class DetachedPhone:
+    """A phone detached from one debtor: its holder replied "wrong number" (不是本人, 打错了).
+
+    The phone is no longer contacted *for that debtor* (another debtor's own
+    number stays reachable); ``reply_id`` is the reply that said so.
+    """
+
+    creditor_id: str
+    debtor_id: str
+    phone: str
+    at: datetime
+    reply_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class IdempotencyRecord:
     """The first response to a request with an ``Idempotency-Key``, replayed on a retry."""
 

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from smsgate.api.problems import Problem, ProblemCode
 from smsgate.service import held
-from smsgate.store import Message, Role
+from smsgate.store import InboundReply, Message, Role
 from smsgate.web.auth import Page, guarded
 from smsgate.web.context import UI_PREFIX, redirect
 from smsgate.web.marks import Piece, findings_in_order, highlighted
@@ -33,6 +33,7 @@ class HeldCard:
     message: Message
     pieces: list[Piece]
     findings: list[dict[str, object]]
+    complaint: InboundReply | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,10 @@ async def _render(
     messages = await held.held_messages(page.gateway, page.creditor_id, PAGE_SIZE)
     async with page.gateway.store.read() as tx:
         templates = await tx.templates.of_creditor(page.creditor_id, include_retired=True)
-    cards = [_card(message) for message in messages]
+    complaints = await held.complaints(
+        page.gateway, page.creditor_id, (message.phone for message in messages)
+    )
+    cards = [_card(message, complaints.get(message.phone)) for message in messages]
     return page.render(
         "held.html",
         status=status or (problem.status if problem is not None else 200),
@@ -114,6 +118,7 @@ async def _render(
     )
 
 
-def _card(message: Message) -> HeldCard:
+def _card(message: Message, complaint: InboundReply | None) -> HeldCard:
     findings = findings_in_order(f for f in message.findings if isinstance(f, dict))
-    return HeldCard(message, highlighted(message.text, findings), [dict(f) for f in findings])
+    pieces = highlighted(message.text, findings)
+    return HeldCard(message, pieces, [dict(f) for f in findings], complaint)

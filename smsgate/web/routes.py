@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from smsgate.api.problems import not_found
-from smsgate.web import audit, dashboard, held, opt_outs, review, wordlists
+from smsgate.web import audit, dashboard, held, opt_outs, replies, review, wordlists
 from smsgate.web.auth import HOME, Page, guarded, sign_in, sign_in_form, sign_out
 from smsgate.web.context import UI_PREFIX, WEB, WebContext, redirect, web_directory
 from smsgate.web.settings import WebSettings
@@ -32,6 +32,7 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/opt-outs", opt_outs.opt_outs_page),
     ("POST", "/opt-outs/add", opt_outs.add),
     ("POST", "/opt-outs/remove", opt_outs.remove),
+    ("GET", "/replies", replies.replies_page),
     ("GET", "/audit", audit.audit_page),
     ("GET", "/audit/export.{format:csv|json}", audit.export),
     ("GET", "/wordlists", wordlists.wordlists_page),

@@ -25,6 +25,7 @@ def pages(world: UiWorld) -> dict[str, str]:
         "review-diff": f"/ui/templates/{world.templates['overdue-reminder']}",
         "held": "/ui/held",
         "opt-outs": "/ui/opt-outs",
+        "replies": "/ui/replies",
         "audit": "/ui/audit",
         "wordlists": "/ui/wordlists",
         "dashboard": "/ui/dashboard",

@@ -65,10 +65,13 @@ class ContactStatus:
     ``opted_out``: the phone asked this creditor to stop (退订, TD, STOP, or the
     opt-out API). ``third_party_refused``: a third party at this phone refused
     further contact, which stops all contact with the phone for good.
+    ``detached``: the phone's holder replied that it is not this debtor's
+    number (wrong number); it is no longer contacted for this debtor.
     """
 
     opted_out: bool
     third_party_refused: bool = False
+    detached: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,13 +90,19 @@ class Rule:
 
 
 def refuse_opted_out(situation: Situation) -> Decision | None:
-    """Refuse any phone that opted out or whose third party refused contact."""
+    """Refuse any phone that opted out, whose third party refused, or detached from the debtor."""
     status = situation.request.status
     if status.third_party_refused:
         reason = "a third party at this phone refused contact; the phone is never contacted again"
         return Refuse(RefusalCode.OPTED_OUT, reason)
     if status.opted_out:
         return Refuse(RefusalCode.OPTED_OUT, "this phone opted out of messages from the creditor")
+    if status.detached:
+        reason = (
+            "wrong number: the phone's holder replied it is not this debtor's number; "
+            "it is no longer contacted for this debtor"
+        )
+        return Refuse(RefusalCode.OPTED_OUT, reason)
     return None
 
 

@@ -382,6 +382,17 @@ CREATE TABLE audit_checkpoints (
 );
 """
 
+_DETACHED_PHONES = """
+CREATE TABLE detached_phones (
+    creditor_id text NOT NULL REFERENCES creditors (id),
+    debtor_id text NOT NULL,
+    phone text NOT NULL,
+    at timestamptz NOT NULL,
+    reply_id text NOT NULL DEFAULT '',
+    PRIMARY KEY (creditor_id, debtor_id, phone)
+);
+"""
+
 #: Every step of the schema, in order. Append new steps; never edit a published one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
@@ -392,6 +403,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "ui sessions", _UI_SESSIONS),
     Migration(7, "api key people", _KEY_PEOPLE),
     Migration(8, "audit verification checkpoints", _AUDIT_CHECKPOINTS),
+    Migration(9, "phones detached from a debtor (wrong-number replies)", _DETACHED_PHONES),
 )
 
 _CREATE_LEDGER = """

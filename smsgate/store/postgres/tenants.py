@@ -35,6 +35,7 @@ from smsgate.store.postgres.session import Session
 from smsgate.store.records import (
     ApiKey,
     Creditor,
+    DetachedPhone,
     IdempotencyRecord,
     OptOut,
     OptOutKind,
@@ -151,6 +152,29 @@ def _api_key(row: asyncpg.Record) -> ApiKey:
         chain_id=row["chain_id"],
         minted_by=row["minted_by"],
     )
+
+
+class PostgresDetachments:
+    """``DetachmentRepository`` on PostgreSQL."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def add(self, detached: DetachedPhone) -> bool:
+        sql = (
+            "INSERT INTO detached_phones (creditor_id, debtor_id, phone, at, reply_id)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
+        )
+        return await self._session.execute(
+            sql, detached.creditor_id, detached.debtor_id, detached.phone,
+            instant(detached.at), detached.reply_id,
+        ) == 1  # fmt: skip
+
+    async def is_detached(self, creditor_id: str, debtor_id: str, phone: str) -> bool:
+        sql = (
+            "SELECT 1 FROM detached_phones WHERE creditor_id = $1 AND debtor_id = $2 AND phone = $3"
+        )
+        return bool(await self._session.rows(sql, creditor_id, debtor_id, phone))
 
 
 class PostgresOptOuts:

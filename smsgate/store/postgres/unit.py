@@ -16,6 +16,7 @@ from smsgate.store.postgres.templates import PostgresTemplates
 from smsgate.store.postgres.tenants import (
     PostgresApiKeys,
     PostgresCreditors,
+    PostgresDetachments,
     PostgresIdempotency,
     PostgresOptOuts,
 )
@@ -71,6 +72,10 @@ class PostgresUnitOfWork:
     @property
     def opt_outs(self) -> PostgresOptOuts:
         return PostgresOptOuts(self._session)
+
+    @property
+    def detachments(self) -> PostgresDetachments:
+        return PostgresDetachments(self._session)
 
     @property
     def idempotency(self) -> PostgresIdempotency:

@@ -10,6 +10,7 @@ from smsgate.store.instants import format_instant, format_optional, parse_instan
 from smsgate.store.records import (
     ApiKey,
     Creditor,
+    DetachedPhone,
     IdempotencyRecord,
     OptOut,
     OptOutKind,
@@ -128,6 +129,26 @@ def _api_key(row: sqlite3.Row) -> ApiKey:
         chain_id=row["chain_id"],
         minted_by=row["minted_by"],
     )
+
+
+class SqliteDetachments:
+    """``DetachmentRepository`` on SQLite."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def add(self, detached: DetachedPhone) -> bool:
+        sql = (
+            "INSERT INTO detached_phones (creditor_id, debtor_id, phone, at, reply_id)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        )
+        params = (detached.creditor_id, detached.debtor_id, detached.phone,
+                  format_instant(detached.at), detached.reply_id)  # fmt: skip
+        return await self._session.execute(sql, params) == 1
+
+    async def is_detached(self, creditor_id: str, debtor_id: str, phone: str) -> bool:
+        sql = "SELECT 1 FROM detached_phones WHERE creditor_id = ? AND debtor_id = ? AND phone = ?"
+        return bool(await self._session.rows(sql, (creditor_id, debtor_id, phone)))
 
 
 class SqliteOptOuts:

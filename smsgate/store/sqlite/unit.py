@@ -12,6 +12,7 @@ from smsgate.store.sqlite.templates import SqliteTemplates
 from smsgate.store.sqlite.tenants import (
     SqliteApiKeys,
     SqliteCreditors,
+    SqliteDetachments,
     SqliteIdempotency,
     SqliteOptOuts,
 )
@@ -67,6 +68,10 @@ class SqliteUnitOfWork:
     @property
     def opt_outs(self) -> SqliteOptOuts:
         return SqliteOptOuts(self._session)
+
+    @property
+    def detachments(self) -> SqliteDetachments:
+        return SqliteDetachments(self._session)
 
     @property
     def idempotency(self) -> SqliteIdempotency:

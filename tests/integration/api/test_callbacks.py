@@ -155,7 +155,7 @@ class TestReplies:
         status, listed, _ = await gw.call("GET", "/v1/replies", token=reviewer)
         assert status == 200
         [reply] = listed["replies"]
-        assert (reply["phone"], reply["text"], reply["intents"]) == (PHONE, "退订", ["opt_out"])
+        assert (reply["phone"], reply["text"], reply["intents"]) == (PHONE, "退订", ["stop"])
 
     async def test_another_creditor_sees_none_of_it(self, gw: GatewayUnderTest) -> None:
         await sent_message(gw)

@@ -17,13 +17,13 @@ from smsgate.store import (
     ReplyIntent,
     Store,
 )
-from smsgate.wordlists import reply_keywords
+from smsgate.wordlists import reply_classifier
 
 from ..dispatch.dispatch_support import PHONE, Tenant, at, outbox_row, status_of
 from .feedback_support import sent
 
 NOW = at(30)
-KEYWORDS = reply_keywords()
+KEYWORDS = reply_classifier()
 
 
 def reply(text: str, *, phone: str = PHONE, **fields: str) -> InboundSms:
@@ -54,7 +54,7 @@ class TestAttribution:
         outcome = await take_reply(store, "fake", reply("退订", phone="+8613900139000"),
                                    KEYWORDS, NOW)  # fmt: skip
         assert outcome.reply.creditor_id is None
-        assert outcome.reply.intents == {ReplyIntent.OPT_OUT}
+        assert outcome.reply.intents == {ReplyIntent.STOP}
         async with store.read() as tx:
             assert [r.id for r in await tx.replies.unattributed()] == [outcome.reply.id]
             assert await tx.opt_outs.active("acme", "+8613900139000") == []
@@ -75,17 +75,32 @@ class TestAttribution:
         assert other.reply.creditor_id is None
         assert ours.reply.creditor_id == "acme"
 
-    async def test_the_newest_creditor_to_text_the_phone_gets_the_reply(
+    async def test_the_newest_creditor_to_text_the_phone_gets_an_ordinary_reply(
         self, store: Store, tenant: Tenant
     ) -> None:
         other = await Tenant("zeta").save(store)
         await sent(store, tenant, created_at=at(0))
         [newest] = await sent(store, other, created_at=at(10))
+        outcome = await take_reply(store, "fake", reply("好的"), KEYWORDS, NOW)
+        assert (outcome.reply.creditor_id, outcome.reply.message_id) == ("zeta", newest.id)
+        assert outcome.shared == ()
+
+    async def test_a_stop_naming_nobody_acts_for_every_creditor_with_words_withheld(
+        self, store: Store, tenant: Tenant
+    ) -> None:
+        other = await Tenant("zeta").save(store)
+        [older] = await sent(store, tenant, created_at=at(0))
+        [newest] = await sent(store, other, created_at=at(10))
         outcome = await take_reply(store, "fake", reply("TD"), KEYWORDS, NOW)
         assert (outcome.reply.creditor_id, outcome.reply.message_id) == ("zeta", newest.id)
+        [copy] = outcome.shared
+        assert (copy.creditor_id, copy.message_id, copy.text) == ("acme", older.id, "")
         async with store.read() as tx:
-            assert await tx.opt_outs.active("acme", PHONE) == []
-            assert [o.kind for o in await tx.opt_outs.active("zeta", PHONE)] == [OptOutKind.OPT_OUT]
+            for creditor in ("acme", "zeta"):
+                kinds = [o.kind for o in await tx.opt_outs.active(creditor, PHONE)]
+                assert kinds == [OptOutKind.OPT_OUT]
+                [stored] = await tx.replies.of_creditor(creditor)
+                assert (stored.text, stored.intents) == ("", {ReplyIntent.STOP})
 
     async def test_a_reply_older_than_the_window_is_not_attributed(
         self, store: Store, tenant: Tenant
@@ -141,7 +156,7 @@ class TestStop:
     async def test_stop_words(self, store: Store, tenant: Tenant, text: str) -> None:
         await sent(store, tenant)
         outcome = await take_reply(store, "fake", reply(text), KEYWORDS, NOW)
-        assert outcome.reply.intents == {ReplyIntent.OPT_OUT}
+        assert outcome.reply.intents == {ReplyIntent.STOP}
 
 
 class TestComplaint:

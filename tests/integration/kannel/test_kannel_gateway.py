@@ -92,3 +92,29 @@ class TestThroughKannel:
 
         [opt_out] = await eventually(opted_out, within=15)
         assert (opt_out["phone"], opt_out["kind"], opt_out["source"]) == (PHONE, "opt_out", "mo")
+
+    async def test_a_wrong_number_through_kannel_detaches_the_phone(
+        self, wired: tuple[GatewayUnderTest, KannelHarness]
+    ) -> None:
+        """不是本人，打错了 typed at the phone: the phone is detached from that debtor (#14)."""
+        gw, kannel = wired
+        template_id = await seed_template(gw)
+        sender = await gw.key("acme", Role.SENDER)
+        status, _, _ = await gw.call(
+            "POST", "/v1/messages", token=sender, json=message(template_id)
+        )
+        assert status == 202
+        dispatcher = Dispatcher(gw.gateway.store, gw.gateway.carriers, owner="t", clock=gw.clock)
+        await dispatcher.run_once()
+        await kannel.wait_for_received(1)
+        await kannel.inject_mo(PHONE.lstrip("+"), "10690001", "不是本人，打错了")
+
+        async def detached() -> bool:
+            async with gw.gateway.store.read() as tx:
+                return await tx.detachments.is_detached("acme", "D-1001", PHONE)
+
+        assert await eventually(detached, within=15), "the wrong-number reply never arrived"
+        status, problem, _ = await gw.call(
+            "POST", "/v1/messages", token=sender, json=message(template_id)
+        )
+        assert (status, problem["code"]) == (422, "opted_out")

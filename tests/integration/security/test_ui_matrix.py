@@ -51,6 +51,7 @@ EXPECTED = {
     ("GET", "/opt-outs"): UiRoute(SIGNED_IN, "list"),
     ("POST", "/opt-outs/add"): UiRoute(SIGNED_IN, "list"),
     ("POST", "/opt-outs/remove"): UiRoute(frozenset({Role.ADMIN}), "form"),
+    ("GET", "/replies"): UiRoute(SIGNED_IN, "list"),
     ("GET", "/audit"): UiRoute(SIGNED_IN, "list"),
     ("GET", "/audit/export.{format:csv|json}"): UiRoute(SIGNED_IN, "list"),
     ("GET", "/wordlists"): UiRoute(SIGNED_IN, "list"),

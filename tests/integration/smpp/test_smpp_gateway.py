@@ -88,3 +88,32 @@ class TestThroughSmpp:
 
         [opt_out] = await eventually(opted_out)
         assert (opt_out["phone"], opt_out["source"]) == (PHONE, "mo")
+
+    async def test_a_third_party_refusal_in_words(self, gw: GatewayUnderTest, peer: Peer) -> None:
+        """我不认识他，别再找我了 on the session: the phone is refused for the creditor for good."""
+        template_id = await seed_template(gw)
+        sender = await gw.key("acme", Role.SENDER)
+        _, accepted, _ = await gw.call(
+            "POST", "/v1/messages", token=sender, json=message(template_id)
+        )
+
+        async def status() -> bool:
+            _, body, _ = await gw.call("GET", f"/v1/messages/{accepted['id']}", token=sender)
+            return bool(body["status"] == "delivered")
+
+        assert await eventually(status), "the SMSC's receipt never delivered the message"
+        await peer.command(
+            cmd="deliver", source_addr=PHONE.lstrip("+"), source_addr_ton=1,
+            destination_addr="10690001", data_coding=8,
+            short_message_hex="我不认识他，别再找我了".encode("utf-16-be").hex(),
+        )  # fmt: skip
+        admin = await gw.key("acme", Role.ADMIN)
+
+        async def opted_out() -> list[Any]:
+            _, body, _ = await gw.call("GET", "/v1/opt-outs", token=admin)
+            return list(body["opt_outs"])
+
+        [opt_out] = await eventually(opted_out)
+        assert (opt_out["phone"], opt_out["kind"], opt_out["source"]) == (
+            PHONE, "third_party_refusal", "mo",
+        )  # fmt: skip

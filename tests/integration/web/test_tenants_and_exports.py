@@ -16,7 +16,8 @@ from smsgate.web.catalogue import MESSAGES
 from .ui_client import UiClient
 from .web_support import UiWorld
 
-PAGES = ["/ui/queue", "/ui/held", "/ui/opt-outs", "/ui/audit", "/ui/dashboard", "/ui/wordlists"]
+PAGES = ["/ui/queue", "/ui/held", "/ui/opt-outs", "/ui/replies", "/ui/audit", "/ui/dashboard",
+         "/ui/wordlists"]  # fmt: skip
 
 
 async def acme_log(world: UiWorld) -> list[AuditEntry]:
