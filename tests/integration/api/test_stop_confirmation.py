@@ -101,7 +101,8 @@ class TestConfirmationOn:
         actions = {r["id"]: r["actions"] for r in listed["replies"]}
         assert actions[detail["confirms_reply"]] == ["opted_out", "confirmation_sent"]
         assert sorted(map(tuple, actions.values())) == [
-            ("opted_out",), ("opted_out", "confirmation_sent")
+            ("opted_out",),
+            ("opted_out", "confirmation_sent"),
         ]
         async with gw.gateway.store.read() as tx:
             queued = list(await tx.audit.entries(
