@@ -12,7 +12,9 @@ In the one transaction that stores the reply:
 
 - a stop (退订, TD, STOP …) adds an ``opt_out`` (source ``mo``) and rejects
   every message of that creditor still waiting for the phone (queued,
-  scheduled or held), withdrawing their contact bookings;
+  scheduled or held), withdrawing their contact bookings; a creditor that
+  turned it on also gets one confirmation text queued per opt-out
+  (``smsgate.service.confirmations``), which a later stop does not cancel;
 - a wrong number (不是本人, 打错了, wrong number) detaches the phone from the
   debtor the answered message was for (``detached_phones``) and rejects what
   waits for that debtor at that phone; later sends for that debtor to that
