@@ -21,7 +21,7 @@ from smsgate.store.audit import AuditAction
 
 from .api_support import GatewayUnderTest
 from .message_support import DEBTOR, PHONE, SIGNATURE
-from .test_callbacks import status_of
+from .test_callbacks import sent_message, status_of
 from .test_reply_actions import gw, reply, send
 
 __all__ = ["gw"]
@@ -111,6 +111,18 @@ class TestConfirmationOn:
         assert [(e.subject, e.detail["reply"]) for e in queued] == [
             (confirmation.message_id, detail["confirms_reply"])
         ]
+
+    async def test_sent_at_once_in_quiet_hours(self, gw: GatewayUnderTest) -> None:
+        """23:00 in Shanghai: a collection text would wait until 08:00, the confirmation goes."""
+        await turn_on(gw)
+        await sent_message(gw)
+        gw.clock.advance(hours=13)  # 02:00 UTC + 13 h = 23:00 Asia/Shanghai
+        status, body = await send(gw, recipient={"debtor_id": "D-2002"})
+        assert (status, body["status"]) == (202, "scheduled")
+        await reply(gw, "退订")
+        peer = carrier()
+        await dispatcher(gw, peer).run_once()
+        assert [sms.text for sms in peer.calls] == [CONFIRMATION]
 
     async def test_a_later_complaint_stops_the_queued_confirmation(
         self, gw: GatewayUnderTest
