@@ -85,7 +85,9 @@ async def list_replies(call: Call) -> web.StreamResponse:
     limit = whole_number(call.request.query.get("limit", "100"), "limit", 1, _MAX_LISTED)
     async with call.gateway.store.read() as tx:
         replies = await tx.replies.of_creditor(call.creditor_id, phone=phone, limit=limit)
-    return json_response(ReplyList(replies=[ReplyBody.of(reply) for reply in replies]))
+        confirmed = await tx.confirmations.of_replies([reply.id for reply in replies])
+    bodies = [ReplyBody.of(reply, confirmation_sent=reply.id in confirmed) for reply in replies]
+    return json_response(ReplyList(replies=bodies))
 
 
 async def _authenticated(

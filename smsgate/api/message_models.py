@@ -170,11 +170,17 @@ class MessageDetail(msgspec.Struct, kw_only=True):
     created_at: datetime
     send_at: datetime | None
     history: list[MessageStatusStep]
+    #: The stop reply this message confirms when it is a stop confirmation (tag
+    #: ``stop_confirmation``; no contact booked for it), else null.
+    confirms_reply: str | None = None
 
     @classmethod
-    def of(cls, message: Message, history: list[StatusChange]) -> MessageDetail:
+    def of(
+        cls, message: Message, history: list[StatusChange], confirms_reply: str | None = None
+    ) -> MessageDetail:
         """The body of a stored message and its history."""
         return cls(
+            confirms_reply=confirms_reply,
             id=message.id,
             status=message.status,
             template_id=message.template_id,

@@ -170,9 +170,11 @@ async def get_message(call: Call) -> web.StreamResponse:
     async with call.gateway.store.read() as tx:
         message = await tx.messages.get(message_id, creditor_id=call.creditor_id)
         history = [] if message is None else await tx.messages.history(message_id)
+        confirmation = None if message is None else await tx.confirmations.of_message(message_id)
     if message is None:
         raise not_found("message")
-    return json_response(MessageDetail.of(message, history))
+    confirms = None if confirmation is None else confirmation.reply_id
+    return json_response(MessageDetail.of(message, history, confirms))
 
 
 async def list_held(call: Call) -> web.StreamResponse:

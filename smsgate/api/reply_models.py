@@ -15,13 +15,16 @@ ACTIONS: dict[ReplyIntent, str] = {
     ReplyIntent.THIRD_PARTY_REFUSAL: "third_party_refused",
     ReplyIntent.COMPLAINT: "do_not_contact_and_held",
 }
+#: The action of a stop the creditor's confirmation text answered (one per opt-out).
+CONFIRMATION_SENT = "confirmation_sent"
 
 
 class ReplyBody(msgspec.Struct, kw_only=True):
     """One reply (MO); ``message_id`` is the message it was matched to.
 
     ``intents`` in the contract's order; ``actions`` what the gateway did for
-    them (none for an unattributed reply). ``text`` is empty for a copy of a
+    them (none for an unattributed reply), ``confirmation_sent`` among them
+    when this stop queued the creditor's confirmation text. ``text`` is empty for a copy of a
     reply that named no creditor and acted for several (the words withheld).
     """
 
@@ -35,8 +38,12 @@ class ReplyBody(msgspec.Struct, kw_only=True):
     message_id: str | None
 
     @classmethod
-    def of(cls, reply: InboundReply) -> ReplyBody:
+    def of(cls, reply: InboundReply, *, confirmation_sent: bool = False) -> ReplyBody:
         """The body of a stored reply."""
+        actions = [
+            ACTIONS[intent] for intent in ReplyIntent
+            if intent in reply.intents and reply.creditor_id is not None
+        ]  # fmt: skip
         return cls(
             id=reply.id,
             carrier=reply.carrier,
@@ -44,10 +51,7 @@ class ReplyBody(msgspec.Struct, kw_only=True):
             text=reply.text,
             received_at=reply.received_at,
             intents=[intent for intent in ReplyIntent if intent in reply.intents],
-            actions=[
-                ACTIONS[intent] for intent in ReplyIntent
-                if intent in reply.intents and reply.creditor_id is not None
-            ],
+            actions=[*actions, CONFIRMATION_SENT] if confirmation_sent else actions,
             message_id=reply.message_id,
         )  # fmt: skip
 

@@ -4,7 +4,9 @@ The DESIGN.md contract: ``keys create`` prints the new key alone on its last
 line, so scripts can take it with ``tail -1``; ``keys rotate`` does the same
 with the successor key. ``keys list`` prints one line per key (id, roles,
 label, person, state, last use), never a token. ``keys create`` needs
-``--person`` for an author or reviewer key: four-eyes compares people. ``creditors webhook --url``
+``--person`` for an author or reviewer key: four-eyes compares people.
+``creditors confirmation ID --text T | --off`` sets or turns off the
+creditor's one confirmation text per stop. ``creditors webhook --url``
 does the same with the creditor's derived webhook signing secret.
 """
 
@@ -15,6 +17,7 @@ import asyncio
 import os
 import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from smsgate import admin
@@ -22,6 +25,7 @@ from smsgate.service.audit_checks import verify_audit_chain
 from smsgate.store import Role, StoreError, database_url, open_store, utc_now
 from smsgate.webhooks.config import creditor_secret, require_master_secret
 from smsgate.webhooks.targets import TargetAllowList
+from smsgate.wordlists import load_scanner
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -40,6 +44,7 @@ def register(subparsers: Any) -> None:
     create.add_argument("--profile", default="cn-shenzhen", help="policy profile")
     create.set_defaults(handler=lambda args: _run(_create_creditor(args)))
     _register_webhook(creditor_commands)
+    _register_confirmation(creditor_commands)
 
     keys = subparsers.add_parser("keys", help="manage API keys")
     key_commands = keys.add_subparsers(dest="action", required=True)
@@ -96,6 +101,24 @@ def _register_webhook(creditor_commands: Any) -> None:
     target.add_argument("--url", help="the https URL that receives status events")
     target.add_argument("--remove", action="store_true", help="stop sending status events")
     webhook.set_defaults(handler=lambda args: _run(_webhook(args)))
+
+
+def _register_confirmation(creditor_commands: Any) -> None:
+    confirmation = creditor_commands.add_parser(
+        "confirmation",
+        help="set or turn off the creditor's one confirmation text per stop (退订成功…)",
+        description="The text goes once per opt-out to a phone that replied stop; it is signed "
+        "with the creditor's 【signature】, must be fixed wording and must pass the scanner.",
+    )
+    confirmation.add_argument("id", help="the creditor")
+    choice = confirmation.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--text", help="the confirmation text (turns confirmations on)")
+    choice.add_argument("--off", action="store_true", help="send no confirmations (the default)")
+    confirmation.add_argument(
+        "--wordlists", type=Path, default=None, metavar="DIR",
+        help="the wordlist directory to scan with (default: SMSGATE_WORDLISTS, else the shipped)",
+    )  # fmt: skip
+    confirmation.set_defaults(handler=lambda args: _run(_confirmation(args)))
 
 
 def _run(coroutine: Any) -> int:
@@ -232,6 +255,25 @@ async def _remove_webhook(creditor_id: str) -> int:
         print(f"smsgate: {creditor_id} has no webhook", file=sys.stderr)
         return EXIT_FAILED
     print(f"webhook of {creditor_id} removed")
+    return EXIT_OK
+
+
+async def _confirmation(args: argparse.Namespace) -> int:
+    store = await open_store(database_url(os.environ))
+    try:
+        if args.off:
+            cleared = await admin.clear_stop_confirmation(store, args.id, at=utc_now())
+            print(f"stop confirmations of {args.id} {'off' if cleared else 'were already off'}")
+            return EXIT_OK
+        configured = os.environ.get("SMSGATE_WORDLISTS")
+        scanner = load_scanner(args.wordlists or (Path(configured) if configured else None))
+        version = await admin.set_stop_confirmation(
+            store, args.id, args.text, at=utc_now(), scanner=scanner
+        )
+    finally:
+        await store.close()
+    print(f"stop confirmations of {args.id} on: template {version.template_id} "
+          f"version {version.version}")  # fmt: skip
     return EXIT_OK
 
 

@@ -16,6 +16,9 @@ sent on another local day than it was booked for (it waited past midnight
 for a backlog, a retry or open circuits) is first judged by that day's caps
 (``recheck_moved``): it goes, moves on to the first day with room, or is
 rejected with ``contact_limit`` and its booking withdrawn.
+
+A stop confirmation has no booking and skips the policy: it is re-checked
+by ``recheck_confirmation`` alone (the opt-out it confirms lets it through).
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ from smsgate.core.audience import Audience
 from smsgate.core.policy import Allow, Contact, Defer, PolicyError, Refuse
 from smsgate.dispatch.lanes import AllCircuitsOpen, Chosen
 from smsgate.dispatch.outcomes import Disposition, Outcome, outcome_of
-from smsgate.dispatch.recheck import moved_day_window, recheck, recheck_moved, slot_of
+from smsgate.dispatch.recheck import (
+    moved_day_window,
+    recheck,
+    recheck_confirmation,
+    recheck_moved,
+    slot_of,
+)
 from smsgate.dispatch.reconcile import AWAITING, Reconcile, awaiting_lookup, failed_lookups
 from smsgate.store import (
     TEMPLATE_RETIRED,
@@ -101,6 +110,13 @@ async def prepare_send(
         return outcome_of(Disposition.SKIPPED, message, reason=f"status {message.status}")
     if not await version_serves(tx, message):
         return await _reject_unserved(tx, message, claim, now)
+    confirmation = await tx.confirmations.of_message(message.id)
+    if confirmation is not None:
+        opt_outs = await tx.opt_outs.active(message.creditor_id, message.phone)
+        refusal = recheck_confirmation(confirmation, opt_outs, now)
+        if refusal is not None:
+            return await _reject(tx, message, refusal, claim, now)
+        return await _start_attempt(tx, message, last, claim, now)
     try:
         decision = await _decide(tx, message, now)
     except PolicyError as error:

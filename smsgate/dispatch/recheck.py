@@ -31,13 +31,17 @@ What is re-checked, and what deliberately is not:
   room within the profile's lookahead, or, with none, it is refused
   (``contact_limit``) and its booking withdrawn;
 * the audience cannot change (a template's audience and a message's role are
-  fixed), so the message's role is passed as the audience.
+  fixed), so the message's role is passed as the audience;
+* a stop confirmation (``smsgate.service.confirmations``) is not a collection
+  contact and skips the policy: ``recheck_confirmation`` lets it through the
+  one opt-out it confirms, and through nothing else, within
+  ``CONFIRMATION_VALIDITY`` of the stop.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from smsgate.core.policy import (
@@ -58,7 +62,7 @@ from smsgate.core.policy import (
     recipient_zones,
 )
 from smsgate.core.policy.local_time import local_date
-from smsgate.store import Creditor, Message, OptOut, OptOutKind
+from smsgate.store import Creditor, Message, OptOut, OptOutKind, StopConfirmation
 
 
 def recheck(
@@ -150,3 +154,38 @@ def contact_status(opt_outs: Iterable[OptOut]) -> ContactStatus:
         opted_out=bool(kinds & {OptOutKind.OPT_OUT, OptOutKind.DO_NOT_CONTACT}),
         third_party_refused=OptOutKind.THIRD_PARTY_REFUSAL in kinds,
     )
+
+
+#: How long after the stop a queued confirmation may still go; later it would
+#: no longer read as the answer to the recipient's 退订, so it is refused.
+CONFIRMATION_VALIDITY = timedelta(hours=24)
+
+
+def recheck_confirmation(
+    confirmation: StopConfirmation, opt_outs: Iterable[OptOut], now: datetime
+) -> Refuse | None:
+    """``None`` if the stop confirmation may go now, else why not (``opted_out``).
+
+    It goes only while the opt-out it confirms (kind ``opt_out``, its instant
+    the confirmation's key) is active, no other flag stands on the phone (a
+    complaint or a third party's refusal stops it too), and within
+    ``CONFIRMATION_VALIDITY`` of the stop. Quiet hours and caps do not apply:
+    it answers the recipient's own message and is no contact.
+    """
+    if now - confirmation.at > CONFIRMATION_VALIDITY:
+        hours = int(CONFIRMATION_VALIDITY.total_seconds() // 3600)
+        return Refuse(
+            RefusalCode.OPTED_OUT, f"a stop confirmation expires {hours} h after the stop"
+        )
+    flags = list(opt_outs)
+    confirmed = [
+        flag for flag in flags
+        if flag.kind == OptOutKind.OPT_OUT and flag.at == confirmation.opted_out_at
+    ]  # fmt: skip
+    if not confirmed:
+        return Refuse(RefusalCode.OPTED_OUT, "the opt-out this confirmation answers was lifted")
+    others = sorted({flag.kind.value for flag in flags if flag not in confirmed})
+    if others:
+        kinds = ", ".join(others)
+        return Refuse(RefusalCode.OPTED_OUT, f"the phone has a {kinds} flag besides the opt-out")
+    return None

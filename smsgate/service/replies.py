@@ -12,7 +12,9 @@ In the one transaction that stores the reply:
 
 - a stop (退订, TD, STOP …) adds an ``opt_out`` (source ``mo``) and rejects
   every message of that creditor still waiting for the phone (queued,
-  scheduled or held), withdrawing their contact bookings;
+  scheduled or held), withdrawing their contact bookings; a creditor that
+  turned it on also gets one confirmation text queued per opt-out
+  (``smsgate.service.confirmations``), which a later stop does not cancel;
 - a wrong number (不是本人, 打错了, wrong number) detaches the phone from the
   debtor the answered message was for (``detached_phones``) and rejects what
   waits for that debtor at that phone; later sends for that debtor to that
@@ -47,6 +49,7 @@ from smsgate.carriers import InboundSms
 from smsgate.core.replies import ReplyClassifier
 from smsgate.core.sms import SIGNATURE_CLOSE, SIGNATURE_OPEN
 from smsgate.logs import mask_phone
+from smsgate.service.confirmations import queue_confirmation
 from smsgate.store import (
     REPLY_PREFIX,
     AuditAction,
@@ -84,6 +87,8 @@ class ReplyOutcome:
     rejected: tuple[str, ...] = ()
     held: tuple[str, ...] = ()
     shared: tuple[InboundReply, ...] = ()
+    #: The stop confirmations queued (``smsgate.service.confirmations``).
+    confirmations: tuple[str, ...] = ()
 
 
 #: What a shared copy of a reply holds instead of the words (see :func:`take_reply`).
@@ -125,13 +130,16 @@ async def take_reply(
             return _logged(ReplyOutcome(replies[0], new=False))
         rejected: list[str] = []
         held: list[str] = []
+        confirmations: list[str] = []
         for reply, message in zip(replies, answered, strict=False):
             if reply is not replies[0]:
                 await tx.replies.add(reply)
             acted = await _act(tx, reply, message, intents, f"carrier:{carrier}", now)
             rejected += acted[0]
             held += acted[1]
-    outcome = ReplyOutcome(replies[0], True, tuple(rejected), tuple(held), tuple(replies[1:]))
+            confirmations += acted[2]
+    outcome = ReplyOutcome(replies[0], True, tuple(rejected), tuple(held), tuple(replies[1:]),
+                           tuple(confirmations))  # fmt: skip
     return _logged(outcome)
 
 
@@ -142,20 +150,28 @@ async def _act(
     intents: frozenset[ReplyIntent],
     actor: str,
     now: datetime,
-) -> tuple[list[str], list[str]]:
-    """Do what the intents ask for the creditor of ``answered``; the rejected and held ids."""
+) -> tuple[list[str], list[str], list[str]]:
+    """Do what the intents ask for the creditor of ``answered``; the rejected, held and
+    confirmation ids.
+
+    A stop is confirmed (if the creditor turned that on) unless the same
+    reply also complains: a do-not-contact flag stops even the confirmation.
+    """
     creditor_id = answered.creditor_id
     rejected: list[str] = []
     held: list[str] = []
+    confirmations: list[str] = []
     if ReplyIntent.WRONG_PARTY in intents:
         rejected += await _detach(tx, reply, answered, actor, now)
     if ReplyIntent.THIRD_PARTY_REFUSAL in intents:
         rejected += await _refuse_third_party(tx, reply, creditor_id, actor, now)
     if ReplyIntent.STOP in intents:
         rejected += await _stop(tx, reply, creditor_id, actor, now)
+        if ReplyIntent.COMPLAINT not in intents:
+            confirmations += await _confirm(tx, reply, answered, actor, now)
     if ReplyIntent.COMPLAINT in intents:
         held += await _flag(tx, reply, creditor_id, actor, now)
-    return rejected, held
+    return rejected, held, confirmations
 
 
 async def _answered_messages(
@@ -270,6 +286,18 @@ async def _stop(
     return await _settle_pending(tx, reply, creditor_id, actor, now, _STOP)
 
 
+async def _confirm(
+    tx: UnitOfWork, reply: InboundReply, answered: Message, actor: str, now: datetime
+) -> list[str]:
+    """Queue the confirmation of the phone's opt-out, once per opt-out (if turned on)."""
+    active = await tx.opt_outs.active(answered.creditor_id, reply.phone)
+    opt_out = next((flag for flag in active if flag.kind == OptOutKind.OPT_OUT), None)
+    if opt_out is None:  # _stop just made sure there is one
+        return []
+    queued = await queue_confirmation(tx, reply, answered, opt_out, actor, now)
+    return [] if queued is None else [queued]
+
+
 async def _detach(
     tx: UnitOfWork, reply: InboundReply, answered: Message, actor: str, now: datetime
 ) -> list[str]:
@@ -315,6 +343,8 @@ async def _settle_pending(
     for message in await tx.messages.pending_to_phone(creditor_id, reply.phone):
         if message.status is stoppage.status:
             continue
+        if stoppage is _STOP and await tx.confirmations.of_message(message.id) is not None:
+            continue  # a second 退订 does not cancel the confirmation of the first
         if debtor_id is not None and message.debtor_id != debtor_id:
             continue
         detail = f"{stoppage.detail} ({reply.id})"
@@ -378,5 +408,6 @@ def _logged(outcome: ReplyOutcome) -> ReplyOutcome:
         carrier=reply.carrier, phone=mask_phone(reply.phone), creditor=reply.creditor_id,
         message_id=reply.message_id, intents=sorted(reply.intents),
         rejected=len(outcome.rejected), held=len(outcome.held),
+        confirmations=len(outcome.confirmations),
     )  # fmt: skip
     return outcome

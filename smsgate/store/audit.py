@@ -48,6 +48,9 @@ class AuditAction(StrEnum):
     OPT_OUT_ADDED = "opt_out.added"
     OPT_OUT_REMOVED = "opt_out.removed"
     PHONE_DETACHED = "phone.detached"
+    STOP_CONFIRMATION_SET = "stop_confirmation.set"
+    STOP_CONFIRMATION_CLEARED = "stop_confirmation.cleared"
+    STOP_CONFIRMATION_QUEUED = "stop_confirmation.queued"
     WORDLIST_CHANGED = "wordlist.changed"
 
 

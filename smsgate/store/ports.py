@@ -33,6 +33,7 @@ Methods raise the ``smsgate.store.errors`` family, never driver errors.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -61,6 +62,8 @@ from smsgate.store.records import (
     Review,
     SendAttempt,
     StatusChange,
+    StopConfirmation,
+    StopConfirmationText,
     Template,
     TemplateDetail,
     TemplateVersion,
@@ -403,6 +406,34 @@ class DetachmentRepository(Protocol):
         ...
 
 
+class ConfirmationRepository(Protocol):
+    """Stop confirmations: each creditor's text, and the one message sent per opt-out."""
+
+    async def text_of(self, creditor_id: str) -> StopConfirmationText | None:
+        """The creditor's confirmation text; ``None``: confirmations are off."""
+        ...
+
+    async def set_text(self, text: StopConfirmationText) -> None:
+        """Turn confirmations on with ``text`` (replacing an earlier one)."""
+        ...
+
+    async def clear_text(self, creditor_id: str) -> bool:
+        """Turn confirmations off; ``False`` if they were off."""
+        ...
+
+    async def add(self, confirmation: StopConfirmation) -> bool:
+        """Claim the opt-out's one confirmation; ``False`` if it was claimed already."""
+        ...
+
+    async def of_message(self, message_id: str) -> StopConfirmation | None:
+        """The confirmation this message is, if it is one."""
+        ...
+
+    async def of_replies(self, reply_ids: Sequence[str]) -> dict[str, StopConfirmation]:
+        """The confirmations the given stop replies caused, by reply id."""
+        ...
+
+
 class OptOutRepository(Protocol):
     """The do-not-contact list of each creditor."""
 
@@ -506,6 +537,8 @@ class UnitOfWork(Protocol):
     def opt_outs(self) -> OptOutRepository: ...
     @property
     def detachments(self) -> DetachmentRepository: ...
+    @property
+    def confirmations(self) -> ConfirmationRepository: ...
     @property
     def idempotency(self) -> IdempotencyStore: ...
     @property

@@ -371,6 +371,38 @@ class DetachedPhone:
 
 
 @dataclass(frozen=True, slots=True)
+class StopConfirmationText:
+    """A creditor's one confirmation text per stop (退订成功…), set by the operator.
+
+    The text is the approved ``template_version`` of ``template_id``, a
+    template the operator's command creates (fixed wording, scanned clean);
+    a creditor without this record sends no confirmations (the default).
+    """
+
+    creditor_id: str
+    template_id: str
+    template_version: int
+    set_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StopConfirmation:
+    """The one confirmation sent for one opt-out: (creditor, phone, opted_out_at) is its key.
+
+    ``opted_out_at`` is the ``at`` of the ``opt_out`` it confirms: the
+    dispatcher lets ``message_id`` through that opt-out alone, and only
+    within ``CONFIRMATION_VALIDITY`` of ``at``. ``reply_id`` is the stop.
+    """
+
+    creditor_id: str
+    phone: str
+    opted_out_at: datetime
+    reply_id: str
+    message_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class IdempotencyRecord:
     """The first response to a request with an ``Idempotency-Key``, replayed on a retry."""
 

@@ -226,3 +226,42 @@ class TestKeyLifecycle:
         assert done.stderr.startswith("smsgate: ")
         assert message in done.stderr
         assert "Traceback" not in done.stderr
+
+
+class TestStopConfirmation:
+    """creditors confirmation --text / --off: a scanned, fixed-wording text, or none."""
+
+    def _creditor(self, database: Path) -> None:
+        assert run(database, "migrate").returncode == 0
+        created = run(database, "creditors", "create", "acme", "--name", "安信消费金融",
+                      "--signature", "安信消费金融")  # fmt: skip
+        assert created.returncode == 0, created.stderr
+
+    def _texts(self, database: Path) -> list[tuple[str, int]]:
+        with sqlite3.connect(database) as db:
+            sql = "SELECT creditor_id, template_version FROM stop_confirmation_texts"
+            return [(row[0], row[1]) for row in db.execute(sql)]
+
+    def test_set_then_off(self, tmp_path: Path) -> None:
+        database = tmp_path / "smsgate.db"
+        self._creditor(database)
+        text = "【安信消费金融】退订成功，您将不再收到本机构的短信。"
+        on = run(database, "creditors", "confirmation", "acme", "--text", text)
+        assert on.returncode == 0, on.stderr
+        assert "on" in on.stdout
+        assert self._texts(database) == [("acme", 1)]
+        again = run(database, "creditors", "confirmation", "acme", "--text", "退订成功。")
+        assert again.returncode == 0, again.stderr
+        assert self._texts(database) == [("acme", 2)]
+        off = run(database, "creditors", "confirmation", "acme", "--off")
+        assert off.returncode == 0, off.stderr
+        assert self._texts(database) == []
+
+    def test_a_blocked_text_is_refused(self, tmp_path: Path) -> None:
+        database = tmp_path / "smsgate.db"
+        self._creditor(database)
+        refused = run(database, "creditors", "confirmation", "acme", "--text",
+                      "退订成功。不还款就等着收法院传票")  # fmt: skip
+        assert refused.returncode == 1
+        assert "block" in refused.stderr
+        assert self._texts(database) == []

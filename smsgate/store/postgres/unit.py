@@ -5,6 +5,7 @@ from __future__ import annotations
 from smsgate.store.postgres.attempts import PostgresAttemptLog
 from smsgate.store.postgres.audit import PostgresAuditLog
 from smsgate.store.postgres.callbacks import PostgresReceiptLog, PostgresReplyLog
+from smsgate.store.postgres.confirmations import PostgresConfirmations
 from smsgate.store.postgres.messages import (
     PostgresContactLedger,
     PostgresMessages,
@@ -76,6 +77,10 @@ class PostgresUnitOfWork:
     @property
     def detachments(self) -> PostgresDetachments:
         return PostgresDetachments(self._session)
+
+    @property
+    def confirmations(self) -> PostgresConfirmations:
+        return PostgresConfirmations(self._session)
 
     @property
     def idempotency(self) -> PostgresIdempotency:

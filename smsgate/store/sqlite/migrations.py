@@ -392,6 +392,33 @@ CREATE TABLE detached_phones (
 ) STRICT;
 """
 
+# Stop confirmations (issue #14): a creditor's one confirmation text (an
+# operator-made template version; no row: off), and the one confirmation
+# message per opt-out, keyed by the opt-out's instant so a repeated stop or a
+# replayed MO claims nothing new. ``message_id`` is written before its message
+# row in the same transaction (the claim comes first), so it has no foreign key.
+_STOP_CONFIRMATIONS = """
+CREATE TABLE stop_confirmation_texts (
+    creditor_id TEXT PRIMARY KEY REFERENCES creditors (id),
+    template_id TEXT NOT NULL,
+    template_version INTEGER NOT NULL,
+    set_at TEXT NOT NULL,
+    FOREIGN KEY (template_id, template_version)
+        REFERENCES template_versions (template_id, version)
+) STRICT;
+
+CREATE TABLE stop_confirmations (
+    creditor_id TEXT NOT NULL REFERENCES creditors (id),
+    phone TEXT NOT NULL,
+    opted_out_at TEXT NOT NULL,
+    reply_id TEXT NOT NULL,
+    message_id TEXT NOT NULL UNIQUE,
+    at TEXT NOT NULL,
+    PRIMARY KEY (creditor_id, phone, opted_out_at)
+) STRICT;
+CREATE INDEX stop_confirmations_by_reply ON stop_confirmations (reply_id);
+"""
+
 #: Every step of the schema, in order. Append new steps; never edit a published one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
@@ -403,6 +430,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "api key people", _KEY_PEOPLE),
     Migration(8, "audit verification checkpoints", _AUDIT_CHECKPOINTS),
     Migration(9, "phones detached from a debtor (wrong-number replies)", _DETACHED_PHONES),
+    Migration(10, "stop confirmations", _STOP_CONFIRMATIONS),
 )
 
 _CREATE_LEDGER = """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from smsgate.store.sqlite.attempts import SqliteAttemptLog
 from smsgate.store.sqlite.audit import SqliteAuditLog
 from smsgate.store.sqlite.callbacks import SqliteReceiptLog, SqliteReplyLog
+from smsgate.store.sqlite.confirmations import SqliteConfirmations
 from smsgate.store.sqlite.messages import SqliteContactLedger, SqliteMessages, SqliteOutbox
 from smsgate.store.sqlite.reporting import SqliteReporting
 from smsgate.store.sqlite.session import Session
@@ -72,6 +73,10 @@ class SqliteUnitOfWork:
     @property
     def detachments(self) -> SqliteDetachments:
         return SqliteDetachments(self._session)
+
+    @property
+    def confirmations(self) -> SqliteConfirmations:
+        return SqliteConfirmations(self._session)
 
     @property
     def idempotency(self) -> SqliteIdempotency:
