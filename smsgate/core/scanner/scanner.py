@@ -10,6 +10,10 @@ automaton pass.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -17,13 +21,24 @@ import ahocorasick_rs
 
 from smsgate.core.audience import Audience
 from smsgate.core.scanner.allowlist import AllowList, unsuppressed
-from smsgate.core.scanner.findings import Finding, ScanResult, Severity, Verdict
+from smsgate.core.scanner.findings import Evasion, Finding, ScanResult, Severity, Verdict
 from smsgate.core.scanner.folding import CharacterFolding, FoldedText
 from smsgate.core.scanner.spellings import Spelling, SpellingKind, spellings_of
 from smsgate.core.scanner.wordlist import Wordlist
 
 _SEVERITY_RANK = {Severity.REVIEW: 1, Severity.BLOCK: 2}
 _Candidate = tuple[int, int, Spelling]
+
+#: Leetspeak (``p0lice``, ``j@il``, ``k1ll``) is read only inside a token that
+#: mixes at least two ASCII letters with leet characters, and only Latin terms
+#: count there: ``1,000``, ``9:30`` and ``RMB500`` stay numbers.
+_LEET_TRIGGER = re.compile(r"[A-Za-z][0-9@$!|]|[0-9@$!|][A-Za-z]").search
+_LEET_TOKEN = re.compile(r"[A-Za-z0-9@$!|]{3,}")
+_LEET_TABLES = (
+    str.maketrans("0134578@$!|", "oieastbasil"),
+    str.maketrans("1!|", "lli"),
+)
+_MIN_LEET_LETTERS = 2
 
 
 class Scanner:
@@ -36,12 +51,20 @@ class Scanner:
             audience: _AudienceMatcher(wordlist, folding, audience) for audience in Audience
         }
         self._allow = AllowList(wordlist.allowed, folding)
-        self._clean = ScanResult(Verdict.PASS, (), wordlist.version)
+        self._version = _version(wordlist.version, folding.data_version)
+        self._clean = ScanResult(Verdict.PASS, (), self._version)
 
     @property
     def version(self) -> str:
-        """The wordlist version this scanner matches."""
-        return self._wordlist.version
+        """The wordlist version this scanner matches, with a digest of the Unicode data
+        its folding was built from (:attr:`CharacterFolding.data_version`): new
+        confusables or ignorables change what is found, so they make a new version."""
+        return self._version
+
+    @property
+    def unicode_data(self) -> str:
+        """Which Unicode data the folding came from, in full (package versions)."""
+        return self._folding.data_version
 
     @property
     def wordlist(self) -> Wordlist:
@@ -57,13 +80,39 @@ class Scanner:
         folding = self._folding
         matcher = self._matchers[audience]
         quick = folding.quick_fold(text)
-        if quick is not None:
-            if not matcher.in_bytes.find_matches_as_indexes(quick, overlapping=True):
-                return self._clean
-            folded = folding.quick_folded_text(text)  # a candidate: now work in code points
+        if quick is None:
+            result = self._judge(folding.fold(text), matcher)
+        elif matcher.in_bytes.find_matches_as_indexes(quick, overlapping=True):
+            # A candidate: now work in code points.
+            result = self._judge(folding.quick_folded_text(text), matcher)
         else:
-            folded = folding.fold(text)
-        return self._judge(folded, matcher)
+            result = self._clean
+        if _LEET_TRIGGER(text) is None:
+            return result
+        return self._with_leet(text, matcher, result)
+
+    def _with_leet(self, text: str, matcher: _AudienceMatcher, result: ScanResult) -> ScanResult:
+        """``result`` plus the Latin terms that leetspeak spells (``p0lice``).
+
+        Each leet character is one letter, so the substituted text has the
+        same length and its spans index ``text``; only findings whose span
+        holds a substituted character are new.
+        """
+        extra: list[Finding] = []
+        for table in _LEET_TABLES:
+            read = _LEET_TOKEN.sub(functools.partial(_leet, table=table), text)
+            if read == text:
+                continue
+            for finding in self._judge(self._folding.fold(read), matcher).findings:
+                written = text[finding.start : finding.end]
+                if finding.term.isascii() and written != read[finding.start : finding.end]:
+                    extra.append(
+                        dataclasses.replace(finding, matched_text=written, evasion=Evasion.LEET)
+                    )
+        if not extra:
+            return result
+        findings = _outermost([*result.findings, *extra])
+        return ScanResult(Verdict.of(findings), findings, self.version)
 
     def scan_folded(self, folded: FoldedText, audience: Audience = Audience.DEBTOR) -> ScanResult:
         """Scan an already folded text (tests use it to hold every fold to the same result)."""
@@ -110,8 +159,7 @@ class Scanner:
         counts = unsuppressed(folded, [(start, end) for start, end, _ in candidates], occurrences)
         return [candidate for candidate, counted in zip(candidates, counts, strict=True) if counted]
 
-    @staticmethod
-    def _finding(folded: FoldedText, candidate: _Candidate) -> Finding:
+    def _finding(self, folded: FoldedText, candidate: _Candidate) -> Finding:
         start, end, spelling = candidate
         first, last = folded.original_span(start, end)
         return Finding(
@@ -121,7 +169,25 @@ class Scanner:
             start=first,
             end=last,
             matched_text=folded.original[first:last],
+            evasion=self._evasion(folded, candidate),
         )
+
+    def _evasion(self, folded: FoldedText, candidate: _Candidate) -> Evasion:
+        """The most telling disguise of a match (see :class:`Evasion`)."""
+        start, end, spelling = candidate
+        if spelling.kind is SpellingKind.PINYIN:
+            return Evasion.PINYIN
+        if spelling.kind is SpellingKind.INITIALS:
+            return Evasion.INITIALS
+        first, last = folded.original_span(start, end)
+        kinds = {self._folding.evasion_of(char) for char in folded.original[first:last]}
+        if "confusable" in kinds:
+            return Evasion.CONFUSABLE
+        if "traditional" in kinds:
+            return Evasion.TRADITIONAL
+        if any(folded.gaps(start, end)):
+            return Evasion.SPACED
+        return Evasion.PLAIN
 
 
 class _AudienceMatcher:
@@ -141,6 +207,20 @@ class _AudienceMatcher:
         self.spellings = [tuple(by_pattern.get(p, ())) for p in patterns]
         self.in_text = ahocorasick_rs.AhoCorasick(patterns)
         self.in_bytes = ahocorasick_rs.BytesAhoCorasick([p.encode() for p in patterns])
+
+
+def _version(wordlist_version: str, unicode_data: str) -> str:
+    if not unicode_data:
+        return wordlist_version
+    return f"{wordlist_version}+u{hashlib.sha256(unicode_data.encode()).hexdigest()[:8]}"
+
+
+def _leet(match: re.Match[str], table: dict[int, int]) -> str:
+    """A token read as leetspeak, if it mixes letters and leet characters."""
+    token = match[0]
+    read = token.translate(table)
+    letters = sum(char.isalpha() for char in token)
+    return read if letters >= _MIN_LEET_LETTERS and read != token else token
 
 
 def _same_word(edge: str, neighbour: str) -> bool:

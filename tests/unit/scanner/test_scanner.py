@@ -128,6 +128,7 @@ class TestVerdict:
                     "start": 0,
                     "end": 4,
                     "matched_text": "派 出所",
+                    "evasion": "spaced",
                 }
             ],
         }
