@@ -73,6 +73,14 @@ def _is_separator(char: str) -> bool:
     return unicodedata.category(char) in _SEPARATOR_CATEGORIES
 
 
+def _is_mark(char: str) -> bool:
+    """A combining mark or variation selector: drawn with the character before it."""
+    return unicodedata.category(char) in _MARK_CATEGORIES
+
+
+_MARK_CATEGORIES = frozenset({"Mn", "Mc", "Me"})
+
+
 class FoldedText:
     """A text in canonical form, able to map folded positions back to the original.
 
@@ -99,11 +107,20 @@ class FoldedText:
         return self._origins
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
-        """The original span covering folded characters ``[start, end)``."""
+        """The original span covering folded characters ``[start, end)``.
+
+        The span never splits a character from the combining marks or the
+        variation selector that follow it (``警察\u0301``, ``公安\ufe0f``): they
+        are part of how the last character is drawn, so the span takes them.
+        """
         origins = self.origins
         if origins is None:
             return start, end
-        return origins[start], origins[end - 1] + 1
+        last = origins[end - 1] + 1
+        original = self.original
+        while last < len(original) and _is_mark(original[last]):
+            last += 1
+        return origins[start], last
 
     def gaps(self, start: int, end: int) -> list[str]:
         """The original text between each pair of neighbouring folded characters.

@@ -236,20 +236,27 @@ def _same_word(edge: str, neighbour: str) -> bool:
 
 def _outermost(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     """Findings in position order, without duplicates and without any finding that a
-    finding at least as severe already covers (公安 inside 公安局)."""
+    finding at least as severe already covers (公安 inside 公安局): the longest term
+    wins the span.
+
+    One sweep in position order: every kept finding starts at or before the
+    current one, so the current one is covered exactly when a kept finding of
+    at least its severity reaches its end. Keeping the furthest end per
+    severity rank makes that a constant-time test, O(n log n) in all (the old
+    pairwise test was quadratic: a text with thousands of matches stalled).
+    """
     ordered = sorted(
         set(findings), key=lambda f: (f.start, -f.end, -_SEVERITY_RANK[f.severity], f.term)
     )
+    # reach[r]: the furthest end of a kept finding of rank >= r.
+    reach = dict.fromkeys(_SEVERITY_RANK.values(), -1)
     kept: list[Finding] = []
     for finding in ordered:
-        if not any(_covers(outer, finding) for outer in kept):
-            kept.append(finding)
+        rank = _SEVERITY_RANK[finding.severity]
+        if reach[rank] >= finding.end:
+            continue
+        kept.append(finding)
+        for other in reach:
+            if other <= rank:
+                reach[other] = max(reach[other], finding.end)
     return tuple(kept)
-
-
-def _covers(outer: Finding, inner: Finding) -> bool:
-    return (
-        outer.start <= inner.start
-        and inner.end <= outer.end
-        and _SEVERITY_RANK[outer.severity] >= _SEVERITY_RANK[inner.severity]
-    )
