@@ -18,12 +18,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 import ahocorasick_rs
+from pypinyin import Style, lazy_pinyin
 
 from smsgate.core.audience import Audience
 from smsgate.core.scanner.allowlist import AllowList, unsuppressed
 from smsgate.core.scanner.findings import Evasion, Finding, ScanResult, Severity, Verdict
 from smsgate.core.scanner.folding import CharacterFolding, FoldedText
-from smsgate.core.scanner.spellings import Spelling, SpellingKind, spellings_of
+from smsgate.core.scanner.spellings import Spelling, SpellingKind, all_chinese, spellings_of
 from smsgate.core.scanner.wordlist import Wordlist
 
 _SEVERITY_RANK = {Severity.REVIEW: 1, Severity.BLOCK: 2}
@@ -40,6 +41,14 @@ _LEET_TABLES = (
 )
 _MIN_LEET_LETTERS = 2
 
+#: Pinyin as people type it (#15 item 3): a tone number after a letter
+#: (``gong1an1``) or a Chinese character beside an ASCII letter (``公an``,
+#: ``gong安``). Only such a text takes the syllable read.
+_SYLLABLE_TRIGGER = re.compile(
+    r"[A-Za-z][1-5](?![0-9])|[\u3400-\u9fff][A-Za-z]|[A-Za-z][\u3400-\u9fff]"
+).search
+_TONES = frozenset("12345")
+
 
 class Scanner:
     """Scans texts against one :class:`Wordlist`; immutable, safe to share between tasks."""
@@ -51,6 +60,7 @@ class Scanner:
             audience: _AudienceMatcher(wordlist, folding, audience) for audience in Audience
         }
         self._allow = AllowList(wordlist.allowed, folding)
+        self._syllables = syllable_table(wordlist, folding)
         self._version = _version(wordlist.version, folding.data_version)
         self._clean = ScanResult(Verdict.PASS, (), self._version)
 
@@ -87,9 +97,76 @@ class Scanner:
             result = self._judge(folding.quick_folded_text(text), matcher)
         else:
             result = self._clean
+        if _SYLLABLE_TRIGGER(text) is not None:
+            result = self._with_syllables(text, matcher, result)
         if _LEET_TRIGGER(text) is None:
             return result
         return self._with_leet(text, matcher, result)
+
+    def _with_syllables(
+        self, text: str, matcher: _AudienceMatcher, result: ScanResult
+    ) -> ScanResult:
+        """``result`` plus the pinyin findings of ``text`` read syllable by syllable.
+
+        The read drops tone numbers (``gong1an1``) and writes each Chinese
+        character of the table built with the wordlist as its syllable
+        (``公an`` -> ``gongan``, ``失信bei执行人``); every folded character keeps
+        its original index, so spans index ``text``. A finding of the read
+        counts only if its spelling holds an ASCII letter (all-Chinese matches
+        are the plain pass's) and every character written as a syllable is
+        one of the term's own: another with the same sound (宫an) is a
+        homophone, not pinyin.
+        """
+        read = self._syllable_read(text)
+        if read is None:
+            return result
+        folded, converted = read
+        extra = []
+        for finding in self._judge(folded, matcher).findings:
+            if finding.evasion is not Evasion.PINYIN:
+                continue
+            written = range(finding.start, finding.end)
+            own = all(
+                self._folding.canonical(text[i]) in finding.term for i in written if i in converted
+            )
+            if own and any(_ascii_letter(text[i]) for i in written):
+                end = finding.end
+                if end < len(text) and text[end] in _TONES and _ascii_letter(text[end - 1]):
+                    end += 1  # the last syllable's tone number is part of the spelling
+                extra.append(
+                    dataclasses.replace(finding, end=end, matched_text=text[finding.start : end])
+                )
+        if not extra:
+            return result
+        findings = _outermost([*result.findings, *extra])
+        return ScanResult(Verdict.of(findings), findings, self.version)
+
+    def _syllable_read(self, text: str) -> tuple[FoldedText, set[int]] | None:
+        canonical = self._folding.canonical
+        syllables = self._syllables
+        pieces: list[str] = []
+        origins: list[int] = []
+        converted: set[int] = set()
+        last = len(text) - 1
+        for index, char in enumerate(text):
+            piece = canonical(char)
+            syllable = syllables.get(piece)
+            if syllable is not None:
+                piece = syllable
+                converted.add(index)
+            elif (
+                char in _TONES
+                and index > 0
+                and _ascii_letter(text[index - 1])
+                and not (index < last and text[index + 1].isdigit())
+            ):
+                piece = ""
+            pieces.append(piece)
+            origins.extend([index] * len(piece))
+        folded = "".join(pieces)
+        if folded == self._folding.fold(text).folded:
+            return None
+        return FoldedText(text, folded, lambda: origins), converted
 
     def _with_leet(self, text: str, matcher: _AudienceMatcher, result: ScanResult) -> ScanResult:
         """``result`` plus the Latin terms that leetspeak spells (``p0lice``).
@@ -209,6 +286,28 @@ class _AudienceMatcher:
         self.in_bytes = ahocorasick_rs.BytesAhoCorasick([p.encode() for p in patterns])
 
 
+def syllable_table(wordlist: Wordlist, folding: CharacterFolding) -> dict[str, str]:
+    """Each Chinese character of a pinyin-spelled term, and its toneless syllable.
+
+    Built once per wordlist from pypinyin, reading each term as a whole (so a
+    polyphonic character gets the reading it has in the term); where terms
+    disagree, the first reading wins. Scanning then looks characters up,
+    never runs pypinyin on a text.
+    """
+    table: dict[str, str] = {}
+    for term_list in wordlist.lists:
+        for term in term_list.terms:
+            if not (term_list.spelled_in_pinyin(term) and all_chinese(term)):
+                continue
+            for char, syllable in zip(term, lazy_pinyin(term, style=Style.NORMAL), strict=True):
+                table.setdefault(folding.canonical(char), syllable.replace("v", "u"))
+    return table
+
+
+def _ascii_letter(char: str) -> bool:
+    return char.isascii() and char.isalpha()
+
+
 def _version(wordlist_version: str, unicode_data: str) -> str:
     if not unicode_data:
         return wordlist_version
@@ -246,7 +345,8 @@ def _outermost(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     pairwise test was quadratic: a text with thousands of matches stalled).
     """
     ordered = sorted(
-        set(findings), key=lambda f: (f.start, -f.end, -_SEVERITY_RANK[f.severity], f.term)
+        set(findings),
+        key=lambda f: (f.start, -f.end, -_SEVERITY_RANK[f.severity], f.term, f.category, f.evasion),
     )
     # reach[r]: the furthest end of a kept finding of rank >= r.
     reach = dict.fromkeys(_SEVERITY_RANK.values(), -1)

@@ -52,9 +52,9 @@ def spellings_of(term_list: TermList) -> Iterator[tuple[str, Spelling]]:
     """Every ``(pattern, spelling)`` of every term of ``term_list``; patterns not yet folded."""
     for term in term_list.terms:
         yield term, _spelling(term_list, term, SpellingKind.AS_WRITTEN, term_list.severity)
-        if not _all_chinese(term):
+        if not all_chinese(term):
             continue
-        if term_list.pinyin:
+        if term_list.spelled_in_pinyin(term):
             pinyin_spelling = _spelling(term_list, term, SpellingKind.PINYIN, term_list.severity)
             for pinyin in _pinyin_variants(term):
                 if len(pinyin) >= MIN_PINYIN_LETTERS:
@@ -74,5 +74,6 @@ def _pinyin_variants(term: str) -> set[str]:
     return {plain, plain.replace("v", "u"), plain.replace("v", "ü")}
 
 
-def _all_chinese(term: str) -> bool:
+def all_chinese(term: str) -> bool:
+    """Whether every character of ``term`` is a CJK ideograph."""
     return all("\u3400" <= char <= "\u9fff" or char >= "\U00020000" for char in term)

@@ -51,6 +51,8 @@ class TestValues:
             pytest.param("请联系j\u0456ngcha", "警察", "pinyin", id="pinyin-cyrillic-i"),
             pytest.param("pài chū suǒ 来电", "派出所", "pinyin", id="toned-pinyin"),
             pytest.param("案件移交檢察", "检察", "traditional", id="traditional"),
+            pytest.param("已通知pai4chu1suo3", "派出所", "pinyin", id="tone-numbers"),
+            pytest.param("明天jing察上门", "警察", "pinyin", id="mixed-syllables"),
         ],
     )
     async def test_refused_with_the_evasion(
@@ -105,6 +107,8 @@ class TestTemplateLint:
             pytest.param(
                 "{{ name }}您好，公\u3164安已介入。", "公安", "spaced", id="hangul-filler"
             ),
+            pytest.param("{{ name }}您好，gong1an1已介入。", "公安", "pinyin", id="tone-numbers"),
+            pytest.param("{{ name }}您好，派chu所来电。", "派出所", "pinyin", id="mixed"),
         ],
     )
     async def test_lint_names_the_evasion(
