@@ -27,6 +27,7 @@ from smsgate.core.scanner.wordlist import TermList
 
 MIN_PINYIN_LETTERS = 5
 MIN_INITIALS = 2
+MAX_MIXED_SYLLABLES = 6
 
 
 class SpellingKind(StrEnum):
@@ -59,6 +60,8 @@ def spellings_of(term_list: TermList) -> Iterator[tuple[str, Spelling]]:
             for pinyin in _pinyin_variants(term):
                 if len(pinyin) >= MIN_PINYIN_LETTERS:
                     yield pinyin, pinyin_spelling
+            for mixed in _mixed_variants(term):
+                yield mixed, pinyin_spelling
         if term_list.initials and len(term) >= MIN_INITIALS:
             initials = "".join(lazy_pinyin(term, style=Style.FIRST_LETTER))
             yield initials, _spelling(term_list, term, SpellingKind.INITIALS, Severity.REVIEW)
@@ -72,6 +75,24 @@ def _pinyin_variants(term: str) -> set[str]:
     # pypinyin writes ü as "v" (lv); people also type "u" or "ü" itself.
     plain = "".join(lazy_pinyin(term, style=Style.NORMAL))
     return {plain, plain.replace("v", "u"), plain.replace("v", "ü")}
+
+
+def _mixed_variants(term: str) -> set[str]:
+    """The term with some syllables in pinyin, some as characters (``公an``, ``gong安``).
+
+    Every mix is a pattern of the one automaton, so a mixed spelling costs a
+    scan nothing extra; a character in the pattern anchors it, so no minimum
+    letter count applies. Terms longer than :data:`MAX_MIXED_SYLLABLES`
+    characters get none (2^n patterns).
+    """
+    if len(term) > MAX_MIXED_SYLLABLES:
+        return set()
+    syllables = [s.replace("v", "u") for s in lazy_pinyin(term, style=Style.NORMAL)]
+    count = len(term)
+    return {
+        "".join(syllables[i] if mask >> i & 1 else term[i] for i in range(count))
+        for mask in range(1, (1 << count) - 1)
+    }
 
 
 def all_chinese(term: str) -> bool:
