@@ -9,6 +9,7 @@ pessimistic rate for a gateway's traffic).
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 NAMES = ["张三", "李四", "王五", "赵敏", "陈晨", "刘洋", "周杰", "吴昊", "郑爽", "孙丽"]
 PRODUCTS = ["信用卡", "消费贷", "分期乐", "现金贷", "车贷", "装修贷"]
@@ -58,4 +59,30 @@ def synthetic_terms(count: int, seed: int = 11) -> list[str]:
     terms: set[str] = set()
     while len(terms) < count:
         terms.add("".join(rng.choice(common) for _ in range(rng.randint(2, 4))))
+    return sorted(terms)
+
+
+def occurring_terms(
+    texts: list[str], count: int, avoid: Sequence[str] = (), seed: int = 13
+) -> list[str]:
+    """``count`` distinct 2–4 character Chinese substrings of ``texts`` that occur in
+    none of ``avoid``: terms that match those texts only.
+
+    The 20k-term case mixes these in (1% of its terms), so the full scan does
+    its careful work (spans, de-duplication) on real findings rather than
+    only rejecting clean text.
+    """
+    rng = random.Random(seed)
+    elsewhere = "\n".join(avoid)
+    terms: set[str] = set()
+    for _ in range(200 * count):  # bounded: few texts may hold fewer such pieces
+        if len(terms) >= count:
+            break
+        text = rng.choice(texts)
+        length = rng.randint(2, 4)
+        start = rng.randrange(max(1, len(text) - length))
+        piece = text[start : start + length]
+        chinese = all("\u4e00" <= char <= "\u9fff" for char in piece)
+        if len(piece) == length and chinese and piece not in elsewhere:
+            terms.add(piece)
     return sorted(terms)

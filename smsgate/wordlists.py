@@ -9,12 +9,15 @@ is logged and the last good version keeps serving.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from functools import cache
+from importlib import metadata
 from importlib.resources import files
 from pathlib import Path
 
+import regex
 import structlog
 
 from smsgate.core.replies import ReplyClassifier, parse_reply_rules
@@ -51,8 +54,47 @@ def load_wordlist(directory: Path) -> Wordlist:
 
 @cache
 def default_folding() -> CharacterFolding:
-    """The process-wide character folding, built once (it takes a fraction of a second)."""
-    return CharacterFolding(traditional_to_simplified())
+    """The process-wide character folding, built once (it takes about a second)."""
+    return CharacterFolding(
+        traditional_to_simplified(),
+        ignorable=default_ignorable(),
+        confusables=latin_confusables(),
+        data_version=unicode_data_version(),
+    )
+
+
+def default_ignorable() -> frozenset[str]:
+    """Every Default_Ignorable_Code_Point, from the ``regex`` module's Unicode tables
+    (Python's ``unicodedata`` lacks the property)."""
+    ignorable = regex.compile(r"\p{Default_Ignorable_Code_Point}")
+    return frozenset(
+        char for char in map(chr, range(0x110000)) if ignorable.match(char) is not None
+    )
+
+
+def latin_confusables() -> dict[str, str]:
+    """Each character UTS #39 lists as confusable with one ASCII letter, and that letter.
+
+    The data is ``confusables.txt`` as shipped (in JSON) by ``confusable-homoglyphs``.
+    """
+    table = files("confusable_homoglyphs") / "confusables.json"
+    data: dict[str, list[dict[str, str]]] = json.loads(table.read_text(encoding="utf-8"))
+    mapping: dict[str, str] = {}
+    for char, homoglyphs in data.items():
+        for homoglyph in homoglyphs:
+            letter = homoglyph["c"].casefold()
+            if len(letter) == 1 and "a" <= letter <= "z":
+                mapping[char] = letter
+                break
+    return mapping
+
+
+def unicode_data_version() -> str:
+    """The packages the Unicode data came from, as recorded beside the wordlist version."""
+    return ",".join(f"{name}-{metadata.version(name)}" for name in _UNICODE_DATA_PACKAGES)
+
+
+_UNICODE_DATA_PACKAGES = ("regex", "confusable-homoglyphs")
 
 
 def traditional_to_simplified() -> dict[str, str]:

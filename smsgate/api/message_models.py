@@ -102,6 +102,9 @@ class MessageFinding(msgspec.Struct, kw_only=True):
     start: int
     end: int
     matched_text: str
+    #: How the term was disguised (plain, spaced, traditional, confusable, leet,
+    #: pinyin, homophone, initials); findings stored before #15 read as plain.
+    evasion: str = "plain"
 
 
 class MessageAccepted(msgspec.Struct, kw_only=True):

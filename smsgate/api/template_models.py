@@ -82,6 +82,9 @@ class FindingOut(msgspec.Struct, kw_only=True):
     start: int
     end: int
     matched_text: str
+    #: How the term was disguised (plain, spaced, traditional, confusable, leet,
+    #: pinyin, homophone, initials); findings stored before #15 read as plain.
+    evasion: str = "plain"
 
 
 class DraftCreated(msgspec.Struct, kw_only=True):

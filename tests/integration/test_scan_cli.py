@@ -26,22 +26,27 @@ class TestJsonl:
     """One result line per input line, in order, spans into the original text."""
 
     @pytest.mark.parametrize(
-        ("text", "start", "end"),
+        ("text", "start", "end", "evasion"),
         [
-            pytest.param("请到派出所说明情况", 2, 5, id="plain"),
-            pytest.param("请到派 出 所说明情况", 2, 7, id="spaces"),
-            pytest.param("请到派*出*所说明情况", 2, 7, id="asterisks"),
-            pytest.param("请到派\u3000出\u3000所说明情况", 2, 7, id="full-width-space"),
-            pytest.param("請到派出所說明情況", 2, 5, id="traditional"),
+            pytest.param("请到派出所说明情况", 2, 5, "plain", id="plain"),
+            pytest.param("请到派 出 所说明情况", 2, 7, "spaced", id="spaces"),
+            pytest.param("请到派*出*所说明情况", 2, 7, "spaced", id="asterisks"),
+            pytest.param("请到派\u3000出\u3000所说明情况", 2, 7, "spaced", id="full-width-space"),
+            pytest.param("請到派出所說明情況", 2, 5, "plain", id="traditional-around"),
+            pytest.param("请到派\u3164出所说明情况", 2, 6, "spaced", id="hangul-filler"),
+            pytest.param("请到paichusuo说明", 2, 11, "pinyin", id="pinyin"),
         ],
     )
-    def test_acceptance_examples(self, text: str, start: int, end: int) -> None:
+    def test_acceptance_examples(self, text: str, start: int, end: int, evasion: str) -> None:
         (line,) = scan_jsonl(text)
         assert line["verdict"] == "block"
         match = next(m for m in line["matches"] if m["term"] == "派出所")
         assert (match["start"], match["end"]) == (start, end)
         assert match["matched_text"] == text[start:end]
-        assert set(match) == {"term", "category", "severity", "start", "end", "matched_text"}
+        # The contract's fields, plus the #15 addition saying how the term was written.
+        contract = {"term", "category", "severity", "start", "end", "matched_text"}
+        assert set(match) == contract | {"evasion"}
+        assert match["evasion"] == evasion
 
     def test_harmless_phrase_passes_and_order_is_kept(self) -> None:
         results = scan_jsonl("办公安全培训", "请到派出所", "您好")

@@ -40,9 +40,27 @@ class Verdict(StrEnum):
         return verdict
 
 
+class Evasion(StrEnum):
+    """How a finding's spelling differs from its term as listed (the scan JSON's ``evasion``).
+
+    One kind per finding, the most telling: a spelling kind (``pinyin``,
+    ``initials``) wins over a character trick, and among character tricks
+    ``leet`` > ``confusable`` > ``traditional`` > ``spaced`` > ``plain``.
+    """
+
+    PLAIN = "plain"
+    SPACED = "spaced"
+    TRADITIONAL = "traditional"
+    CONFUSABLE = "confusable"
+    LEET = "leet"
+    PINYIN = "pinyin"
+    HOMOPHONE = "homophone"
+    INITIALS = "initials"
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One sensitive term found in a text.
+    """One sensitive term found in a text, and how it was disguised (``evasion``).
 
     ``start``/``end`` are code-point offsets into the ORIGINAL text (end
     exclusive) covering the whole spelling as written, evasions included, so
@@ -55,6 +73,7 @@ class Finding:
     start: int
     end: int
     matched_text: str
+    evasion: Evasion = Evasion.PLAIN
 
     def to_dict(self) -> dict[str, str | int]:
         """The finding as the JSON object of the scan CLI and HTTP contracts."""
@@ -65,6 +84,7 @@ class Finding:
             "start": self.start,
             "end": self.end,
             "matched_text": self.matched_text,
+            "evasion": self.evasion.value,
         }
 
 

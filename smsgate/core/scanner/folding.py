@@ -2,9 +2,25 @@
 
 Evaders write 派 出 所, 派*出*所, ＧＯＮＧＡＮ, 傳票 or 公\u200b安. Folding maps every
 character independently to its canonical spelling: NFKC (full-width letters,
-compatibility ideographs), case folding, traditional -> simplified Chinese, and
-separators (spaces, U+3000, zero-width and format characters, punctuation,
-symbols, emoji, combining marks, line breaks) to nothing. Because the mapping is
+compatibility ideographs, mathematical fancy-font letters), case folding,
+traditional -> simplified Chinese, and separators (spaces, U+3000, zero-width
+and format characters, punctuation, symbols, emoji, combining marks, line
+breaks) to nothing.
+
+Unicode's own data extends that (#15), passed in by the shell so this module
+stays pure:
+
+- every Default_Ignorable_Code_Point is a gap, including the blank-rendering
+  Hangul fillers (U+3164, U+115F, U+1160, U+FFA0: category Lo, so no category
+  rule catches them) and the variation selectors;
+- a Latin letter with diacritics folds to its base letter (``gōng ān`` ->
+  ``gongan``, ``ǚ`` -> ``u``), so toned pinyin meets toneless pinyin;
+- a letter of another script that UTS #39 lists as confusable with one ASCII
+  letter folds to that letter (Greek ``ο``, Cyrillic ``а``/``і``, Latin ``ɡ``),
+  so ``pοlice`` and ``jіngcha`` reach the Latin and pinyin patterns. Only
+  code points below U+2E80 are mapped: CJK characters keep their identity
+  (UTS #39 pairs 〇 with O and 丨 with box-drawing bars, which would only
+  blur Chinese text). Because the mapping is
 per character, each folded character knows its original index, so a finding
 maps back to the exact span of the original text.
 
@@ -31,6 +47,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from types import MappingProxyType
 
 #: Characters that normally end a clause in Chinese text.
 CLAUSE_BREAKS = frozenset("\u3001\u3002\uff0c\uff1b\uff1a\uff01\uff1f")
@@ -47,9 +65,20 @@ _SCANNED_RANGES = ((0x0000, 0x3400), (0xA000, 0x20000), (0x2F800, 0x2FA20), (0xE
 
 _CLAUSE_BRIDGE_MIN_LENGTH = 3
 
+#: Confusable prototypes apply below the CJK blocks only (see the module docstring).
+_CONFUSABLE_LIMIT = 0x2E80
+
 
 def _is_separator(char: str) -> bool:
     return unicodedata.category(char) in _SEPARATOR_CATEGORIES
+
+
+def _is_mark(char: str) -> bool:
+    """A combining mark or variation selector: drawn with the character before it."""
+    return unicodedata.category(char) in _MARK_CATEGORIES
+
+
+_MARK_CATEGORIES = frozenset({"Mn", "Mc", "Me"})
 
 
 class FoldedText:
@@ -78,11 +107,20 @@ class FoldedText:
         return self._origins
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
-        """The original span covering folded characters ``[start, end)``."""
+        """The original span covering folded characters ``[start, end)``.
+
+        The span never splits a character from the combining marks or the
+        variation selector that follow it (``警察\u0301``, ``公安\ufe0f``): they
+        are part of how the last character is drawn, so the span takes them.
+        """
         origins = self.origins
         if origins is None:
             return start, end
-        return origins[start], origins[end - 1] + 1
+        last = origins[end - 1] + 1
+        original = self.original
+        while last < len(original) and _is_mark(original[last]):
+            last += 1
+        return origins[start], last
 
     def gaps(self, start: int, end: int) -> list[str]:
         """The original text between each pair of neighbouring folded characters.
@@ -119,8 +157,22 @@ class CharacterFolding:
     second) and share it; it is immutable.
     """
 
-    def __init__(self, traditional_to_simplified: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        traditional_to_simplified: Mapping[str, str],
+        *,
+        ignorable: AbstractSet[str] = frozenset(),
+        confusables: Mapping[str, str] = MappingProxyType({}),
+        data_version: str = "",
+    ) -> None:
         self._hant = dict(traditional_to_simplified)
+        self._ignorable = frozenset(ignorable)
+        self._confusables = {
+            char: proto
+            for char, proto in confusables.items()
+            if len(char) == 1 and ord(char) < _CONFUSABLE_LIMIT and not char.isascii()
+        }
+        self._data_version = data_version
         table: dict[int, str] = {}
         for code in _candidate_code_points(self._hant):
             folded = self.fold_char(chr(code))
@@ -141,16 +193,40 @@ class CharacterFolding:
         self._needs_table = re.compile(needs_table).search
         self._bridges_breaks = re.compile(bridge).search
 
+    @property
+    def data_version(self) -> str:
+        """Which Unicode data the table was built from (recorded with the wordlist version)."""
+        return self._data_version
+
     def fold_char(self, char: str) -> str:
         """The canonical spelling of one character; empty for a separator."""
-        if char in CLAUSE_BREAKS:
+        if char in CLAUSE_BREAKS or char in self._ignorable:
             return ""
         out = []
         for part in unicodedata.normalize("NFKC", char).casefold():
             for piece in unicodedata.normalize("NFKC", self._hant.get(part, part)):
-                if not _is_separator(piece):
-                    out.append(piece)
+                if not (_is_separator(piece) or piece in self._ignorable):
+                    out.append(self._latin(piece))
         return "".join(out)
+
+    def _latin(self, char: str) -> str:
+        """A letter's ASCII reading: diacritics stripped, then UTS #39 prototypes."""
+        if char.isascii():
+            return char
+        base = "".join(c for c in unicodedata.normalize("NFD", char) if not _is_separator(c))
+        if base and base.isascii():
+            return base
+        return self._confusables.get(char, char)
+
+    def evasion_of(self, char: str) -> str:
+        """How one original character disguises its folded form: ``traditional``,
+        ``confusable`` (look-alike, full width, fancy font, diacritics), or ``""``."""
+        if char in self._hant:
+            return "traditional"
+        folded = self.canonical(char)
+        if folded and folded != char.lower():
+            return "confusable"
+        return ""
 
     def fold_term(self, term: str) -> str:
         """A wordlist term in the form it is matched in (the same folding as text)."""

@@ -10,20 +10,46 @@ automaton pass.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
 import ahocorasick_rs
+from pypinyin import Style, lazy_pinyin
 
 from smsgate.core.audience import Audience
 from smsgate.core.scanner.allowlist import AllowList, unsuppressed
-from smsgate.core.scanner.findings import Finding, ScanResult, Severity, Verdict
+from smsgate.core.scanner.findings import Evasion, Finding, ScanResult, Severity, Verdict
 from smsgate.core.scanner.folding import CharacterFolding, FoldedText
-from smsgate.core.scanner.spellings import Spelling, SpellingKind, spellings_of
+from smsgate.core.scanner.spellings import Spelling, SpellingKind, all_chinese, spellings_of
 from smsgate.core.scanner.wordlist import Wordlist
 
 _SEVERITY_RANK = {Severity.REVIEW: 1, Severity.BLOCK: 2}
 _Candidate = tuple[int, int, Spelling]
+
+#: Leetspeak (``p0lice``, ``j@il``, ``k1ll``) is read only inside a token that
+#: mixes at least two ASCII letters with leet characters, and only Latin terms
+#: count there: ``1,000``, ``9:30`` and ``RMB500`` stay numbers.
+_LEET_TOKEN = re.compile(r"[A-Za-z0-9@$!|]{3,}")
+_LEET_TABLES = (
+    str.maketrans("0134578@$!|", "oieastbasil"),
+    str.maketrans("1!|", "lli"),
+)
+_MIN_LEET_LETTERS = 2
+
+#: Both leetspeak and pinyin tone numbers (``gong1an1``) need an ASCII letter
+#: beside a digit or leet sign. One ``bytes.translate`` into classes (``a``
+#: letter, ``1`` digit or sign, `` `` anything else) and two substring tests
+#: find that far faster than a regex, on every text.
+_CLASS_TABLE = bytes(
+    0x61 if 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A else 0x31 if chr(c) in "0123456789@$!|" else 0x20
+    for c in range(256)
+)
+_TONES = frozenset("12345")
+_TONE_NUMBER = re.compile(r"(?<=[a-z])[1-5](?![0-9])")
 
 
 class Scanner:
@@ -36,12 +62,22 @@ class Scanner:
             audience: _AudienceMatcher(wordlist, folding, audience) for audience in Audience
         }
         self._allow = AllowList(wordlist.allowed, folding)
-        self._clean = ScanResult(Verdict.PASS, (), wordlist.version)
+        self._syllables = syllable_table(wordlist, folding)
+        self._syllable_map = str.maketrans(self._syllables)
+        self._version = _version(wordlist.version, folding.data_version)
+        self._clean = ScanResult(Verdict.PASS, (), self._version)
 
     @property
     def version(self) -> str:
-        """The wordlist version this scanner matches."""
-        return self._wordlist.version
+        """The wordlist version this scanner matches, with a digest of the Unicode data
+        its folding was built from (:attr:`CharacterFolding.data_version`): new
+        confusables or ignorables change what is found, so they make a new version."""
+        return self._version
+
+    @property
+    def unicode_data(self) -> str:
+        """Which Unicode data the folding came from, in full (package versions)."""
+        return self._folding.data_version
 
     @property
     def wordlist(self) -> Wordlist:
@@ -57,13 +93,122 @@ class Scanner:
         folding = self._folding
         matcher = self._matchers[audience]
         quick = folding.quick_fold(text)
-        if quick is not None:
-            if not matcher.in_bytes.find_matches_as_indexes(quick, overlapping=True):
-                return self._clean
-            folded = folding.quick_folded_text(text)  # a candidate: now work in code points
+        # Classes of the text as written: ``RMB 500`` and ``No.98`` have no
+        # letter beside a digit (the quick fold would join them).
+        classes = text.encode(errors="surrogatepass").translate(_CLASS_TABLE)
+        if quick is None:
+            result = self._judge(folding.fold(text), matcher)
         else:
-            folded = folding.fold(text)
-        return self._judge(folded, matcher)
+            if matcher.in_bytes.find_matches_as_indexes(quick, overlapping=True):
+                # A candidate: now work in code points.
+                result = self._judge(folding.quick_folded_text(text), matcher)
+            elif not _letter_beside_digit(classes):
+                return self._clean
+            else:
+                result = self._clean
+        if not _letter_beside_digit(classes):
+            return result
+        result = self._with_syllables(text, matcher, result)
+        return self._with_leet(text, matcher, result)
+
+    def _with_syllables(
+        self, text: str, matcher: _AudienceMatcher, result: ScanResult
+    ) -> ScanResult:
+        """``result`` plus the pinyin findings of ``text`` read syllable by syllable.
+
+        The read drops tone numbers (``gong1an1``) and writes each Chinese
+        character of the table built with the wordlist as its syllable
+        (``公an`` -> ``gongan``, ``失信bei执行人``); every folded character keeps
+        its original index, so spans index ``text``. A finding of the read
+        counts only if its spelling holds an ASCII letter (all-Chinese matches
+        are the plain pass's) and every character written as a syllable is
+        one of the term's own: another with the same sound (宫an) is a
+        homophone, not pinyin.
+        """
+        # A cheap look first (two C-level translations and one automaton pass):
+        # the careful read, a Python loop that keeps every origin, runs only
+        # when a pinyin pattern matches the syllable form at all.
+        rough = self._folding.fold(text).folded.translate(self._syllable_map)
+        rough = _TONE_NUMBER.sub("", rough)
+        pinyin = matcher.pinyin_patterns
+        if not any(
+            index in pinyin
+            for index, _, _ in matcher.in_text.find_matches_as_indexes(rough, overlapping=True)
+        ):
+            return result
+        read = self._syllable_read(text)
+        if read is None:
+            return result
+        folded, converted = read
+        extra = []
+        for finding in self._judge(folded, matcher).findings:
+            if finding.evasion is not Evasion.PINYIN:
+                continue
+            written = range(finding.start, finding.end)
+            own = all(
+                self._folding.canonical(text[i]) in finding.term for i in written if i in converted
+            )
+            if own and any(_ascii_letter(text[i]) for i in written):
+                end = finding.end
+                if end < len(text) and text[end] in _TONES and _ascii_letter(text[end - 1]):
+                    end += 1  # the last syllable's tone number is part of the spelling
+                extra.append(
+                    dataclasses.replace(finding, end=end, matched_text=text[finding.start : end])
+                )
+        if not extra:
+            return result
+        findings = _outermost([*result.findings, *extra])
+        return ScanResult(Verdict.of(findings), findings, self.version)
+
+    def _syllable_read(self, text: str) -> tuple[FoldedText, set[int]] | None:
+        canonical = self._folding.canonical
+        syllables = self._syllables
+        pieces: list[str] = []
+        origins: list[int] = []
+        converted: set[int] = set()
+        last = len(text) - 1
+        for index, char in enumerate(text):
+            piece = canonical(char)
+            syllable = syllables.get(piece)
+            if syllable is not None:
+                piece = syllable
+                converted.add(index)
+            elif (
+                char in _TONES
+                and index > 0
+                and _ascii_letter(text[index - 1])
+                and not (index < last and text[index + 1].isdigit())
+            ):
+                piece = ""
+            pieces.append(piece)
+            origins.extend([index] * len(piece))
+        folded = "".join(pieces)
+        if folded == self._folding.fold(text).folded:
+            return None
+        return FoldedText(text, folded, lambda: origins), converted
+
+    def _with_leet(self, text: str, matcher: _AudienceMatcher, result: ScanResult) -> ScanResult:
+        """``result`` plus the Latin terms that leetspeak spells (``p0lice``).
+
+        Each leet character is one letter, so the substituted text has the
+        same length and its spans index ``text``; only findings whose span
+        holds a substituted character are new.
+        """
+        extra: list[Finding] = []
+        for table in _LEET_TABLES:
+            read = _LEET_TOKEN.sub(functools.partial(_leet, table=table), text)
+            if read == text:
+                continue
+            for finding in self._judge(self._folding.fold(read), matcher).findings:
+                written = text[finding.start : finding.end]
+                if finding.term.isascii() and written != read[finding.start : finding.end]:
+                    extra.append(
+                        dataclasses.replace(finding, matched_text=written, evasion=Evasion.LEET)
+                    )
+        if not extra:
+            return result
+        findings = _outermost([*result.findings, *extra])
+        return ScanResult(Verdict.of(findings), findings, self.version)
 
     def scan_folded(self, folded: FoldedText, audience: Audience = Audience.DEBTOR) -> ScanResult:
         """Scan an already folded text (tests use it to hold every fold to the same result)."""
@@ -110,8 +255,7 @@ class Scanner:
         counts = unsuppressed(folded, [(start, end) for start, end, _ in candidates], occurrences)
         return [candidate for candidate, counted in zip(candidates, counts, strict=True) if counted]
 
-    @staticmethod
-    def _finding(folded: FoldedText, candidate: _Candidate) -> Finding:
+    def _finding(self, folded: FoldedText, candidate: _Candidate) -> Finding:
         start, end, spelling = candidate
         first, last = folded.original_span(start, end)
         return Finding(
@@ -121,7 +265,25 @@ class Scanner:
             start=first,
             end=last,
             matched_text=folded.original[first:last],
+            evasion=self._evasion(folded, candidate),
         )
+
+    def _evasion(self, folded: FoldedText, candidate: _Candidate) -> Evasion:
+        """The most telling disguise of a match (see :class:`Evasion`)."""
+        start, end, spelling = candidate
+        if spelling.kind is SpellingKind.PINYIN:
+            return Evasion.PINYIN
+        if spelling.kind is SpellingKind.INITIALS:
+            return Evasion.INITIALS
+        first, last = folded.original_span(start, end)
+        kinds = {self._folding.evasion_of(char) for char in folded.original[first:last]}
+        if "confusable" in kinds:
+            return Evasion.CONFUSABLE
+        if "traditional" in kinds:
+            return Evasion.TRADITIONAL
+        if any(folded.gaps(start, end)):
+            return Evasion.SPACED
+        return Evasion.PLAIN
 
 
 class _AudienceMatcher:
@@ -139,8 +301,55 @@ class _AudienceMatcher:
         # An automaton needs a pattern; NUL never survives folding, so it never matches.
         patterns = list(by_pattern) or ["\0"]
         self.spellings = [tuple(by_pattern.get(p, ())) for p in patterns]
+        self.pinyin_patterns = frozenset(
+            index
+            for index, spellings in enumerate(self.spellings)
+            if any(spelling.kind is SpellingKind.PINYIN for spelling in spellings)
+        )
         self.in_text = ahocorasick_rs.AhoCorasick(patterns)
         self.in_bytes = ahocorasick_rs.BytesAhoCorasick([p.encode() for p in patterns])
+
+
+def syllable_table(wordlist: Wordlist, folding: CharacterFolding) -> dict[str, str]:
+    """Each Chinese character of a pinyin-spelled term, and its toneless syllable.
+
+    Built once per wordlist from pypinyin, reading each term as a whole (so a
+    polyphonic character gets the reading it has in the term); where terms
+    disagree, the first reading wins. Scanning then looks characters up,
+    never runs pypinyin on a text.
+    """
+    table: dict[str, str] = {}
+    for term_list in wordlist.lists:
+        for term in term_list.terms:
+            if not (term_list.spelled_in_pinyin(term) and all_chinese(term)):
+                continue
+            for char, syllable in zip(term, lazy_pinyin(term, style=Style.NORMAL), strict=True):
+                table.setdefault(folding.canonical(char), syllable.replace("v", "u"))
+    return table
+
+
+def _letter_beside_digit(classes: bytes) -> bool:
+    # A one-byte memchr rules out most texts (no ASCII letter at all) before
+    # the two-byte searches, which cost far more.
+    return b"a" in classes and (b"a1" in classes or b"1a" in classes)
+
+
+def _ascii_letter(char: str) -> bool:
+    return char.isascii() and char.isalpha()
+
+
+def _version(wordlist_version: str, unicode_data: str) -> str:
+    if not unicode_data:
+        return wordlist_version
+    return f"{wordlist_version}+u{hashlib.sha256(unicode_data.encode()).hexdigest()[:8]}"
+
+
+def _leet(match: re.Match[str], table: dict[int, int]) -> str:
+    """A token read as leetspeak, if it mixes letters and leet characters."""
+    token = match[0]
+    read = token.translate(table)
+    letters = sum(char.isalpha() for char in token)
+    return read if letters >= _MIN_LEET_LETTERS and read != token else token
 
 
 def _same_word(edge: str, neighbour: str) -> bool:
@@ -156,20 +365,28 @@ def _same_word(edge: str, neighbour: str) -> bool:
 
 def _outermost(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     """Findings in position order, without duplicates and without any finding that a
-    finding at least as severe already covers (公安 inside 公安局)."""
+    finding at least as severe already covers (公安 inside 公安局): the longest term
+    wins the span.
+
+    One sweep in position order: every kept finding starts at or before the
+    current one, so the current one is covered exactly when a kept finding of
+    at least its severity reaches its end. Keeping the furthest end per
+    severity rank makes that a constant-time test, O(n log n) in all (the old
+    pairwise test was quadratic: a text with thousands of matches stalled).
+    """
     ordered = sorted(
-        set(findings), key=lambda f: (f.start, -f.end, -_SEVERITY_RANK[f.severity], f.term)
+        set(findings),
+        key=lambda f: (f.start, -f.end, -_SEVERITY_RANK[f.severity], f.term, f.category, f.evasion),
     )
+    # reach[r]: the furthest end of a kept finding of rank >= r.
+    reach = dict.fromkeys(_SEVERITY_RANK.values(), -1)
     kept: list[Finding] = []
     for finding in ordered:
-        if not any(_covers(outer, finding) for outer in kept):
-            kept.append(finding)
+        rank = _SEVERITY_RANK[finding.severity]
+        if reach[rank] >= finding.end:
+            continue
+        kept.append(finding)
+        for other in reach:
+            if other <= rank:
+                reach[other] = max(reach[other], finding.end)
     return tuple(kept)
-
-
-def _covers(outer: Finding, inner: Finding) -> bool:
-    return (
-        outer.start <= inner.start
-        and inner.end <= outer.end
-        and _SEVERITY_RANK[outer.severity] >= _SEVERITY_RANK[inner.severity]
-    )

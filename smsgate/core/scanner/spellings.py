@@ -27,6 +27,7 @@ from smsgate.core.scanner.wordlist import TermList
 
 MIN_PINYIN_LETTERS = 5
 MIN_INITIALS = 2
+MAX_MIXED_SYLLABLES = 6
 
 
 class SpellingKind(StrEnum):
@@ -52,13 +53,15 @@ def spellings_of(term_list: TermList) -> Iterator[tuple[str, Spelling]]:
     """Every ``(pattern, spelling)`` of every term of ``term_list``; patterns not yet folded."""
     for term in term_list.terms:
         yield term, _spelling(term_list, term, SpellingKind.AS_WRITTEN, term_list.severity)
-        if not _all_chinese(term):
+        if not all_chinese(term):
             continue
-        if term_list.pinyin:
+        if term_list.spelled_in_pinyin(term):
             pinyin_spelling = _spelling(term_list, term, SpellingKind.PINYIN, term_list.severity)
             for pinyin in _pinyin_variants(term):
                 if len(pinyin) >= MIN_PINYIN_LETTERS:
                     yield pinyin, pinyin_spelling
+            for mixed in _mixed_variants(term):
+                yield mixed, pinyin_spelling
         if term_list.initials and len(term) >= MIN_INITIALS:
             initials = "".join(lazy_pinyin(term, style=Style.FIRST_LETTER))
             yield initials, _spelling(term_list, term, SpellingKind.INITIALS, Severity.REVIEW)
@@ -74,5 +77,24 @@ def _pinyin_variants(term: str) -> set[str]:
     return {plain, plain.replace("v", "u"), plain.replace("v", "ü")}
 
 
-def _all_chinese(term: str) -> bool:
+def _mixed_variants(term: str) -> set[str]:
+    """The term with some syllables in pinyin, some as characters (``公an``, ``gong安``).
+
+    Every mix is a pattern of the one automaton, so a mixed spelling costs a
+    scan nothing extra; a character in the pattern anchors it, so no minimum
+    letter count applies. Terms longer than :data:`MAX_MIXED_SYLLABLES`
+    characters get none (2^n patterns).
+    """
+    if len(term) > MAX_MIXED_SYLLABLES:
+        return set()
+    syllables = [s.replace("v", "u") for s in lazy_pinyin(term, style=Style.NORMAL)]
+    count = len(term)
+    return {
+        "".join(syllables[i] if mask >> i & 1 else term[i] for i in range(count))
+        for mask in range(1, (1 << count) - 1)
+    }
+
+
+def all_chinese(term: str) -> bool:
+    """Whether every character of ``term`` is a CJK ideograph."""
     return all("\u3400" <= char <= "\u9fff" or char >= "\U00020000" for char in term)

@@ -23,7 +23,8 @@ from smsgate.core.audience import Audience
 from smsgate.core.scanner.findings import Severity
 
 _LIST_KEYS = frozenset(
-    {"file", "category", "severity", "audiences", "pinyin", "initials", "source", "description"}
+    {"file", "category", "severity", "audiences", "pinyin", "pinyin_terms", "initials"}
+    | {"source", "description"}
 )
 
 
@@ -43,6 +44,14 @@ class TermList:
     pinyin: bool = False
     initials: bool = False
     source: str = ""
+    #: Terms matched in pinyin although the list is not (``pinyin`` false): the
+    #: ones whose pinyin reads unambiguously as the term (法院 fayuan, 诉讼
+    #: susong), unlike 报案 baoan, which is also 保安 (a security guard).
+    pinyin_terms: frozenset[str] = frozenset()
+
+    def spelled_in_pinyin(self, term: str) -> bool:
+        """Whether ``term`` of this list is also matched in pinyin."""
+        return self.pinyin or term in self.pinyin_terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,16 +166,28 @@ def _term_list(entry: Mapping[str, Any], files: Mapping[str, str]) -> TermList:
     category = entry.get("category")
     if not isinstance(category, str) or not category:
         raise WordlistError(f"manifest.toml: {name}: 'category' must be a non-empty string")
+    terms = parse_terms(_file(files, name))
     return TermList(
         file=name,
         category=category,
         severity=severity,
         audiences=audiences,
-        terms=parse_terms(_file(files, name)),
+        terms=terms,
         pinyin=bool(entry.get("pinyin", False)),
         initials=bool(entry.get("initials", False)),
         source=str(entry.get("source", "")),
+        pinyin_terms=_pinyin_terms(entry, name, terms),
     )
+
+
+def _pinyin_terms(entry: Mapping[str, Any], name: str, terms: tuple[str, ...]) -> frozenset[str]:
+    listed = entry.get("pinyin_terms", [])
+    if not isinstance(listed, list) or not all(isinstance(term, str) for term in listed):
+        raise WordlistError(f"manifest.toml: {name}: 'pinyin_terms' must be a list of terms")
+    unknown = sorted(set(listed) - set(terms))
+    if unknown:
+        raise WordlistError(f"manifest.toml: {name}: 'pinyin_terms' not in the file: {unknown}")
+    return frozenset(listed)
 
 
 def _file(files: Mapping[str, str], name: str) -> str:

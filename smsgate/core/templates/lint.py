@@ -232,7 +232,8 @@ def _finding_issues(body: str, findings: Iterable[Finding]) -> Iterable[LintIssu
         line, column = line_and_column(body, finding.start)
         message = (
             f"{finding.matched_text!r} matches the {finding.category} term {finding.term!r}"
-            f" ({finding.severity.value}: "
+            + ("" if finding.evasion == "plain" else f" (written {finding.evasion.value})")
+            + f" ({finding.severity.value}: "
             + ("messages would be refused)" if blocks else "messages would be held for review)")
         )
         severity = IssueSeverity.ERROR if blocks else IssueSeverity.WARNING

@@ -26,6 +26,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
+import regex
+
 from smsgate.core.sms import bracket_at, measure
 from smsgate.core.templates.free_text import FreeTextAllowance, contact_problem
 
@@ -55,6 +57,12 @@ _PHONE_TEXT = re.compile(r"\+?[0-9]+")
 # Control and format characters (zero-width, bidi overrides), line and paragraph
 # separators, lone surrogates.
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# Invisible characters by Unicode's own property (#15), which the categories
+# miss: the Hangul fillers (U+3164, U+115F, U+1160, U+FFA0) are letters (Lo)
+# that render blank, so 公\u3164安 reads as 公安. The scanner folds them to
+# gaps; a value has no use for them, so it is refused. Variation selectors
+# (emoji presentation) stay allowed: the scanner folds them away.
+_INVISIBLE = regex.compile(r"[[\p{Default_Ignorable_Code_Point}]--[\uFE00-\uFE0F]]", regex.V1)
 
 
 class VariableType(StrEnum):
@@ -76,6 +84,8 @@ def text_problem(text: str) -> str | None:
     """Why ``text`` may not appear in a message, or ``None`` if it may."""
     if any(unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in text):
         return "must not contain control characters or line breaks"
+    if _INVISIBLE.search(text) is not None:
+        return "must not contain invisible characters (blank letters such as U+3164)"
     if (offset := bracket_at(text)) is not None:
         return (
             f"must not contain {text[offset]!r}: 【】, [ ] and look-alike brackets would"

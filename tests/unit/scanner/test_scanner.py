@@ -35,8 +35,8 @@ class TestEvasions:
             pytest.param("请到派\n出\r\n所", [("派出所", 2, 8)], id="line-breaks"),
             pytest.param("请到派，出，所", [("派出所", 2, 7)], id="clause-breaks-every-gap"),
             pytest.param("收到傳票了吗", [("传票", 2, 4)], id="traditional"),
-            pytest.param("去gongan局", [("公安", 1, 7)], id="pinyin"),
-            pytest.param("去 gong an 局", [("公安", 2, 9)], id="pinyin-spaced"),
+            pytest.param("去gongan局", [("公安局", 1, 8)], id="pinyin-mixed-syllables"),
+            pytest.param("去 gong an 局", [("公安局", 2, 11)], id="pinyin-spaced"),
             pytest.param("ＧＯＮＧＡＮ", [("公安", 0, 6)], id="pinyin-full-width"),
             pytest.param("GongAn110", [("公安", 0, 6), ("110", 6, 9)], id="pinyin-then-digits"),
             pytest.param("找g.a.来", [("公安", 1, 4)], id="initials-spaced"),
@@ -128,6 +128,7 @@ class TestVerdict:
                     "start": 0,
                     "end": 4,
                     "matched_text": "派 出所",
+                    "evasion": "spaced",
                 }
             ],
         }
