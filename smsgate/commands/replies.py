@@ -17,10 +17,11 @@ runs, so ``smsgate --help`` and the other commands never pay for them.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from smsgate.commands.jsonl import answer_lines, marked
 
 if TYPE_CHECKING:
     from smsgate.core.replies import Classification, ReplyClassifier
@@ -73,9 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
 def classify_lines(classifier: ReplyClassifier, lines: TextIO, out: TextIO) -> None:
     """Write one JSON result line to ``out`` for every line of ``lines``."""
-    for line in lines:
-        out.write(_json_line(_classify_line(classifier, line)) + "\n")
-        out.flush()
+    answer_lines(lines, out, lambda item: to_dict(classifier.classify(item["text"])))
 
 
 def to_dict(result: Classification) -> dict[str, object]:
@@ -94,26 +93,6 @@ def to_dict(result: Classification) -> dict[str, object]:
     }
 
 
-def _classify_line(classifier: ReplyClassifier, line: str) -> dict[str, object]:
-    try:
-        item = json.loads(line)
-    except json.JSONDecodeError as error:
-        return {"error": "invalid_json", "detail": str(error)}
-    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-        return {"error": "invalid_request", "detail": 'expected {"text": "<string>"}'}
-    return to_dict(classifier.classify(item["text"]))
-
-
-def _json_line(result: dict[str, object]) -> str:
-    """``result`` as readable JSON; ASCII-escaped only when it holds a lone surrogate."""
-    encoded = json.dumps(result, ensure_ascii=False)
-    try:
-        encoded.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(result)
-    return encoded
-
-
 def report(result: Classification, text: str) -> str:
     """A person's report: the intents, the text with matches in ⟦⟧, one line per match."""
     intents = ", ".join(intent.value for intent in result.intents) or "none (an ordinary reply)"
@@ -121,14 +100,7 @@ def report(result: Classification, text: str) -> str:
     if result.signatures:
         lines.append(f"quoted signature(s): {', '.join(result.signatures)}")
     if result.matches:
-        pieces, cursor = [], 0
-        for match in result.matches:
-            if match.start < cursor:  # overlapping matches: mark the first only
-                continue
-            pieces += [text[cursor : match.start], "⟦", match.matched_text, "⟧"]
-            cursor = match.end
-        pieces.append(text[cursor:])
-        lines.append("  " + "".join(pieces))
+        lines.append(marked(text, ((m.start, m.end, m.matched_text) for m in result.matches)))
     for m in result.matches:
         lines.append(f"  [{m.start}:{m.end}] {m.matched_text!r} -> {m.intent.value}")
     return "\n".join(lines)

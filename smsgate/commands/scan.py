@@ -11,11 +11,11 @@ for a person, with the findings marked in the text.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from smsgate.commands.jsonl import answer_lines, marked
 from smsgate.core.audience import Audience
 from smsgate.core.scanner import ScanResult
 from smsgate.core.scanner.scanner import Scanner
@@ -65,57 +65,24 @@ def run(args: argparse.Namespace) -> int:
 
 def scan_lines(scanner: Scanner, lines: TextIO, out: TextIO, audience: Audience) -> None:
     """Write one JSON result line to ``out`` for every line of ``lines``."""
-    for line in lines:
-        out.write(_json_line(_scan_line(scanner, line, audience)) + "\n")
-        out.flush()
 
+    def judge(item: dict[str, Any]) -> dict[str, object]:
+        try:
+            chosen = Audience(item.get("audience", audience))
+        except ValueError:
+            return {"error": "invalid_request", "detail": "audience must be debtor or third_party"}
+        return scanner.scan(item["text"], chosen).to_dict()
 
-def _json_line(result: dict[str, object]) -> str:
-    """``result`` as readable JSON; ASCII-escaped only when it holds a lone surrogate.
-
-    A ``\\ud800`` escape in the input decodes to a lone surrogate, which no
-    UTF-8 stdout can write: such a line is written with ``\\uXXXX`` escapes.
-    """
-    encoded = json.dumps(result, ensure_ascii=False)
-    try:
-        encoded.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(result)
-    return encoded
-
-
-def _scan_line(scanner: Scanner, line: str, default: Audience) -> dict[str, object]:
-    try:
-        item = json.loads(line)
-    except json.JSONDecodeError as error:
-        return {"error": "invalid_json", "detail": str(error)}
-    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-        return {"error": "invalid_request", "detail": 'expected {"text": "<string>"}'}
-    try:
-        audience = Audience(item.get("audience", default))
-    except ValueError:
-        return {"error": "invalid_request", "detail": "audience must be debtor or third_party"}
-    return scanner.scan(item["text"], audience).to_dict()
+    answer_lines(lines, out, judge)
 
 
 def report(result: ScanResult, text: str) -> str:
     """A person's report: the verdict, the text with findings in ⟦⟧, one line per finding."""
     lines = [f"verdict: {result.verdict.value}  (wordlist {result.wordlist_version})"]
     if result.findings:
-        lines.append(_marked(text, result))
+        lines.append(marked(text, ((f.start, f.end, f.matched_text) for f in result.findings)))
     for f in result.findings:
         lines.append(
             f"  [{f.start}:{f.end}] {f.matched_text!r} -> {f.term} ({f.category}, {f.severity})"
         )
     return "\n".join(lines)
-
-
-def _marked(text: str, result: ScanResult) -> str:
-    pieces, cursor = [], 0
-    for finding in result.findings:
-        if finding.start < cursor:  # overlapping findings: mark the first only
-            continue
-        pieces += [text[cursor : finding.start], "⟦", finding.matched_text, "⟧"]
-        cursor = finding.end
-    pieces.append(text[cursor:])
-    return "  " + "".join(pieces)
