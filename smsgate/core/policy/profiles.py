@@ -22,13 +22,11 @@ from dataclasses import dataclass
 from datetime import time
 from itertools import pairwise
 from types import MappingProxyType
-from zoneinfo import ZoneInfo
 
 from smsgate.core.audience import Audience
 from smsgate.core.policy.caps import ContactCap
 from smsgate.core.policy.errors import ProfileError
 from smsgate.core.policy.hours import LocalWindow, TagBlackout
-from smsgate.core.policy.local_time import zone_named
 
 #: How many days past the send day a decision may look for a free slot.
 MAX_LOOKAHEAD_DAYS = 366
@@ -94,10 +92,6 @@ class PolicyProfile:
     def blackouts_for(self, tags: frozenset[str]) -> tuple[TagBlackout, ...]:
         """The blackouts that apply to a recipient carrying ``tags``."""
         return tuple(blackout for blackout in self.blackouts if blackout.tag in tags)
-
-    def zone_for(self, timezone: str | None) -> ZoneInfo:
-        """The recipient's zone, or the default; raises ``UnknownTimeZone``."""
-        return zone_named(self.default_timezone if timezone is None else timezone)
 
 
 _DAYTIME = (LocalWindow(time(8), time(21)),)
