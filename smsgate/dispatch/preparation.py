@@ -217,12 +217,7 @@ async def _to_operator(
 async def _reject(
     tx: UnitOfWork, message: Message, refusal: Refuse, claim: Claim, now: datetime
 ) -> Outcome:
-    # The message will never go, so its reserved contact must stop counting.
-    detail = f"{refusal.code}: {refusal.reason}"
-    await tx.messages.set_status(message.id, MessageStatus.REJECTED, now, detail)
-    await tx.contacts.withdraw(message.id)
-    await tx.outbox.complete(message.id, claim.owner)
-    return outcome_of(Disposition.REJECTED, message, code=refusal.code)
+    return await _rejected(tx, message, refusal.code, refusal.reason, claim, now)
 
 
 async def _reject_unserved(
@@ -233,11 +228,18 @@ async def _reject_unserved(
     Retiring settles the template's pending messages itself; this catches one
     that raced the retirement, so a withdrawn text never reaches a carrier.
     """
-    detail = f"{TEMPLATE_RETIRED}: the template no longer serves this version"
-    await tx.messages.set_status(message.id, MessageStatus.REJECTED, now, detail)
+    reason = "the template no longer serves this version"
+    return await _rejected(tx, message, TEMPLATE_RETIRED, reason, claim, now)
+
+
+async def _rejected(
+    tx: UnitOfWork, message: Message, code: str, reason: str, claim: Claim, now: datetime
+) -> Outcome:
+    # The message will never go, so its reserved contact must stop counting.
+    await tx.messages.set_status(message.id, MessageStatus.REJECTED, now, f"{code}: {reason}")
     await tx.contacts.withdraw(message.id)
     await tx.outbox.complete(message.id, claim.owner)
-    return outcome_of(Disposition.REJECTED, message, code=TEMPLATE_RETIRED)
+    return outcome_of(Disposition.REJECTED, message, code=code)
 
 
 async def _reschedule(

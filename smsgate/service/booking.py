@@ -151,6 +151,16 @@ async def enqueue(tx: UnitOfWork, message: Message, instant: datetime) -> None:
     )
 
 
+async def withdraw(
+    tx: UnitOfWork, message_id: str, status: MessageStatus, now: datetime, detail: str
+) -> None:
+    """Undo ``enqueue`` for a message that will not go as booked: it takes ``status``
+    (rejected, or held for a reviewer), leaves the outbox and gives back its slot."""
+    await tx.messages.set_status(message_id, status, now, detail)
+    await tx.outbox.discard(message_id)
+    await tx.contacts.withdraw(message_id)
+
+
 def audit_event(
     actor: Principal,
     action: AuditAction,

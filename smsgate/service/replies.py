@@ -49,6 +49,7 @@ from smsgate.carriers import InboundSms
 from smsgate.core.replies import ReplyClassifier
 from smsgate.core.sms import SIGNATURE_CLOSE, SIGNATURE_OPEN
 from smsgate.logs import mask_phone
+from smsgate.service import booking
 from smsgate.service.confirmations import queue_confirmation
 from smsgate.store import (
     REPLY_PREFIX,
@@ -350,9 +351,7 @@ async def _settle_pending(
         detail = f"{stoppage.detail} ({reply.id})"
         if stoppage is _HOLD:
             detail = complaint_detail(reply)
-        await tx.messages.set_status(message.id, stoppage.status, now, detail)
-        await tx.outbox.discard(message.id)
-        await tx.contacts.withdraw(message.id)
+        await booking.withdraw(tx, message.id, stoppage.status, now, detail)
         event = _event(stoppage.action, creditor_id, actor, message.id, now, reply,
                        reason=stoppage.reason)  # fmt: skip
         await tx.audit.append(event)

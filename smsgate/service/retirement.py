@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from smsgate.api.keys import Principal
+from smsgate.service import booking
 from smsgate.store import TEMPLATE_RETIRED, AuditEvent, JsonValue, MessageStatus, UnitOfWork
 from smsgate.store.audit import AuditAction
 
@@ -31,9 +32,7 @@ async def settle_retired(
     rejected = []
     detail = f"{TEMPLATE_RETIRED}: the template was retired ({reason})"
     for message in await tx.messages.pending_of_template(actor.creditor_id, template_id):
-        await tx.messages.set_status(message.id, MessageStatus.REJECTED, now, detail)
-        await tx.outbox.discard(message.id)
-        await tx.contacts.withdraw(message.id)
+        await booking.withdraw(tx, message.id, MessageStatus.REJECTED, now, detail)
         facts: dict[str, JsonValue] = {
             "reason": TEMPLATE_RETIRED,
             "template_id": template_id,
