@@ -35,9 +35,8 @@ from smsgate import store
 from smsgate.api.bodies import to_builtins
 from smsgate.api.gateway import Gateway
 from smsgate.api.keys import Principal
-from smsgate.api.problems import Problem, ProblemCode
+from smsgate.api.problems import Problem
 from smsgate.service import sending
-from smsgate.store import UnitOfWork
 
 SEPARATOR = "§"
 """Joins the batch key and an item index (or ``results``); never in a client's ASCII key."""
@@ -112,11 +111,11 @@ async def _claim(
 ) -> BatchOutcome | None:
     """The remembered response of this batch, or ``None`` once the key is claimed for it."""
     async with gateway.store.transaction() as tx:
-        done = await _matching(tx, sender.creditor_id, _results_key(batch_key), batch_hash)
+        done = await sending.remembered(tx, sender.creditor_id, _results_key(batch_key), batch_hash)
         if done is not None:
             body: dict[str, Any] = dict(done.response_body)  # type: ignore[arg-type]
             return BatchOutcome(body, replayed=True)
-        if await _matching(tx, sender.creditor_id, batch_key, batch_hash) is None:
+        if await sending.remembered(tx, sender.creditor_id, batch_key, batch_hash) is None:
             items_claimed = {"claimed_for": "messages:batch"}
             await tx.idempotency.put(_record(sender, batch_key, batch_hash, items_claimed, gateway))
     return None
@@ -128,21 +127,8 @@ async def _remember(
     """Store the batch's response once; a concurrent retry that finished first keeps its own."""
     key = _results_key(batch_key)
     async with gateway.store.transaction() as tx:
-        if await _matching(tx, sender.creditor_id, key, batch_hash) is None:
+        if await sending.remembered(tx, sender.creditor_id, key, batch_hash) is None:
             await tx.idempotency.put(_record(sender, key, batch_hash, body, gateway))
-
-
-async def _matching(
-    tx: UnitOfWork, creditor_id: str, key: str, batch_hash: str
-) -> store.IdempotencyRecord | None:
-    record = await tx.idempotency.get(creditor_id, key)
-    if record is not None and record.request_hash != batch_hash:
-        raise Problem(
-            409,
-            ProblemCode.IDEMPOTENCY_CONFLICT,
-            "this Idempotency-Key was used with a different request body; use a new key",
-        )
-    return record
 
 
 def _record(

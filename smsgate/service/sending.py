@@ -307,19 +307,31 @@ def _audit_detail(request: SendRequest, facts: dict[str, Any]) -> dict[str, Any]
     }
 
 
-async def _remembered(tx: UnitOfWork, creditor_id: str, request: SendRequest) -> Outcome | None:
-    """The first response to the request's idempotency key, if it was used before."""
-    if request.idempotency_key is None:
-        return None
-    record = await tx.idempotency.get(creditor_id, request.idempotency_key)
-    if record is None:
-        return None
-    if record.request_hash != request.request_hash:
+async def remembered(
+    tx: UnitOfWork, creditor_id: str, key: str, request_hash: str
+) -> store.IdempotencyRecord | None:
+    """The record kept under the Idempotency-Key ``key``, if it was used before.
+
+    Raises a 409 ``idempotency_conflict`` :class:`Problem` when the key was used
+    with another body (``request_hash``).
+    """
+    record = await tx.idempotency.get(creditor_id, key)
+    if record is not None and record.request_hash != request_hash:
         raise Problem(
             409,
             ProblemCode.IDEMPOTENCY_CONFLICT,
             "this Idempotency-Key was used with a different request body; use a new key",
         )
+    return record
+
+
+async def _remembered(tx: UnitOfWork, creditor_id: str, request: SendRequest) -> Outcome | None:
+    """The first response to the request's idempotency key, if it was used before."""
+    if request.idempotency_key is None:
+        return None
+    record = await remembered(tx, creditor_id, request.idempotency_key, request.request_hash)
+    if record is None:
+        return None
     body: dict[str, Any] = dict(record.response_body)  # type: ignore[arg-type]
     return Outcome(record.response_status, body, replayed=True)
 
