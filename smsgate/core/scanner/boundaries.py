@@ -106,16 +106,40 @@ def read_match(window: str, start: int, end: int, lexicon: Lexicon) -> Reading:
     """How the dictionary reads ``window[start:end]`` in its context.
 
     ``window`` is Chinese text in canonical (simplified) characters around the
-    match; ``start``/``end`` index it.
+    match; ``start``/``end`` index it. Most real occurrences have no dictionary
+    word across either edge, and are known as such from a few lookups; only the
+    others pay for the two best paths.
     """
     if end < len(window) and window[end] in PLACE_SUFFIXES:
         return Reading.ORDINARY
-    paths = _Paths(window, lexicon)
-    term = paths.prefix[start] + paths.cost(window[start:end], is_term=True) + paths.suffix[end]
-    crossing = paths.best_crossing(start, end)
-    if crossing is None or term - crossing >= AMBIGUITY_NATS:
+    longest = min(lexicon.longest, WINDOW_REACH + end - start, len(window))
+    crossing = [
+        (i, j)
+        for i, j in _crossing_spans(start, end, len(window), longest)
+        if lexicon.frequency(window[i:j])
+    ]
+    if not crossing:
         return Reading.TERM
-    return Reading.ORDINARY if crossing >= term else Reading.AMBIGUOUS
+    paths = _Paths(window, lexicon, longest)
+    term = paths.prefix[start] + paths.cost(window[start:end], is_term=True) + paths.suffix[end]
+    ordinary = max(paths.prefix[i] + paths.cost(window[i:j]) + paths.suffix[j] for i, j in crossing)
+    if term - ordinary >= AMBIGUITY_NATS:
+        return Reading.TERM
+    return Reading.ORDINARY if ordinary >= term else Reading.AMBIGUOUS
+
+
+def _crossing_spans(start: int, end: int, size: int, longest: int) -> list[tuple[int, int]]:
+    """The spans of words that would cross an edge of ``[start, end)``.
+
+    Crossing means overlapping part of the match and part of its context
+    (家畜 over 畜生's start); a word that holds the whole match (公安局 around
+    公安) is the term in a longer word, not a crossing.
+    """
+    return [
+        (i, j)
+        for i in range(max(0, start - longest + 1), start)
+        for j in range(start + 1, min(end, i + longest + 1))
+    ] + [(i, j) for i in range(start + 1, end) for j in range(end + 1, min(size, i + longest) + 1)]
 
 
 def in_a_word(window: str, start: int, lexicon: Lexicon, spelled: str) -> bool:
@@ -143,18 +167,19 @@ def in_a_word(window: str, start: int, lexicon: Lexicon, spelled: str) -> bool:
 class _Paths:
     """Best segmentation log-probabilities of every prefix and suffix of a window."""
 
-    def __init__(self, window: str, lexicon: Lexicon) -> None:
-        self._window = window
+    def __init__(self, window: str, lexicon: Lexicon, longest: int) -> None:
         self._lexicon = lexicon
         self._log_total = math.log(lexicon.total)
-        self._longest = min(lexicon.longest, len(window))
         size = len(window)
+        cost = self.cost
         prefix = [0.0] + [-math.inf] * size
         for j in range(1, size + 1):
-            prefix[j] = max(prefix[i] + self.cost(window[i:j]) for i in self._starts(j))
+            prefix[j] = max(prefix[i] + cost(window[i:j]) for i in range(max(0, j - longest), j))
         suffix = [-math.inf] * size + [0.0]
         for i in range(size - 1, -1, -1):
-            suffix[i] = max(self.cost(window[i:j]) + suffix[j] for j in self._ends(i))
+            suffix[i] = max(
+                cost(window[i:j]) + suffix[j] for j in range(i + 1, min(size, i + longest) + 1)
+            )
         self.prefix = prefix
         self.suffix = suffix
 
@@ -168,33 +193,3 @@ class _Paths:
                 return -math.inf
             frequency = 1
         return math.log(frequency) - self._log_total
-
-    def best_crossing(self, start: int, end: int) -> float | None:
-        """The best path in which a dictionary word crosses ``start`` or ``end``.
-
-        Crossing means overlapping part of the match and part of its context
-        (家畜 over 畜生's start); a word that holds the whole match (公安局
-        around 公安) is the term in a longer word, not a crossing.
-        """
-        longest = self._longest
-        spans = [
-            (i, j)
-            for i in range(max(0, start - longest + 1), start)
-            for j in range(start + 1, min(end, i + longest + 1))
-        ] + [
-            (i, j)
-            for i in range(start + 1, end)
-            for j in range(end + 1, min(len(self._window), i + longest) + 1)
-        ]
-        scores = [
-            self.prefix[i] + self.cost(word) + self.suffix[j]
-            for i, j in spans
-            if self._lexicon.frequency(word := self._window[i:j])
-        ]
-        return max(scores, default=None)
-
-    def _starts(self, j: int) -> range:
-        return range(max(0, j - self._longest), j)
-
-    def _ends(self, i: int) -> range:
-        return range(i + 1, min(len(self._window), i + self._longest) + 1)

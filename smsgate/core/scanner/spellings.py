@@ -60,9 +60,10 @@ def spellings_of(
 ) -> Iterator[tuple[str, Spelling]]:
     """Every ``(pattern, spelling)`` of every term of ``term_list``; patterns not yet folded.
 
-    ``homophones`` adds the homophone spellings of the terms matched in pinyin
-    (see :mod:`homophones`), at ``review``: the scanner needs a dictionary to
-    drop those that are ordinary words, so only a scanner with one asks.
+    ``homophones`` adds the homophone spellings of the terms of a list that asks
+    for them (see :mod:`homophones`), at ``review``: the scanner needs a
+    dictionary to drop those that are ordinary words, so only a scanner with one
+    asks.
     """
     for term in term_list.terms:
         yield term, _spelling(term_list, term, SpellingKind.AS_WRITTEN, term_list.severity)
@@ -75,7 +76,7 @@ def spellings_of(
                     yield pinyin, pinyin_spelling
             for mixed in _mixed_variants(term):
                 yield mixed, pinyin_spelling
-        if homophones and len(term) >= MIN_HOMOPHONE_CHARACTERS:
+        if homophones and term_list.homophones and len(term) >= MIN_HOMOPHONE_CHARACTERS:
             homophone = _spelling(term_list, term, SpellingKind.HOMOPHONE, Severity.REVIEW)
             for variant in homophone_variants(term):
                 yield variant, homophone

@@ -41,7 +41,8 @@ class TestFound:
             pytest.param("你的案件已被立按", "立案", "立按", id="li-an"),
             pytest.param("我们会起素你", "起诉", "起素", id="qi-su"),
             pytest.param("准备坐劳吧", "坐牢", "坐劳", id="zuo-lao-rare-dictionary-entry"),
-            pytest.param("你已被列入黑名担", "黑名单", "黑名担", id="hei-ming-dan"),
+            pytest.param("等着被逮补吧", "逮捕", "逮补", id="dai-bu"),
+            pytest.param("小心被拘溜", "拘留", "拘溜", id="ju-liu"),
             pytest.param("等着吃官丝吧", "吃官司", "吃官丝", id="chi-guan-si"),
             pytest.param("你涉闲诈骗", "涉嫌", "涉闲", id="she-xian"),
         ],
@@ -84,6 +85,18 @@ class TestOrdinaryWords:
         assert len(words) > 50_000
         flagged = [w for w in words if homophones(w)]
         assert flagged == []
+
+
+class TestPhraseListsDoNotOptIn:
+    """Only lists with ``homophones = true`` get homophone spellings (通讯录 is a phrase)."""
+
+    def test_misleading_phrase(self) -> None:
+        assert homophones("你已被列入黑名担") == []
+
+    def test_manifest(self) -> None:
+        opted = {tl.file for tl in SCANNER.wordlist.lists if tl.homophones}
+        assert "zh/impersonation_core.txt" in opted
+        assert "zh/contact_exposure.txt" not in opted
 
 
 class TestWithoutADictionary:
