@@ -111,7 +111,14 @@ def main() -> None:
         ),
         shipped.allowed,
     )
-    ratios.append(compare("20k-term list", Scanner(big, folding, default_lexicon), shipped_terms + big_terms, texts))
+    ratios.append(
+        compare(
+            "20k-term list",
+            Scanner(big, folding, default_lexicon),
+            shipped_terms + big_terms,
+            texts,
+        )
+    )
     print(f"scan ratio: {min(ratios):.2f}")
 
 

@@ -120,3 +120,33 @@ class TestOwnName:
         assert status == 201, created
         found = [(f["term"], f["start"]) for f in created["findings"]]
         assert found == [("police", request["body"].rindex("police"))]
+
+
+class TestTemplateLint:
+    """POST /v1/templates: lint reads the body as the scanner does, homophones named."""
+
+    async def draft(self, gw: GatewayUnderTest, body: str) -> Any:
+        author = await gw.key("acme", "author")
+        request = {"name": "t", "audience": "debtor", "body": body, "variables": NOTE_VARIABLES}
+        status, created, _ = await gw.call("POST", "/v1/templates", token=author, json=request)
+        assert status == 201, created
+        return created
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            pytest.param("{{ name }}您好，建立案卷后我们将通知您。", id="jianli-anjuan"),
+            pytest.param("{{ name }}您好，湖北省公安县营业部已搬迁。", id="gongan-county"),
+            pytest.param("{{ name }}您好，网上流传票证信息请勿轻信。", id="liuchuan-piaozheng"),
+        ],
+    )
+    async def test_ordinary_bodies_have_no_findings(self, gw: GatewayUnderTest, body: str) -> None:
+        created = await self.draft(gw, body)
+        assert created["findings"] == []
+        assert not [i for i in created["lint"] if i["code"] == "sensitive_term"]
+
+    async def test_homophone_in_the_body(self, gw: GatewayUnderTest) -> None:
+        created = await self.draft(gw, "{{ name }}您好，检查院已介入，请回电。")
+        assert [(f["term"], f["evasion"]) for f in created["findings"]] == [("检察院", "homophone")]
+        messages = [i["message"] for i in created["lint"] if i["code"] == "sensitive_term"]
+        assert any("(written homophone)" in message for message in messages), messages
