@@ -44,6 +44,7 @@ which a match could legitimately bridge one takes the full fold.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -89,13 +90,26 @@ class FoldedText:
     character in place (folded index ``i`` is original index ``i``).
     """
 
-    __slots__ = ("_origins", "_trace", "folded", "original")
+    __slots__ = ("_breaks", "_origins", "_trace", "folded", "original")
 
     def __init__(self, original: str, folded: str, trace: Callable[[], list[int]] | None) -> None:
         self.original = original
         self.folded = folded
         self._trace = trace
         self._origins: list[int] | None = None
+        self._breaks: frozenset[int] | None = None
+
+    def breaks_after(self) -> frozenset[int]:
+        """The folded indexes ``i`` with clause punctuation between folded characters
+        ``i`` and ``i + 1`` in the original (found from the few breaks, not per character)."""
+        if self._breaks is None:
+            origins = self.origins
+            found = (i for i, char in enumerate(self.original) if char in CLAUSE_BREAKS)
+            if origins is None:
+                self._breaks = frozenset(i - 1 for i in found)
+            else:
+                self._breaks = frozenset(bisect.bisect_left(origins, i) - 1 for i in found)
+        return self._breaks
 
     @property
     def origins(self) -> list[int] | None:

@@ -29,9 +29,15 @@ from smsgate.core.scanner.boundaries import (
     read_match,
 )
 from smsgate.core.scanner.findings import Evasion, Finding, ScanResult, Severity, Verdict
-from smsgate.core.scanner.folding import CLAUSE_BREAKS, CharacterFolding, FoldedText
+from smsgate.core.scanner.folding import CharacterFolding, FoldedText
 from smsgate.core.scanner.readings import toneless_syllables
-from smsgate.core.scanner.spellings import Spelling, SpellingKind, all_chinese, spellings_of
+from smsgate.core.scanner.spellings import (
+    Spelling,
+    SpellingKind,
+    all_chinese,
+    is_chinese,
+    spellings_of,
+)
 from smsgate.core.scanner.wordlist import TermList, Wordlist
 
 _SEVERITY_RANK = {Severity.REVIEW: 1, Severity.BLOCK: 2}
@@ -304,8 +310,12 @@ class Scanner:
             fresh = [finding for finding in kept if finding in raw and finding not in judged]
             if not fresh:
                 return kept
+            changed = False
             for finding in fresh:
-                judged[finding] = self._in_context(folded, raw[finding], finding)
+                read = judged[finding] = self._in_context(folded, raw[finding], finding)
+                changed = changed or read is not finding
+            if not changed:
+                return kept
 
     def _in_context(
         self, folded: FoldedText, candidate: _Candidate, finding: Finding
@@ -470,30 +480,20 @@ def _chinese_window(folded: FoldedText, start: int, end: int) -> tuple[str, int]
     characters either side, never across a clause break), and where the match
     starts in it."""
     text = folded.folded
+    breaks = folded.breaks_after()
     low = start
-    while low > max(0, start - WINDOW_REACH) and all_chinese(text[low - 1]):
+    while (
+        low > max(0, start - WINDOW_REACH) and low - 1 not in breaks and is_chinese(text[low - 1])
+    ):
         low -= 1
     high = end
-    while high < min(len(text), end + WINDOW_REACH) and all_chinese(text[high]):
+    while (
+        high < min(len(text), end + WINDOW_REACH)
+        and high - 1 not in breaks
+        and is_chinese(text[high])
+    ):
         high += 1
-    first, last = folded.original_span(low, high)
-    if not CLAUSE_BREAKS.intersection(folded.original[first:last]):
-        return text[low:high], start - low  # the common case: one clause
-    for left in range(start - 1, low - 1, -1):
-        if not _same_clause(folded, left):
-            low = left + 1
-            break
-    for left in range(end - 1, high - 1):
-        if not _same_clause(folded, left):
-            high = left + 1
-            break
     return text[low:high], start - low
-
-
-def _same_clause(folded: FoldedText, left: int) -> bool:
-    """Whether no clause break (，。) stands between folded characters ``left`` and
-    ``left + 1`` in the original."""
-    return not CLAUSE_BREAKS.intersection(folded.gaps(left, left + 2)[0])
 
 
 def _letter_beside_digit(classes: bytes) -> bool:

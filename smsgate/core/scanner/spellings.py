@@ -115,4 +115,9 @@ def _mixed_variants(term: str) -> set[str]:
 
 def all_chinese(term: str) -> bool:
     """Whether every character of ``term`` is a CJK ideograph."""
-    return all("\u3400" <= char <= "\u9fff" or char >= "\U00020000" for char in term)
+    return all(map(is_chinese, term))
+
+
+def is_chinese(char: str) -> bool:
+    """Whether ``char`` is a CJK ideograph (the unified blocks and the astral planes)."""
+    return "\u3400" <= char <= "\u9fff" or char >= "\U00020000"
