@@ -90,14 +90,24 @@ class FoldedText:
     character in place (folded index ``i`` is original index ``i``).
     """
 
-    __slots__ = ("_breaks", "_origins", "_trace", "folded", "original")
+    __slots__ = ("_breaks", "_origins", "_trace", "ascii_folded_only", "folded", "original")
 
-    def __init__(self, original: str, folded: str, trace: Callable[[], list[int]] | None) -> None:
+    def __init__(
+        self,
+        original: str,
+        folded: str,
+        trace: Callable[[], list[int]] | None,
+        *,
+        ascii_folded_only: bool = False,
+    ) -> None:
+        """``ascii_folded_only``: the quick fold made it, so no character other than
+        ASCII was changed (no traditional, full-width or look-alike one is in it)."""
         self.original = original
         self.folded = folded
         self._trace = trace
         self._origins: list[int] | None = None
         self._breaks: frozenset[int] | None = None
+        self.ascii_folded_only = ascii_folded_only
 
     def breaks_after(self) -> frozenset[int]:
         """The folded indexes ``i`` with clause punctuation between folded characters
@@ -270,9 +280,12 @@ class CharacterFolding:
         dropped = self._dropped_by_quick_fold
         folded = text.encode().translate(self._ascii_lower, self._ascii_dropped).decode()
         if len(folded) == len(text):
-            return FoldedText(text, folded, None)
+            return FoldedText(text, folded, None, ascii_folded_only=True)
         return FoldedText(
-            text, folded, lambda: [i for i, char in enumerate(text) if char not in dropped]
+            text,
+            folded,
+            lambda: [i for i, char in enumerate(text) if char not in dropped],
+            ascii_folded_only=True,
         )
 
     def fold(self, text: str) -> FoldedText:

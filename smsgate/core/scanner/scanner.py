@@ -362,11 +362,13 @@ class Scanner:
         spaced_out = spelling.kind is SpellingKind.INITIALS
         if not folded.gaps_allowed(start, end, spaced_out=spaced_out):
             return False
+        text = folded.folded
+        if not (text[start].isascii() or text[end - 1].isascii()):
+            return True  # Chinese edges never run on into a word (see _same_word)
         first, last = folded.original_span(start, end)
         original = folded.original
         before = self._folding.canonical(original[first - 1])[-1:] if first > 0 else ""
         after = self._folding.canonical(original[last])[:1] if last < len(original) else ""
-        text = folded.folded
         return not (_same_word(text[start], before) or _same_word(text[end - 1], after))
 
     def _without_allowed(
@@ -404,6 +406,8 @@ class Scanner:
             return Evasion.INITIALS
         if spelling.kind is SpellingKind.HOMOPHONE:
             return Evasion.HOMOPHONE
+        if folded.ascii_folded_only:
+            return Evasion.SPACED if any(folded.gaps(start, end)) else Evasion.PLAIN
         first, last = folded.original_span(start, end)
         kinds = {self._folding.evasion_of(char) for char in folded.original[first:last]}
         if "confusable" in kinds:
