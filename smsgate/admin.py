@@ -229,7 +229,8 @@ async def set_stop_confirmation(
         if creditor is None:
             raise ValueError(f"no creditor {creditor_id!r}")
         body = confirmation_body(creditor, text)
-        result = scanner.scan(sign(body, creditor.signature), Audience.DEBTOR)
+        own = (creditor.name, creditor.signature)
+        result = scanner.scan(sign(body, creditor.signature), Audience.DEBTOR, own_names=own)
         if result.verdict is not Verdict.PASS:
             terms = ", ".join(sorted({finding.term for finding in result.findings}))
             raise ValueError(

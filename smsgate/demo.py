@@ -130,6 +130,7 @@ async def _seed_template(
         scanner,
         "cn-shenzhen",
         signature=CREDITOR_NAME,
+        creditor_name=CREDITOR_NAME,
     )
     if not report.ok:
         raise ValueError(f"demo template {demo.name} does not lint: {report.issues}")

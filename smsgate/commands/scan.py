@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from smsgate.commands.jsonl import answer_lines, marked
 from smsgate.core.audience import Audience
-from smsgate.core.scanner import ScanResult
+from smsgate.core.scanner import Evasion, ScanResult
 from smsgate.core.scanner.scanner import Scanner
 from smsgate.core.scanner.wordlist import WordlistError
 from smsgate.wordlists import load_scanner
@@ -42,6 +42,14 @@ def register(subparsers: Any) -> None:
         default=Audience.DEBTOR.value,
         help="whose lists apply (default: debtor); a JSON line may set its own",
     )
+    parser.add_argument(
+        "--own-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="the sending creditor's registered name or signature (repeatable): "
+        "a term inside it is no finding",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -56,14 +64,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"smsgate scan: cannot load wordlists: {error}", file=sys.stderr)
         return EXIT_USAGE
     audience = Audience(args.audience)
+    own = tuple(args.own_name)
     if args.jsonl:
-        scan_lines(scanner, sys.stdin, sys.stdout, audience)
+        scan_lines(scanner, sys.stdin, sys.stdout, audience, own)
     else:
-        print(report(scanner.scan(args.text, audience), args.text))
+        print(report(scanner.scan(args.text, audience, own_names=own), args.text))
     return EXIT_OK
 
 
-def scan_lines(scanner: Scanner, lines: TextIO, out: TextIO, audience: Audience) -> None:
+def scan_lines(
+    scanner: Scanner,
+    lines: TextIO,
+    out: TextIO,
+    audience: Audience,
+    own_names: tuple[str, ...] = (),
+) -> None:
     """Write one JSON result line to ``out`` for every line of ``lines``."""
 
     def judge(item: dict[str, Any]) -> dict[str, object]:
@@ -71,7 +86,7 @@ def scan_lines(scanner: Scanner, lines: TextIO, out: TextIO, audience: Audience)
             chosen = Audience(item.get("audience", audience))
         except ValueError:
             return {"error": "invalid_request", "detail": "audience must be debtor or third_party"}
-        return scanner.scan(item["text"], chosen).to_dict()
+        return scanner.scan(item["text"], chosen, own_names=own_names).to_dict()
 
     answer_lines(lines, out, judge)
 
@@ -83,6 +98,8 @@ def report(result: ScanResult, text: str) -> str:
         lines.append(marked(text, ((f.start, f.end, f.matched_text) for f in result.findings)))
     for f in result.findings:
         lines.append(
-            f"  [{f.start}:{f.end}] {f.matched_text!r} -> {f.term} ({f.category}, {f.severity})"
+            f"  [{f.start}:{f.end}] {f.matched_text!r} -> {f.term} ({f.category}, {f.severity}"
+            + ("" if f.evasion is Evasion.PLAIN else f", written {f.evasion.value}")
+            + ")"
         )
     return "\n".join(lines)

@@ -104,9 +104,11 @@ async def release(gateway: Gateway, reviewer: Principal, message_id: str, reason
     """
     async with gateway.store.read() as tx:
         snapshot = await _held(tx, reviewer.creditor_id, message_id)
+        creditor = await tx.creditors.get(reviewer.creditor_id)
     # Scanned outside the write transaction, as a first send is (``drafting``);
     # a message's text never changes, so the snapshot's text is the one released.
-    scan = gateway.wordlists.current().scan(snapshot.text, snapshot.role)
+    own = () if creditor is None else (creditor.name, creditor.signature)
+    scan = gateway.wordlists.current().scan(snapshot.text, snapshot.role, own_names=own)
     now = gateway.clock()
     async with gateway.store.transaction() as tx:
         message = await _held(tx, reviewer.creditor_id, message_id)

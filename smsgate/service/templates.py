@@ -296,6 +296,7 @@ class TemplateDesk:
             scanner,
             creditor.profile_name,
             signature=creditor.signature,
+            creditor_name=creditor.name,
             max_segments=self.max_segments,
         )
 

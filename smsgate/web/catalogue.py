@@ -170,6 +170,15 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "finding.category": ("类别", "Category"),
     "finding.severity": ("级别", "Severity"),
     "finding.none": ("未发现敏感词。", "No sensitive term found."),
+    "finding.evasion": ("写法", "Written as"),
+    "evasion.plain": ("原词", "as listed"),
+    "evasion.spaced": ("插入间隔", "spaced out"),
+    "evasion.traditional": ("繁体", "traditional characters"),
+    "evasion.confusable": ("形近字符", "look-alike letters"),
+    "evasion.leet": ("字母数字替换", "leetspeak"),
+    "evasion.pinyin": ("拼音", "pinyin"),
+    "evasion.homophone": ("谐音字", "homophone"),
+    "evasion.initials": ("拼音首字母", "pinyin initials"),
     "severity.block": ("禁止", "block"),
     "severity.review": ("需审核", "review"),
     "verdict.block": ("禁止发送", "blocked"),
@@ -368,6 +377,12 @@ class Translator:
         """A scanner category's name; the raw name for a category added to the lists later."""
         key = f"category.{name}"
         return self(key) if key in MESSAGES else name
+
+    def evasion(self, kind: str) -> str:
+        """How a finding was disguised, in words; ``as listed`` for a finding recorded
+        before findings carried the kind (#15)."""
+        key = f"evasion.{kind or 'plain'}"
+        return self(key) if key in MESSAGES else kind
 
     def refusal(self, code: str) -> str:
         """A short name of a refusal code for a chart label; the code itself if unknown."""

@@ -81,6 +81,7 @@ def review_sheet(
         scanner,
         creditor.profile_name,
         signature=creditor.signature,
+        creditor_name=creditor.name,
         max_segments=max_segments,
     )
     findings = findings_in_order(finding.to_dict() for finding in report.findings)
@@ -91,7 +92,7 @@ def review_sheet(
         report=report,
         pieces=highlighted(version.body, findings),
         findings=findings,
-        preview=sample_preview(source, creditor.signature, scanner),
+        preview=sample_preview(source, creditor, scanner),
         previous=previous,
         diff=character_diff(previous.body, version.body) if previous is not None else [],
     )
@@ -103,14 +104,15 @@ def previous_approved(versions: Sequence[TemplateVersion], number: int) -> Templ
     return max(earlier, key=lambda v: v.version, default=None)
 
 
-def sample_preview(source: TemplateSource, signature: str, scanner: TextScanner) -> Preview:
+def sample_preview(source: TemplateSource, creditor: Creditor, scanner: TextScanner) -> Preview:
     """The body rendered with every variable at its longest sample value, signed and scanned."""
     try:
-        text = sign(source.compile().preview(), signature)
+        text = sign(source.compile().preview(), creditor.signature)
     except ValueError as error:  # every template, schema and render problem is one
         return Preview("", [], [], None, str(error))
+    own = (creditor.name, creditor.signature)
     findings = findings_in_order(
-        finding.to_dict() for finding in scanner.scan(text, source.audience).findings
+        finding.to_dict() for finding in scanner.scan(text, source.audience, own_names=own).findings
     )
     return Preview(text, highlighted(text, findings), findings, measure(text))
 

@@ -75,6 +75,26 @@ class TestJsonl:
         assert lines[2]["verdict"] == "block"
 
 
+class TestPrecision:
+    """#15: homophones, ordinary words and the creditor's own name, through the CLI."""
+
+    def test_homophone_and_ordinary_words(self) -> None:
+        homophone, straddle, place = scan_jsonl(
+            "请到派出锁说明", "建立案卷后通知您", "公安县营业部"
+        )
+        assert homophone["verdict"] == "review"
+        assert [(m["term"], m["evasion"]) for m in homophone["matches"]] == [
+            ("派出所", "homophone")
+        ]
+        assert (straddle["verdict"], place["verdict"]) == ("pass", "pass")
+
+    def test_own_name(self) -> None:
+        text = "Police and Fire FCU: payment overdue"
+        (alone,) = scan_jsonl(text)
+        (own,) = scan_jsonl(text, extra=["--own-name", "Police and Fire FCU"])
+        assert (alone["verdict"], own["verdict"]) == ("block", "pass")
+
+
 class TestHumanReport:
     """``smsgate scan TEXT`` prints a readable report."""
 
@@ -88,6 +108,7 @@ class TestHumanReport:
         )
         assert done.stdout.startswith("verdict: block")
         assert "⟦派 出 所⟧" in done.stdout
+        assert "written spaced" in done.stdout
 
     def test_missing_wordlists_is_a_clear_error(self, tmp_path) -> None:
         done = subprocess.run(

@@ -109,6 +109,9 @@ class TextScanner(Protocol):
         """The wordlist version whose terms this scanner matches."""
         ...
 
-    def scan(self, text: str, audience: Audience = Audience.DEBTOR) -> ScanResult:
-        """Scan ``text`` with the lists that apply to ``audience``; spans index ``text``."""
+    def scan(
+        self, text: str, audience: Audience = Audience.DEBTOR, *, own_names: Iterable[str] = ()
+    ) -> ScanResult:
+        """Scan ``text`` with the lists that apply to ``audience``; spans index ``text``;
+        nothing inside one of ``own_names`` (the creditor's name and signature) counts."""
         ...

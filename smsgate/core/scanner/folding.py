@@ -44,6 +44,7 @@ which a match could legitimately bridge one takes the full fold.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -89,13 +90,36 @@ class FoldedText:
     character in place (folded index ``i`` is original index ``i``).
     """
 
-    __slots__ = ("_origins", "_trace", "folded", "original")
+    __slots__ = ("_breaks", "_origins", "_trace", "ascii_folded_only", "folded", "original")
 
-    def __init__(self, original: str, folded: str, trace: Callable[[], list[int]] | None) -> None:
+    def __init__(
+        self,
+        original: str,
+        folded: str,
+        trace: Callable[[], list[int]] | None,
+        *,
+        ascii_folded_only: bool = False,
+    ) -> None:
+        """``ascii_folded_only``: the quick fold made it, so no character other than
+        ASCII was changed (no traditional, full-width or look-alike one is in it)."""
         self.original = original
         self.folded = folded
         self._trace = trace
         self._origins: list[int] | None = None
+        self._breaks: frozenset[int] | None = None
+        self.ascii_folded_only = ascii_folded_only
+
+    def breaks_after(self) -> frozenset[int]:
+        """The folded indexes ``i`` with clause punctuation between folded characters
+        ``i`` and ``i + 1`` in the original (found from the few breaks, not per character)."""
+        if self._breaks is None:
+            origins = self.origins
+            found = (i for i, char in enumerate(self.original) if char in CLAUSE_BREAKS)
+            if origins is None:
+                self._breaks = frozenset(i - 1 for i in found)
+            else:
+                self._breaks = frozenset(bisect.bisect_left(origins, i) - 1 for i in found)
+        return self._breaks
 
     @property
     def origins(self) -> list[int] | None:
@@ -236,16 +260,19 @@ class CharacterFolding:
         """The folded form of one character (empty for a separator)."""
         return self._table.get(ord(char), char)
 
-    def quick_fold(self, text: str) -> bytes | None:
+    def quick_fold(self, text: str, encoded: bytes | None = None) -> bytes | None:
         """The folded UTF-8 of ``text`` if it needs nothing but ASCII folding, else ``None``.
 
         The result drops ASCII separators and lower-cases ASCII capitals; every
-        other character, clause breaks included, is kept as it is.
+        other character, clause breaks included, is kept as it is. ``encoded``
+        is ``text`` as UTF-8, if the caller has it already.
         """
         # Two searches beat one alternation: sre tests each branch at every position.
         if self._needs_table(text) is not None or self._bridges_breaks(text) is not None:
             return None
-        folded = text.encode().translate(self._ascii_lower, self._ascii_dropped)
+        if encoded is None:
+            encoded = text.encode()
+        folded = encoded.translate(self._ascii_lower, self._ascii_dropped)
         return None if b"\xff" in folded else folded
 
     def quick_folded_text(self, text: str) -> FoldedText:
@@ -253,9 +280,12 @@ class CharacterFolding:
         dropped = self._dropped_by_quick_fold
         folded = text.encode().translate(self._ascii_lower, self._ascii_dropped).decode()
         if len(folded) == len(text):
-            return FoldedText(text, folded, None)
+            return FoldedText(text, folded, None, ascii_folded_only=True)
         return FoldedText(
-            text, folded, lambda: [i for i, char in enumerate(text) if char not in dropped]
+            text,
+            folded,
+            lambda: [i for i, char in enumerate(text) if char not in dropped],
+            ascii_folded_only=True,
         )
 
     def fold(self, text: str) -> FoldedText:
@@ -294,7 +324,10 @@ class CharacterFolding:
         separators += [c for c in range(0x80) if table.get(c) == ""]
         sep = _char_class(sorted(separators))
         brk = _char_class(sorted(map(ord, CLAUSE_BREAKS)))
-        return f"[{_char_class(needs)}]", f"[{brk}][{sep}]*[^{sep}][{sep}]*[{brk}]"
+        # Possessive runs never backtrack (half the time on every text, #15); the
+        # second run stops before a clause break, which is itself a separator.
+        between = _char_class(sorted(set(separators) - set(map(ord, CLAUSE_BREAKS))))
+        return f"[{_char_class(needs)}]", f"[{brk}][{sep}]*+[^{sep}][{between}]*+[{brk}]"
 
 
 def _candidate_code_points(hant: Mapping[str, str]) -> Iterable[int]:

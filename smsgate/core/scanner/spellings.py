@@ -1,4 +1,4 @@
-"""The spellings a term is matched in: as written, in pinyin, and as spaced-out initials.
+"""The spellings a term is matched in: as written, in pinyin, as homophones, as initials.
 
 Collectors who know a carrier filters 公安 write ``gongan`` or ``g.a.``; both are
 findings. Latin spellings are where false alarms lurk (``ga`` is in many
@@ -23,11 +23,16 @@ from pypinyin import Style, lazy_pinyin
 
 from smsgate.core.audience import Audience
 from smsgate.core.scanner.findings import Severity
+from smsgate.core.scanner.homophones import homophone_variants
+from smsgate.core.scanner.readings import pinyin_of, toneless_syllables
 from smsgate.core.scanner.wordlist import TermList
 
 MIN_PINYIN_LETTERS = 5
 MIN_INITIALS = 2
 MAX_MIXED_SYLLABLES = 6
+#: A one-character term has no homophone worth the name: every character of its
+#: sound would be one, most of them everyday words.
+MIN_HOMOPHONE_CHARACTERS = 2
 
 
 class SpellingKind(StrEnum):
@@ -36,6 +41,7 @@ class SpellingKind(StrEnum):
     AS_WRITTEN = "as_written"
     PINYIN = "pinyin"
     INITIALS = "initials"
+    HOMOPHONE = "homophone"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +55,16 @@ class Spelling:
     kind: SpellingKind
 
 
-def spellings_of(term_list: TermList) -> Iterator[tuple[str, Spelling]]:
-    """Every ``(pattern, spelling)`` of every term of ``term_list``; patterns not yet folded."""
+def spellings_of(
+    term_list: TermList, *, homophones: bool = False
+) -> Iterator[tuple[str, Spelling]]:
+    """Every ``(pattern, spelling)`` of every term of ``term_list``; patterns not yet folded.
+
+    ``homophones`` adds the homophone spellings of the terms of a list that asks
+    for them (see :mod:`homophones`), at ``review``: the scanner needs a
+    dictionary to drop those that are ordinary words, so only a scanner with one
+    asks.
+    """
     for term in term_list.terms:
         yield term, _spelling(term_list, term, SpellingKind.AS_WRITTEN, term_list.severity)
         if not all_chinese(term):
@@ -62,6 +76,10 @@ def spellings_of(term_list: TermList) -> Iterator[tuple[str, Spelling]]:
                     yield pinyin, pinyin_spelling
             for mixed in _mixed_variants(term):
                 yield mixed, pinyin_spelling
+        if homophones and term_list.homophones and len(term) >= MIN_HOMOPHONE_CHARACTERS:
+            homophone = _spelling(term_list, term, SpellingKind.HOMOPHONE, Severity.REVIEW)
+            for variant in homophone_variants(term):
+                yield variant, homophone
         if term_list.initials and len(term) >= MIN_INITIALS:
             initials = "".join(lazy_pinyin(term, style=Style.FIRST_LETTER))
             yield initials, _spelling(term_list, term, SpellingKind.INITIALS, Severity.REVIEW)
@@ -73,7 +91,7 @@ def _spelling(term_list: TermList, term: str, kind: SpellingKind, severity: Seve
 
 def _pinyin_variants(term: str) -> set[str]:
     # pypinyin writes ü as "v" (lv); people also type "u" or "ü" itself.
-    plain = "".join(lazy_pinyin(term, style=Style.NORMAL))
+    plain = "".join(pinyin_of(term))
     return {plain, plain.replace("v", "u"), plain.replace("v", "ü")}
 
 
@@ -87,7 +105,7 @@ def _mixed_variants(term: str) -> set[str]:
     """
     if len(term) > MAX_MIXED_SYLLABLES:
         return set()
-    syllables = [s.replace("v", "u") for s in lazy_pinyin(term, style=Style.NORMAL)]
+    syllables = toneless_syllables(term)
     count = len(term)
     return {
         "".join(syllables[i] if mask >> i & 1 else term[i] for i in range(count))
@@ -97,4 +115,9 @@ def _mixed_variants(term: str) -> set[str]:
 
 def all_chinese(term: str) -> bool:
     """Whether every character of ``term`` is a CJK ideograph."""
-    return all("\u3400" <= char <= "\u9fff" or char >= "\U00020000" for char in term)
+    return all(map(is_chinese, term))
+
+
+def is_chinese(char: str) -> bool:
+    """Whether ``char`` is a CJK ideograph (the unified blocks and the astral planes)."""
+    return "\u3400" <= char <= "\u9fff" or char >= "\U00020000"

@@ -24,6 +24,7 @@ from smsgate.core.scanner.findings import Severity
 
 _LIST_KEYS = frozenset(
     {"file", "category", "severity", "audiences", "pinyin", "pinyin_terms", "initials"}
+    | {"homophones"}
     | {"source", "description"}
 )
 
@@ -48,6 +49,11 @@ class TermList:
     #: ones whose pinyin reads unambiguously as the term (法院 fayuan, 诉讼
     #: susong), unlike 报案 baoan, which is also 保安 (a security guard).
     pinyin_terms: frozenset[str] = frozenset()
+    #: Also match the terms written with a same-sounding character (公按 for 公安):
+    #: for lists whose terms are words a reader hears (impersonation, threats,
+    #: insults), not for phrase lists (通讯录, 你单位), where a swap is an
+    #: everyday phrase more often than an evasion.
+    homophones: bool = False
 
     def spelled_in_pinyin(self, term: str) -> bool:
         """Whether ``term`` of this list is also matched in pinyin."""
@@ -175,6 +181,7 @@ def _term_list(entry: Mapping[str, Any], files: Mapping[str, str]) -> TermList:
         terms=terms,
         pinyin=bool(entry.get("pinyin", False)),
         initials=bool(entry.get("initials", False)),
+        homophones=bool(entry.get("homophones", False)),
         source=str(entry.get("source", "")),
         pinyin_terms=_pinyin_terms(entry, name, terms),
     )

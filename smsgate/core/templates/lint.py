@@ -122,6 +122,7 @@ def lint(
     profile: str,
     *,
     signature: str = "",
+    creditor_name: str = "",
     max_segments: int = DEFAULT_MAX_SEGMENTS,
 ) -> LintReport:
     """Review ``source`` under policy ``profile``; never raises for a bad template.
@@ -130,7 +131,8 @@ def lint(
     syntax, constructs and variables (in source order), unused variables,
     sensitive terms, content rules, fixed wording, render failures, segments. A syntax error
     ends the review early: nothing else can be known about an unparsable text,
-    and ``measure`` is then that of the raw body.
+    and ``measure`` is then that of the raw body. A term inside
+    ``creditor_name`` or ``signature`` (the creditor naming itself) is no finding.
 
     Raises :class:`UnknownProfile` for a profile without content rules and
     :class:`InvalidSignature` for a malformed ``signature`` (configuration
@@ -148,7 +150,7 @@ def lint(
         rough = measure(_signed(source.body, signature))
         return LintReport(tuple(issues), (), rough, scanner.version)
     issues.extend(_template_issues(analysis, schema))
-    findings = _scan_literals(source, scanner, analysis)
+    findings = _scan_literals(source, scanner, analysis, (creditor_name, signature))
     issues.extend(_finding_issues(source.body, findings))
     issues.extend(_content_issues(rules, analysis.ast))
     issues.extend(_fixed_wording_issues(analysis.ast))
@@ -213,11 +215,14 @@ def _template_issues(analysis: Analysis, schema: TemplateSchema | None) -> Itera
 
 
 def _scan_literals(
-    source: TemplateSource, scanner: TextScanner, analysis: Analysis
+    source: TemplateSource, scanner: TextScanner, analysis: Analysis, own_names: tuple[str, ...]
 ) -> tuple[Finding, ...]:
+    """Findings in the template's literal text; the creditor's own name and signature
+    (``own_names``) never count."""
     findings: list[Finding] = []
+    own = tuple(name for name in own_names if name)
     for run in literal_runs(source.body, analysis.tokens):
-        for finding in scanner.scan(run.text, audience=source.audience).findings:
+        for finding in scanner.scan(run.text, audience=source.audience, own_names=own).findings:
             start, end = run.body_span(finding.start, finding.end)
             matched = source.body[start:end]
             findings.append(

@@ -6,6 +6,7 @@ in a value; a value or body could fake a second sender with 〖…〗, ［…］
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -32,7 +33,9 @@ class CleanScanner:
 
     version = "clean-1"
 
-    def scan(self, text: str, audience: Audience = Audience.DEBTOR) -> ScanResult:
+    def scan(
+        self, text: str, audience: Audience = Audience.DEBTOR, *, own_names: Iterable[str] = ()
+    ) -> ScanResult:
         return ScanResult(Verdict.PASS, (), self.version)
 
 

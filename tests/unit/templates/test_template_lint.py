@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +49,9 @@ class FakeScanner:
     texts: list[str] = field(default_factory=list)
     audiences: list[Audience] = field(default_factory=list)
 
-    def scan(self, text: str, audience: Audience = Audience.DEBTOR) -> ScanResult:
+    def scan(
+        self, text: str, audience: Audience = Audience.DEBTOR, *, own_names: Iterable[str] = ()
+    ) -> ScanResult:
         self.texts.append(text)
         self.audiences.append(audience)
         findings = [
