@@ -29,19 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-# GSM 03.38 basic table in code order, without 0x1B (the escape to the
-# extension table, which is not a character of its own).
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅå"
-    "Δ_ΦΓΛΩΠΨΣΘΞÆæßÉ"
-    " !\"#¤%&'()*+,-./"
-    "0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNO"
-    "PQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmno"
-    "pqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+from smsgate.core.gsm7 import GSM7_BASIC, GSM7_EXTENSION
 
 DEFAULT_MAX_SEGMENTS = 6
 # Concatenation numbers parts with one octet, so no message has more.

@@ -16,33 +16,9 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from smsgate.core.gsm7 import GSM7_ESCAPE, GSM7_EXTENSION_CODES, GSM7_TABLE
 from smsgate.core.sms import Encoding
 
-#: GSM 03.38 basic table in code order; 0x1B (the escape) is a placeholder, never a character.
-GSM7_TABLE = (
-    "@£$¥èéùìòÇ\nØø\rÅå"
-    "Δ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
-    " !\"#¤%&'()*+,-./"
-    "0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNO"
-    "PQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmno"
-    "pqrstuvwxyzäöñüà"
-)
-GSM7_ESCAPE = 0x1B
-#: The extension table: character -> its code after the escape.
-GSM7_EXTENSION_CODES = {
-    "\f": 0x0A,
-    "^": 0x14,
-    "{": 0x28,
-    "}": 0x29,
-    "\\": 0x2F,
-    "[": 0x3C,
-    "~": 0x3D,
-    "]": 0x3E,
-    "|": 0x40,
-    "€": 0x65,
-}
 _BASIC_CODES = {char: code for code, char in enumerate(GSM7_TABLE) if code != GSM7_ESCAPE}
 _EXTENSION_CHARS = {code: char for char, code in GSM7_EXTENSION_CODES.items()}
 

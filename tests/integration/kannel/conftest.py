@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from smsgate.carriers.kannel import KannelCarrier, create_kannel
+from smsgate.carriers.kannel.adapter import KannelCarrier, create_kannel
 
 from .harness import KannelBinaries, KannelHarness
 from .recorder import CallbackRecorder

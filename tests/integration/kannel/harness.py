@@ -9,7 +9,7 @@ into ``workdir`` and ``start()`` runs, as child processes::
     fakesmsc    connected to "fake": logs every MT it receives ("Got message N: <…>")
     smsbox      sendsms on ``sendsms_url`` for ``username``/``password``, and an
                 sms-service whose get-url is ``mo_url`` with the module's query
-                (the one ``smsgate.carriers.kannel`` documents)
+                (the one ``smsgate.carriers.kannel.adapter`` documents)
 
 fakesmsc answers nothing, so smsc_fake generates the reports itself: type 8
 (SMSC accepted, answer ``ACK/``) and then type 1 (delivered, empty answer),
@@ -34,7 +34,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 import httpx
 
-#: The query smsbox appends to ``mo_url`` (see ``smsgate.carriers.kannel``).
+#: The query smsbox appends to ``mo_url`` (see ``smsgate.carriers.kannel.adapter``).
 MO_QUERY = "from=%p&to=%P&text=%b&ts=%T&id=%I&coding=%c"
 ADMIN_PASSWORD = "admin-test-password"
 INSTALL_HINT = "install them with: apt-get install -y kannel kannel-extras"

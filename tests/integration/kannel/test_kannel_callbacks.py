@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from smsgate.carriers import DeliveryState, OutboundSms
-from smsgate.carriers.kannel import KannelCarrier
+from smsgate.carriers.kannel.adapter import KannelCarrier
 from smsgate.core.sms import encoding_of
 
 from .conftest import DLR_PATH, MO_PATH

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from smsgate.carriers import OutboundSms, PermanentCarrierError, RetryableCarrierError
-from smsgate.carriers.kannel import KannelCarrier, create_kannel
+from smsgate.carriers.kannel.adapter import KannelCarrier, create_kannel
 from smsgate.core.sms import Encoding, encoding_of
 
 from .conftest import DLR_PATH, TOKEN

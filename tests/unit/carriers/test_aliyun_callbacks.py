@@ -19,8 +19,8 @@ from smsgate.carriers import (
     MalformedCallback,
     ReceivesCallbacks,
 )
-from smsgate.carriers.aliyun import create_aliyun
-from smsgate.carriers.aliyun_callbacks import AliyunCallbacks, china_time, e164_from_aliyun
+from smsgate.carriers.aliyun.adapter import create_aliyun
+from smsgate.carriers.aliyun.callbacks import AliyunCallbacks, china_time, e164_from_aliyun
 
 TOKEN = "k3Q9-callback-token-0123456789"
 CALLBACKS = AliyunCallbacks(token=TOKEN)

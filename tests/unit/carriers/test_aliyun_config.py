@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from smsgate.carriers import CarrierAdapter, InvalidCarrierConfig
-from smsgate.carriers.aliyun import (
+from smsgate.carriers.aliyun.adapter import (
     AliyunCarrier,
     AliyunSettings,
     AliyunTemplate,

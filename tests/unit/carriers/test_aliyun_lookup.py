@@ -20,7 +20,7 @@ from smsgate.carriers import (
     QueriesStatus,
     RetryableCarrierError,
 )
-from smsgate.carriers.aliyun import AliyunCarrier, parse_settings
+from smsgate.carriers.aliyun.adapter import AliyunCarrier, parse_settings
 
 ENDPOINT = "https://dysmsapi.aliyuncs.com/"
 PHONE = "+8613800138000"

@@ -24,7 +24,7 @@ from smsgate.carriers import (
     RetryableCarrierError,
     SendResult,
 )
-from smsgate.carriers.aliyun import AliyunCarrier, parse_settings
+from smsgate.carriers.aliyun.adapter import AliyunCarrier, parse_settings
 from smsgate.core.sms import Encoding
 
 ENDPOINT = "https://dysmsapi.aliyuncs.com/"

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from smsgate.carriers.aliyun_signing import (
+from smsgate.carriers.aliyun.signing import (
     RpcSigner,
     canonical_query,
     form_body,

@@ -25,7 +25,7 @@ from smsgate.carriers.echo import (
     CARRIER_TEXT_LIMIT,
     carrier_text,
 )
-from smsgate.carriers.kannel import read_answer
+from smsgate.carriers.kannel.adapter import read_answer
 from smsgate.core.sms import Encoding
 
 PHONE = "+8613800138000"

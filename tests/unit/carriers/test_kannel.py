@@ -21,7 +21,13 @@ from smsgate.carriers import (
     PermanentCarrierError,
     RetryableCarrierError,
 )
-from smsgate.carriers.kannel import KannelCarrier, create_kannel, dlr_url, parse_settings, recipient
+from smsgate.carriers.kannel.adapter import (
+    KannelCarrier,
+    create_kannel,
+    dlr_url,
+    parse_settings,
+    recipient,
+)
 from smsgate.core.sms import Encoding
 
 SENDSMS = "http://kannel.test:13013/cgi-bin/sendsms"

@@ -16,8 +16,8 @@ from smsgate.carriers import (
     MalformedCallback,
     ReceivesCallbacks,
 )
-from smsgate.carriers.kannel import create_kannel
-from smsgate.carriers.kannel_callbacks import KannelCallbacks, e164_from_kannel, smsc_answer
+from smsgate.carriers.kannel.adapter import create_kannel
+from smsgate.carriers.kannel.callbacks import KannelCallbacks, e164_from_kannel, smsc_answer
 
 TOKEN = "tok-0123456789abcdef"
 CONFIG: dict[str, Any] = {

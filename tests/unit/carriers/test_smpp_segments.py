@@ -9,8 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smsgate.carriers.smpp.alphabet import (
-    GSM7_EXTENSION_CODES,
-    GSM7_TABLE,
     decode_gsm7,
     decode_text,
     encode_text,
@@ -88,10 +86,6 @@ class TestGsm7:
         parts = split_message(text, Concatenation.UDH, reference=3)
         assert "".join(decode_gsm7(body_octets(part)) for part in parts) == text
         assert len(parts) == measure(text).segments
-
-    def test_the_table_matches_the_measuring_alphabet(self) -> None:
-        assert set(GSM7_TABLE) - {"\x1b"} == GSM7_BASIC
-        assert set(GSM7_EXTENSION_CODES) == GSM7_EXTENSION
 
     def test_known_codes(self) -> None:
         assert encode_text("@A{", Encoding.GSM7) == bytes([0x00, 0x41, 0x1B, 0x28])

@@ -26,9 +26,9 @@ from smsgate.carriers import (
     RetryableCarrierError,
     SendResult,
 )
-from smsgate.carriers.tencent import TencentSmsCarrier, create_tencent
-from smsgate.carriers.tencent_config import TencentSettings, TencentTemplate
-from smsgate.carriers.tencent_signing import TencentCredentials
+from smsgate.carriers.tencent.adapter import TencentSmsCarrier, create_tencent
+from smsgate.carriers.tencent.config import TencentSettings, TencentTemplate
+from smsgate.carriers.tencent.signing import TencentCredentials
 from smsgate.core.sms import Encoding
 
 ENDPOINT = "https://sms.tencentcloudapi.com"

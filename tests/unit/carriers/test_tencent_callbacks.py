@@ -18,10 +18,10 @@ from smsgate.carriers import (
     InboundSms,
     MalformedCallback,
 )
-from smsgate.carriers.tencent import TencentSmsCarrier
-from smsgate.carriers.tencent_callbacks import TencentCallbacks
-from smsgate.carriers.tencent_config import TencentSettings
-from smsgate.carriers.tencent_signing import TencentCredentials
+from smsgate.carriers.tencent.adapter import TencentSmsCarrier
+from smsgate.carriers.tencent.callbacks import TencentCallbacks
+from smsgate.carriers.tencent.config import TencentSettings
+from smsgate.carriers.tencent.signing import TencentCredentials
 
 TOKEN = "Zq3-callback-token-8f2c1e"
 TENCENT_RANGE = [ip_network("203.0.113.0/24"), ip_network("2001:db8::/32")]

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smsgate.carriers.tencent_signing import (
+from smsgate.carriers.tencent.signing import (
     ApiCall,
     TencentCredentials,
     authorization,

@@ -2,7 +2,7 @@
 
 What is promised: ``service.phones.parse_e164`` returns the E.164 form of a
 valid international number or raises a 400 ``invalid_request`` ``Problem``
-naming the field, nothing else; ``carriers.kannel_callbacks.e164_from_kannel``
+naming the field, nothing else; ``carriers.kannel.callbacks.e164_from_kannel``
 raises only ``MalformedCallback``; ``logs.mask_phone`` keeps the (known)
 country code, 3 leading and 4 trailing digits (1 and 2 of a short number),
 and masking twice changes nothing.
@@ -20,7 +20,7 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from smsgate.api.problems import Problem, ProblemCode
 from smsgate.carriers.callbacks import MalformedCallback
-from smsgate.carriers.kannel_callbacks import e164_from_kannel
+from smsgate.carriers.kannel.callbacks import e164_from_kannel
 from smsgate.logs import mask_phone
 from smsgate.service.phones import parse_e164
 

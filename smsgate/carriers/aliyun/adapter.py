@@ -17,7 +17,7 @@ message's 【signature】 as ``SignName``::
 in delivery reports (``out_id``) and in ``QuerySendDetails``, so an attempt
 whose outcome was unknown can be reconciled (``look_up``). Aliyun's refusal
 codes become the ``CarrierError`` family below; callbacks are in
-``aliyun_callbacks``, request signing and answer reading in ``aliyun_signing``.
+``aliyun.callbacks``, request signing and answer reading in ``aliyun.signing``.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ import httpx
 import structlog
 
 from smsgate.carriers import options
-from smsgate.carriers.aliyun_callbacks import CHINA_TIME, AliyunCallbacks
-from smsgate.carriers.aliyun_signing import (
+from smsgate.carriers.aliyun.callbacks import CHINA_TIME, AliyunCallbacks
+from smsgate.carriers.aliyun.signing import (
     Clock,
     Nonce,
     RpcClient,

@@ -37,7 +37,7 @@ are secrets: ``SMSGATE_CARRIER_<NAME>_PASSWORD`` / ``…_CALLBACK_TOKEN``)::
     number_format = "international" (8613800138000, default) | "e164" | "national"
     country_code = "86"  allowed_ips = ["10.0.0.0/24"]
 
-Reading both callbacks is ``kannel_callbacks``' work (``KannelCallbacks``).
+Reading both callbacks is ``kannel.callbacks``' work (``KannelCallbacks``).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ from smsgate.carriers.base import (
     SendResult,
 )
 from smsgate.carriers.echo import carrier_text
-from smsgate.carriers.kannel_callbacks import KannelCallbacks
+from smsgate.carriers.kannel.callbacks import KannelCallbacks
 from smsgate.carriers.options import IPNetwork
 from smsgate.carriers.registry import InvalidCarrierConfig, allow_only
 from smsgate.carriers.transport import exchange, retryable_status

@@ -1,6 +1,6 @@
 """The ``tencent`` carrier: Tencent Cloud SMS, API 3.0 ``SendSms`` (version 2021-01-11).
 
-One message is one signed POST (see ``tencent_signing``) to
+One message is one signed POST (see ``tencent.signing``) to
 ``sms.tencentcloudapi.com`` with::
 
     {"PhoneNumberSet": ["+8613800138000"], "SmsSdkAppId": "1400006666",
@@ -9,7 +9,7 @@ One message is one signed POST (see ``tencent_signing``) to
 
 Tencent only sends approved templates under approved sign names, so the
 account's settings map our template to one of Tencent's and our 签名 to its
-SignName (``tencent_config``); a message whose template has no mapping is
+SignName (``tencent.config``); a message whose template has no mapping is
 refused here (``unmapped_template``) without calling Tencent.
 
 Tencent answers HTTP 200 whatever happened; the body says what. Success is
@@ -20,7 +20,7 @@ request was refused) or a per-number ``Code``, both from one documented list
 codes), classed by ``send_error``: throttling, quota and Tencent's internal
 faults are retryable; bad numbers, unapproved templates or signatures,
 sensitive words, blacklists and authorisation are permanent; a downstream
-timeout is an unknown outcome. Callbacks are in ``tencent_callbacks``.
+timeout is an unknown outcome. Callbacks are in ``tencent.callbacks``.
 
 Not done: ``QueriesStatus``. ``PullSmsSendStatusByPhoneNumber`` returns a
 status only once the operator has reported one, and echoes SessionContext
@@ -47,9 +47,9 @@ from smsgate.carriers.base import (
     SendResult,
 )
 from smsgate.carriers.callbacks import CarrierCallbacks
-from smsgate.carriers.tencent_callbacks import TencentCallbacks
-from smsgate.carriers.tencent_config import TencentSettings, tencent_settings
-from smsgate.carriers.tencent_signing import ApiCall, signed_headers
+from smsgate.carriers.tencent.callbacks import TencentCallbacks
+from smsgate.carriers.tencent.config import TencentSettings, tencent_settings
+from smsgate.carriers.tencent.signing import ApiCall, signed_headers
 from smsgate.carriers.transport import exchange, retryable_status
 
 SERVICE = "sms"
@@ -205,7 +205,7 @@ def _response_object(content: bytes) -> Mapping[str, Any]:
 
 
 def create_tencent(config: Mapping[str, Any]) -> CarrierAdapter:
-    """The ``tencent`` adapter from its settings (see ``tencent_config``).
+    """The ``tencent`` adapter from its settings (see ``tencent.config``).
 
     Raises ``InvalidCarrierConfig`` for unknown, missing or ill-typed settings.
     """

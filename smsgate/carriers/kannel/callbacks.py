@@ -1,7 +1,7 @@
 """The kannel carrier's callbacks: Kannel's ``dlr-url`` and ``sms-service`` ``get-url`` requests.
 
 Kept apart from the ``sendsms`` side in ``kannel`` (the same split as
-``aliyun_callbacks``): reading what Kannel calls us with needs none of the
+``aliyun.callbacks``): reading what Kannel calls us with needs none of the
 HTTP client or the settings parser, only the token, the allowed addresses
 and the region senders without a country code live in. ``kannel``
 documents both URLs and the ``kannel.conf`` they come from; here they are

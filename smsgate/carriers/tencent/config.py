@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 from smsgate.carriers import options
 from smsgate.carriers.options import IPNetwork
 from smsgate.carriers.registry import InvalidCarrierConfig, allow_only
-from smsgate.carriers.tencent_signing import TencentCredentials
+from smsgate.carriers.tencent.signing import TencentCredentials
 
 DEFAULT_ENDPOINT = "https://sms.tencentcloudapi.com"
 DEFAULT_REGION = "ap-guangzhou"
