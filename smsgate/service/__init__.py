@@ -2,5 +2,5 @@
 
 A service takes plain values, runs the core (render, scan, decide) and one
 store transaction, appends the audit entries, and returns plain values or
-raises ``smsgate.api.problems.Problem``; handlers only parse, call and render.
+raises ``smsgate.service.refusals.Refusal``; handlers only parse, call and render.
 """
