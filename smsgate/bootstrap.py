@@ -9,7 +9,9 @@ from ``open_outbound``; the operator's commands hold the store alone from
 reverse, so no entry point repeats the wiring or forgets a close.
 
 Nothing happens at import time, and nothing here imports aiohttp: the
-operator's commands load this module without the HTTP stack.
+operator's commands load this module without the HTTP stack. The metrics
+(``smsgate.api.metrics``, Prometheus counters that are mostly the HTTP
+surface's) stay beside the API; the root only builds them.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from smsgate.api.metrics import GatewayMetrics
-from smsgate.api.wordlist_audit import ReloadAuditor, audit_live_version
 from smsgate.carriers.fleet import CarrierFleet, build_fleet
 from smsgate.service.principals import KeyRing
+from smsgate.service.wordlist_audit import ReloadAuditor, audit_live_version
 from smsgate.settings import Settings
 from smsgate.store import Store, database_url, open_store, utc_now
 from smsgate.throttle import AuthThrottle
