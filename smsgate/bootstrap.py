@@ -24,11 +24,11 @@ from datetime import datetime
 
 from smsgate.api.metrics import GatewayMetrics
 from smsgate.carriers.fleet import CarrierFleet, build_fleet
+from smsgate.failure_limits import AuthThrottle
 from smsgate.service.principals import KeyRing
 from smsgate.service.wordlist_audit import ReloadAuditor, audit_live_version
 from smsgate.settings import Settings
 from smsgate.store import Store, database_url, open_store, utc_now
-from smsgate.throttle import AuthThrottle
 from smsgate.wordlists import WordlistSource, shipped_wordlists
 
 
@@ -39,7 +39,7 @@ class Gateway:
     ``carriers`` is there even when this instance does not dispatch
     (``SMSGATE_DISPATCH=0``): delivery reports and replies still arrive here.
     ``auth_throttle`` counts failed authentications of the API and the UI
-    sign-in together (see ``smsgate.throttle``); ``unknown_templates``
+    sign-in together (see ``smsgate.failure_limits``); ``unknown_templates``
     counts each key's sends refused for an unknown template.
     """
 

@@ -1,4 +1,4 @@
-"""Which client a failed authentication counts against (``smsgate.throttle`` does the counting).
+"""Which client a failed authentication counts against (``smsgate.failure_limits`` counts).
 
 The client address is the peer's, or with ``SMSGATE_TRUST_PROXY`` the last
 ``X-Forwarded-For`` entry: the one our proxy appended, which a client cannot

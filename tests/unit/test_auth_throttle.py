@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from smsgate.api.auth_throttle import client_address
-from smsgate.throttle import AuthThrottle
+from smsgate.failure_limits import AuthThrottle
 
 
 @dataclass
