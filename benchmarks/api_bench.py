@@ -22,7 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from smsgate.demo import seed_demo
+from smsgate.demo_seed import seed_demo
 from smsgate.store import open_store, utc_now
 from smsgate.wordlists import load_scanner
 

@@ -36,7 +36,7 @@ from smsgate.commands.demo import daytime_place
 from smsgate.core.audience import Audience
 from smsgate.core.scanner.findings import Verdict
 from smsgate.core.sms import Encoding
-from smsgate.demo import CREDITOR, seed_demo
+from smsgate.demo_seed import CREDITOR, seed_demo
 from smsgate.dispatch import Dispatcher, DispatchSettings
 from smsgate.logs import configure_logging
 from smsgate.signing import signature_headers

@@ -29,7 +29,7 @@ from pathlib import Path
 import api_bench
 from api_bench import free_port, wait_ready, wrk
 
-from smsgate.demo import seed_demo
+from smsgate.demo_seed import seed_demo
 from smsgate.store import open_store, utc_now
 from smsgate.wordlists import load_scanner
 

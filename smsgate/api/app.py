@@ -1,67 +1,28 @@
-"""The composition root: build the gateway's services from settings, and the aiohttp app.
+"""The aiohttp app around a gateway, and the app ``smsgate serve`` runs.
 
-Nothing happens at import time. ``bootstrap`` opens the store, loads the
-wordlists and builds the carrier fleet; ``create_app`` wires routes and
-middlewares around a ready :class:`Gateway`; ``serving_app`` does both inside
-the server's event loop, runs the dispatcher beside the API and closes
-everything on cleanup (the aiohttp ``cleanup_ctx`` idiom).
+Nothing happens at import time. The gateway itself is built and closed by
+the composition root (``smsgate.bootstrap``); ``create_app`` wires routes and
+middlewares around a ready :class:`Gateway`; ``serving_app`` builds one
+inside the server's event loop, runs the dispatcher beside the API and
+closes everything on cleanup (the aiohttp ``cleanup_ctx`` idiom).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
 
 from aiohttp import web
 
-from smsgate.api.auth_throttle import AuthThrottle
-from smsgate.api.gateway import Gateway
-from smsgate.api.keys import KeyRing
 from smsgate.api.limits import DEFAULT_LIMITS, RequestLimits, bounded_body
-from smsgate.api.metrics import GatewayMetrics
 from smsgate.api.middleware import problem_responses, refuse_nul_characters, request_metrics
 from smsgate.api.operations import GATEWAY, add_routes
 from smsgate.api.routes import all_operations
-from smsgate.api.wordlist_audit import ReloadAuditor, audit_live_version
-from smsgate.carriers.fleet import build_fleet
+from smsgate.bootstrap import Gateway, build_gateway, close_gateway
 from smsgate.service.audit_checks import run_audit_verification
 from smsgate.settings import Settings
-from smsgate.store import open_store, utc_now
 from smsgate.web import add_web
-from smsgate.wordlists import WordlistSource, shipped_wordlists
 from smsgate.workers import run_workers
-
-
-async def bootstrap(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Gateway:
-    """Build the carrier fleet, open the store (running migrations) and load the wordlists.
-
-    Raises ``InvalidCarrierConfig`` or ``UnknownCarrier`` for a bad carrier
-    configuration before anything is opened.
-    """
-    carriers = build_fleet(settings)
-    auditor = ReloadAuditor(clock)
-    try:
-        wordlists = WordlistSource(settings.wordlists_dir or shipped_wordlists(), on_change=auditor)
-        store = await open_store(settings.database_url)
-    except BaseException:
-        await carriers.aclose()
-        raise
-    auditor.attach(store)
-    await audit_live_version(store, wordlists.current().version, clock())
-    return Gateway(
-        settings=settings,
-        store=store,
-        wordlists=wordlists,
-        keys=KeyRing(store, settings.auth_cache_seconds, now=clock),
-        metrics=GatewayMetrics(),
-        clock=clock,
-        carriers=carriers,
-        auth_throttle=AuthThrottle(
-            settings.auth_failure_limit, settings.auth_failure_window_seconds
-        ),
-        unknown_templates=AuthThrottle(settings.unknown_template_limit, 60),
-    )
 
 
 def create_app(gateway: Gateway, limits: RequestLimits = DEFAULT_LIMITS) -> web.Application:
@@ -94,14 +55,14 @@ async def serving_app(
 ) -> web.Application:
     """The app ``smsgate serve`` runs, built inside the server's event loop.
 
-    Bootstraps the gateway, calls ``on_ready`` (the demo seeds its data
+    Builds the gateway (``smsgate.bootstrap``), calls ``on_ready`` (the demo seeds its data
     there), runs the background workers (dispatcher, webhooks) beside the API unless
     ``SMSGATE_DISPATCH=0``, verifies new audit entries every
     ``SMSGATE_AUDIT_VERIFY_SECONDS`` (``smsgate.service.audit_checks``),
     and on shutdown lets in-flight sends finish before closing the carriers
     and the store.
     """
-    gateway = await bootstrap(settings)
+    gateway = await build_gateway(settings)
     if on_ready is not None:
         await on_ready(gateway)
     app = create_app(gateway)
@@ -127,9 +88,7 @@ async def serving_app(
             await workers
         if verifying is not None:
             await verifying
-        await gateway.carriers.aclose()
-        await gateway.keys.aclose()
-        await gateway.store.close()
+        await close_gateway(gateway)
 
     app.cleanup_ctx.append(lifecycle)
     return app

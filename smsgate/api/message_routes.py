@@ -30,8 +30,7 @@ from smsgate.api.bodies import (
     utc_instant,
     whole_number,
 )
-from smsgate.api.gateway import Gateway
-from smsgate.api.keys import Principal
+from smsgate.api.message_answers import ANSWERS, problem_answer
 from smsgate.api.message_models import (
     HeldComplaint,
     HeldMessage,
@@ -49,10 +48,13 @@ from smsgate.api.message_models import (
 )
 from smsgate.api.operations import Call, Operation, Response, page_limit
 from smsgate.api.problems import PROBLEM_CONTENT_TYPE, Problem, invalid_request, not_found
+from smsgate.bootstrap import Gateway
 from smsgate.core.policy import Recipient, UnknownTimeZone, geographic_zone
 from smsgate.logs import mask_phone
 from smsgate.service import batches, held, sending
 from smsgate.service.phones import textable_e164
+from smsgate.service.principals import Principal
+from smsgate.service.refusals import Refusal
 from smsgate.store import InboundReply, Message, Role
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -64,7 +66,7 @@ async def send_message(call: Call) -> web.StreamResponse:
     """Vet and enqueue one message."""
     body = await decode_body(call.request, MessageRequest)
     request = send_request(body, _idempotency_key(call.request), to_builtins(body))
-    outcome = await sending.send_message(call.gateway, call.principal, request)
+    outcome = await sending.send_message(call.gateway, call.principal, request, ANSWERS)
     return _outcome_response(outcome)
 
 
@@ -84,7 +86,7 @@ async def send_batch(call: Call) -> web.StreamResponse:
     decoded = [_batch_item(raw) for raw in batch.messages]
     items = [item for item, _ in decoded]
     digest = sending.body_hash({"messages:batch": [identity for _, identity in decoded]})
-    outcome = await batches.send_batch(call.gateway, call.principal, items, key, digest)
+    outcome = await batches.send_batch(call.gateway, call.principal, items, ANSWERS, key, digest)
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     return web.Response(
         body=msgspec.json.encode(outcome.body), content_type="application/json", headers=headers
@@ -96,14 +98,16 @@ def _batch_item(raw: msgspec.Raw) -> tuple[batches.BatchItem, Any]:
     try:
         item = decode_json(bytes(raw), MessageBatchItem)
     except Problem as problem:
-        return problem, msgspec.json.decode(bytes(raw))
+        return problem_answer(problem), msgspec.json.decode(bytes(raw))
     hashed = to_builtins(item)
     identity = dict(hashed)
     key = hashed.pop("idempotency_key")
     try:
         return send_request(item, key, hashed), identity
     except Problem as problem:
-        return problem, identity
+        return problem_answer(problem), identity
+    except Refusal as refusal:
+        return ANSWERS.refused(refusal), identity
 
 
 def send_request(body: MessageRequest, key: str | None, hashed: Any) -> sending.SendRequest:

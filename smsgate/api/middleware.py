@@ -1,6 +1,8 @@
 """Cross-cutting concerns of every request: problem+json for every error, and metrics.
 
-Bad input must never become a 500: handlers raise :class:`Problem`, aiohttp's
+Bad input must never become a 500: handlers raise :class:`Problem`, the
+services they call raise a :class:`~smsgate.service.refusals.Refusal` (answered
+with its status from ``smsgate.api.refusal_status``, the one translation), aiohttp's
 own 404/405/413 are translated here, a NUL in the URL is refused before any
 lookup, a storage outage is a 503 with a clear code, and only a genuine bug
 reaches the catch-all, which logs it and answers with a detail that reveals
@@ -17,6 +19,8 @@ from aiohttp.typedefs import Handler
 
 from smsgate.api.operations import GATEWAY
 from smsgate.api.problems import Problem, ProblemCode
+from smsgate.api.refusal_status import problem_of
+from smsgate.service.refusals import Refusal
 from smsgate.store import StoreBusy, StoreUnavailable
 
 log = structlog.get_logger(__name__)
@@ -35,6 +39,8 @@ async def problem_responses(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except Problem as problem:
         return _refused(request, problem)
+    except Refusal as refusal:
+        return _refused(request, problem_of(refusal))
     except web.HTTPException as error:
         if error.status < 400:
             raise

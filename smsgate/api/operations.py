@@ -21,9 +21,9 @@ import structlog
 from aiohttp import web
 
 from smsgate.api.auth_throttle import client_address
-from smsgate.api.gateway import Gateway
-from smsgate.api.keys import KeyRefusal, Principal
 from smsgate.api.problems import Problem, ProblemCode
+from smsgate.bootstrap import Gateway
+from smsgate.service.principals import KeyRefusal, Principal
 from smsgate.store import Role
 
 log = structlog.get_logger(__name__)

@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from smsgate import admin
+from smsgate.bootstrap import open_operator_store
+from smsgate.service import administration
 from smsgate.service.audit_checks import verify_audit_chain
-from smsgate.store import Role, StoreError, database_url, open_store, utc_now
+from smsgate.store import Role, StoreError, utc_now
 from smsgate.webhooks.config import creditor_secret, require_master_secret
 from smsgate.webhooks.targets import TargetAllowList
 from smsgate.wordlists import load_scanner
@@ -131,19 +132,15 @@ def _run(coroutine: Any) -> int:
 
 
 async def _migrate() -> int:
-    store = await open_store(database_url(os.environ))
-    try:
+    async with open_operator_store() as store:
         version = await store.migrate()
-    finally:
-        await store.close()
     print(f"database schema at version {version}")
     return EXIT_OK
 
 
 async def _create_creditor(args: argparse.Namespace) -> int:
-    store = await open_store(database_url(os.environ))
-    try:
-        creditor = await admin.create_creditor(
+    async with open_operator_store() as store:
+        creditor = await administration.create_creditor(
             store,
             args.id,
             name=args.name,
@@ -151,8 +148,6 @@ async def _create_creditor(args: argparse.Namespace) -> int:
             profile=args.profile,
             at=utc_now(),
         )
-    finally:
-        await store.close()
     print(f"created creditor {creditor.id} ({creditor.name}, profile {creditor.profile_name})")
     return EXIT_OK
 
@@ -162,13 +157,10 @@ async def _create_key(args: argparse.Namespace) -> int:
         roles = [Role(role.strip()) for role in args.roles.split(",") if role.strip()]
     except ValueError:
         raise ValueError("roles are sender, author, reviewer and admin") from None
-    store = await open_store(database_url(os.environ))
-    try:
-        key, token = await admin.create_key(
+    async with open_operator_store() as store:
+        key, token = await administration.create_key(
             store, args.creditor, roles, at=utc_now(), label=args.label, person=args.person
         )
-    finally:
-        await store.close()
     print(f"created key {key.id} for {key.creditor_id} with roles {','.join(sorted(key.roles))}")
     print("store it now: it is not shown again")
     print(token)
@@ -176,11 +168,8 @@ async def _create_key(args: argparse.Namespace) -> int:
 
 
 async def _list_keys(args: argparse.Namespace) -> int:
-    store = await open_store(database_url(os.environ))
-    try:
-        keys = await admin.list_keys(store, args.creditor)
-    finally:
-        await store.close()
+    async with open_operator_store() as store:
+        keys = await administration.list_keys(store, args.creditor)
     now = utc_now()
     for key in keys:
         state = "live" if key.revoked_at is None else _revocation(key.revoked_at, now)
@@ -193,11 +182,8 @@ async def _list_keys(args: argparse.Namespace) -> int:
 
 async def _rotate_key(args: argparse.Namespace) -> int:
     grace = timedelta(seconds=args.grace)
-    store = await open_store(database_url(os.environ))
-    try:
-        rotation = await admin.rotate_key(store, args.key_id, at=utc_now(), grace=grace)
-    finally:
-        await store.close()
+    async with open_operator_store() as store:
+        rotation = await administration.rotate_key(store, args.key_id, at=utc_now(), grace=grace)
     old, new = rotation.old, rotation.new.key
     assert old.revoked_at is not None  # a rotation always schedules it
     print(f"created key {new.id} for {new.creditor_id} with roles {','.join(sorted(new.roles))}")
@@ -208,11 +194,8 @@ async def _rotate_key(args: argparse.Namespace) -> int:
 
 
 async def _revoke_key(args: argparse.Namespace) -> int:
-    store = await open_store(database_url(os.environ))
-    try:
-        key = await admin.revoke_key(store, args.key_id, at=utc_now())
-    finally:
-        await store.close()
+    async with open_operator_store() as store:
+        key = await administration.revoke_key(store, args.key_id, at=utc_now())
     assert key.revoked_at is not None  # revoke_key returns the key as revoked
     print(f"key {key.id} of {key.creditor_id} revoked at {_instant(key.revoked_at)}")
     return EXIT_OK
@@ -232,13 +215,10 @@ async def _webhook(args: argparse.Namespace) -> int:
         return await _remove_webhook(args.id)
     master = require_master_secret(os.environ)  # refuse before anything is written
     targets = TargetAllowList.from_env(os.environ)
-    store = await open_store(database_url(os.environ))
-    try:
-        webhook = await admin.configure_webhook(
+    async with open_operator_store() as store:
+        webhook = await administration.configure_webhook(
             store, args.id, args.url, at=utc_now(), targets=targets
         )
-    finally:
-        await store.close()
     print(f"webhook of {webhook.creditor_id} set to {webhook.url}")
     print(f"it receives status events after event {webhook.last_event_id}, signed with:")
     print(creditor_secret(master, webhook.creditor_id))
@@ -246,11 +226,8 @@ async def _webhook(args: argparse.Namespace) -> int:
 
 
 async def _remove_webhook(creditor_id: str) -> int:
-    store = await open_store(database_url(os.environ))
-    try:
-        removed = await admin.remove_webhook(store, creditor_id, at=utc_now())
-    finally:
-        await store.close()
+    async with open_operator_store() as store:
+        removed = await administration.remove_webhook(store, creditor_id, at=utc_now())
     if not removed:
         print(f"smsgate: {creditor_id} has no webhook", file=sys.stderr)
         return EXIT_FAILED
@@ -259,30 +236,24 @@ async def _remove_webhook(creditor_id: str) -> int:
 
 
 async def _confirmation(args: argparse.Namespace) -> int:
-    store = await open_store(database_url(os.environ))
-    try:
+    async with open_operator_store() as store:
         if args.off:
-            cleared = await admin.clear_stop_confirmation(store, args.id, at=utc_now())
+            cleared = await administration.clear_stop_confirmation(store, args.id, at=utc_now())
             print(f"stop confirmations of {args.id} {'off' if cleared else 'were already off'}")
             return EXIT_OK
         configured = os.environ.get("SMSGATE_WORDLISTS")
         scanner = load_scanner(args.wordlists or (Path(configured) if configured else None))
-        version = await admin.set_stop_confirmation(
+        version = await administration.set_stop_confirmation(
             store, args.id, args.text, at=utc_now(), scanner=scanner
         )
-    finally:
-        await store.close()
     print(f"stop confirmations of {args.id} on: template {version.template_id} "
           f"version {version.version}")  # fmt: skip
     return EXIT_OK
 
 
 async def _verify(*, full: bool) -> int:
-    store = await open_store(database_url(os.environ))
-    try:
+    async with open_operator_store() as store:
         result = await verify_audit_chain(store, utc_now, full=full)
-    finally:
-        await store.close()
     if result.ok:
         scope = "every entry checked" if full else f"{result.checked} checked since the checkpoint"
         print(f"audit chain intact: {result.seq} entries ({scope})")

@@ -17,18 +17,17 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from aiohttp import web
-
-from smsgate.api.app import serving_app
-from smsgate.api.gateway import Gateway
 from smsgate.core.policy import number_zones
-from smsgate.demo import DemoSetup, seed_demo
+from smsgate.demo_seed import DemoSetup, seed_demo
 from smsgate.logs import configure_logging
 from smsgate.settings import Settings
 from smsgate.store import utc_now
+
+if TYPE_CHECKING:
+    from smsgate.bootstrap import Gateway
 
 DEMO_DATABASE = Path("smsgate-demo.db")
 
@@ -42,6 +41,11 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Seed a fresh demo database, print how to use it, and serve."""
+    # Imported when serving, as in ``smsgate serve``: other commands start without aiohttp.
+    from aiohttp import web
+
+    from smsgate.api.app import serving_app
+
     explicit = "SMSGATE_DATABASE_URL" in os.environ
     if not explicit:
         for suffix in ("", "-wal", "-shm"):

@@ -16,11 +16,10 @@ import signal
 import sys
 from typing import Any
 
+from smsgate.bootstrap import open_outbound
 from smsgate.carriers import InvalidCarrierConfig, UnknownCarrier
-from smsgate.carriers.fleet import build_fleet
 from smsgate.logs import configure_logging
 from smsgate.settings import Settings, SettingsError
-from smsgate.store import open_store
 from smsgate.workers import run_workers
 
 
@@ -51,12 +50,7 @@ async def _dispatch(settings: Settings, poll: float) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    carriers = build_fleet(settings)
-    try:
-        store = await open_store(settings.database_url)
-        try:
-            await run_workers(store, carriers, settings, stop_event=stop, poll_interval=poll)
-        finally:
-            await store.close()
-    finally:
-        await carriers.aclose()
+    async with open_outbound(settings) as outbound:
+        await run_workers(
+            outbound.store, outbound.carriers, settings, stop_event=stop, poll_interval=poll
+        )

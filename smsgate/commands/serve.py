@@ -6,9 +6,6 @@ import argparse
 import sys
 from typing import Any
 
-from aiohttp import web
-
-from smsgate.api.app import serving_app
 from smsgate.carriers import InvalidCarrierConfig, UnknownCarrier
 from smsgate.logs import configure_logging
 from smsgate.settings import Settings, SettingsError
@@ -24,6 +21,12 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; 2, having printed why, for settings that cannot work."""
+    # The HTTP stack is imported when serving, not when the parser is built:
+    # every other command (``smsgate keys …``) starts without aiohttp.
+    from aiohttp import web
+
+    from smsgate.api.app import serving_app
+
     try:
         settings = Settings.from_env()
         configure_logging(settings.log_format)

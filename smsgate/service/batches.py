@@ -32,17 +32,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from smsgate import store
-from smsgate.api.bodies import to_builtins
-from smsgate.api.gateway import Gateway
-from smsgate.api.keys import Principal
-from smsgate.api.problems import Problem
+from smsgate.bootstrap import Gateway
 from smsgate.service import sending
+from smsgate.service.principals import Principal
+from smsgate.service.refusals import Refusal
 
 SEPARATOR = "§"
 """Joins the batch key and an item index (or ``results``); never in a client's ASCII key."""
 
-BatchItem = sending.SendRequest | Problem
-"""An item as the route decoded it: a send request, or the 400 refusing it at the edge."""
+BatchItem = sending.SendRequest | sending.Outcome
+"""An item as the route decoded it: a send request, or the answer refusing it at the edge."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +61,14 @@ async def send_batch(
     gateway: Gateway,
     sender: Principal,
     items: Sequence[BatchItem],
+    answers: sending.Answers,
     batch_key: str | None = None,
     batch_hash: str = "",
 ) -> BatchOutcome:
     """Settle each item in order; with ``batch_key``, replay a batch already answered.
 
-    Raises a 409 ``idempotency_conflict`` :class:`Problem` when ``batch_key``
+    Each item's answer is as ``answers`` say (see ``sending.Answers``).
+    Raises an ``idempotency_conflict`` :class:`Refusal` when ``batch_key``
     was used with another body (``batch_hash`` differs), and the store's errors
     for an outage (the items settled so far stay settled and replay on retry).
     """
@@ -76,7 +77,7 @@ async def send_batch(
         if earlier is not None:
             return earlier
     results = [
-        await _settle(gateway, sender, index, _keyed(item, batch_key, index))
+        await _settle(gateway, sender, index, _keyed(item, batch_key, index), answers)
         for index, item in enumerate(items)
     ]
     body: dict[str, Any] = {"results": results}
@@ -86,23 +87,24 @@ async def send_batch(
 
 
 def _keyed(item: BatchItem, batch_key: str | None, index: int) -> BatchItem:
-    if isinstance(item, Problem) or batch_key is None or item.idempotency_key is not None:
+    if isinstance(item, sending.Outcome) or batch_key is None or item.idempotency_key is not None:
         return item
     return dataclasses.replace(item, idempotency_key=item_key(batch_key, index))
 
 
 async def _settle(
-    gateway: Gateway, sender: Principal, index: int, item: BatchItem
+    gateway: Gateway, sender: Principal, index: int, item: BatchItem, answers: sending.Answers
 ) -> dict[str, Any]:
     """One item's result ``{"index", "status", "body"}`` as plain JSON values."""
-    try:
-        if isinstance(item, Problem):
-            raise item
-        outcome = await sending.send_message(gateway, sender, item)
-    except Problem as problem:
+    if isinstance(item, sending.Outcome):
         # Refusals the service answers as outcomes are counted there; these are the edge's.
-        gateway.metrics.refusals.labels(problem.code.value).inc()
-        return {"index": index, "status": problem.status, "body": to_builtins(problem.body())}
+        gateway.metrics.refusals.labels(item.body["code"]).inc()
+        return {"index": index, "status": item.status, "body": item.body}
+    try:
+        outcome = await sending.send_message(gateway, sender, item, answers)
+    except Refusal as refusal:
+        gateway.metrics.refusals.labels(refusal.code.value).inc()
+        outcome = answers.refused(refusal)
     return {"index": index, "status": outcome.status, "body": outcome.body}
 
 

@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from smsgate import store
-from smsgate.api.keys import Principal
-from smsgate.api.problems import Problem, ProblemCode
 from smsgate.core import policy
 from smsgate.core.audience import Audience
 from smsgate.core.policy import Allow, Defer, OnQuietHours, PolicyProfile, Recipient, Refuse
+from smsgate.service.principals import Principal
+from smsgate.service.refusals import Refusal, RefusalCode
 from smsgate.store import Message, MessageStatus, UnitOfWork
 from smsgate.store.audit import AuditAction
 
@@ -110,17 +110,15 @@ async def cap_history(
     )
 
 
-def refusal_problem(refusal: Refuse, now: datetime) -> Problem:
-    """The problem answering a policy refusal: 429 with ``Retry-After`` for the cap, else 422."""
+def policy_refusal(decision: Refuse, now: datetime) -> Refusal:
+    """The refusal of a policy decision, with when to retry: ``retry_at`` for quiet hours and
+    the cap, and for the cap also ``retry_after`` (whole seconds, the API's ``Retry-After``)."""
     extra: dict[str, Any] = {}
-    if refusal.code in (policy.RefusalCode.QUIET_HOURS, policy.RefusalCode.CONTACT_LIMIT):
-        extra["retry_at"] = None if refusal.retry_at is None else refusal.retry_at.astimezone(UTC)
-    status = 422
-    if refusal.code == policy.RefusalCode.CONTACT_LIMIT:
-        status = 429
-        if refusal.retry_at is not None:
-            extra["retry_after"] = max(1, math.ceil((refusal.retry_at - now).total_seconds()))
-    return Problem(status, ProblemCode(refusal.code.value), refusal.reason, **extra)
+    if decision.code in (policy.RefusalCode.QUIET_HOURS, policy.RefusalCode.CONTACT_LIMIT):
+        extra["retry_at"] = None if decision.retry_at is None else decision.retry_at.astimezone(UTC)
+    if decision.code == policy.RefusalCode.CONTACT_LIMIT and decision.retry_at is not None:
+        extra["retry_after"] = max(1, math.ceil((decision.retry_at - now).total_seconds()))
+    return Refusal(RefusalCode(decision.code.value), decision.reason, **extra)
 
 
 def slot_of(decision: Allow | Defer, now: datetime) -> tuple[datetime, MessageStatus]:

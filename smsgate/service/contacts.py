@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from smsgate.api.problems import invalid_request
 from smsgate.core.policy.contacts import Channel
 from smsgate.logs import mask_phone
+from smsgate.service.refusals import invalid_request
 from smsgate.store import AuditEvent, ContactRecord, Store, format_instant
 
 #: How far ahead of our clock a reported call may be (clock drift, not scheduling).
@@ -40,7 +40,7 @@ log = structlog.get_logger(__name__)
 def check_recordable(contact: ContactRecord, now: datetime) -> None:
     """Refuse a contact this route must not record.
 
-    Raises a 400 ``invalid_request`` :class:`~smsgate.api.problems.Problem`
+    Raises an ``invalid_request`` :class:`~smsgate.service.refusals.Refusal`
     for an SMS, a call in the future (beyond the skew) or older than
     :data:`MAX_AGE`.
     """

@@ -6,7 +6,7 @@ read snapshot and must never run while the database's single writer is held
 are rendered with the version's own schema, the creditor's 【signature】 is
 prepended, segments are counted, and the final signed text is scanned with
 the recipient's audience, so a finding's span lands on what would be sent.
-Every content refusal is a 422 :class:`~smsgate.api.problems.Problem`.
+Every content refusal is a :class:`~smsgate.service.refusals.Refusal`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from smsgate import store
-from smsgate.api.gateway import Gateway
-from smsgate.api.problems import Problem, ProblemCode
+from smsgate.bootstrap import Gateway
 from smsgate.core.policy import PolicyProfile, Recipient
 from smsgate.core.scanner import ScanResult, Severity, Verdict
 from smsgate.core.sms import (
@@ -37,6 +36,7 @@ from smsgate.core.templates import (
     parse_schema,
 )
 from smsgate.service.booking import creditor_profile
+from smsgate.service.refusals import Refusal, RefusalCode
 from smsgate.store import Template, TemplateVersion
 
 
@@ -65,7 +65,7 @@ def compose(
     recipient: Recipient,
     variables: dict[str, Any],
 ) -> Draft:
-    """Render, sign, measure and scan; raises a 422 :class:`Problem` for content refusals."""
+    """Render, sign, measure and scan; raises a :class:`Refusal` for content refusals."""
     _check_audience(template, recipient)
     text = sign(render(version, variables), creditor.signature)
     measured = _measure(text, gateway.settings.max_segments)
@@ -73,7 +73,7 @@ def compose(
     scan = gateway.wordlists.current().scan(text, recipient.role, own_names=own)
     gateway.metrics.verdicts.labels(scan.verdict.value).inc()
     if scan.verdict is Verdict.BLOCK:
-        raise blocked_problem(scan)
+        raise blocked_refusal(scan)
     return Draft(template, version, creditor_profile(creditor), text, measured, scan)
 
 
@@ -81,26 +81,25 @@ def _check_audience(template: Template, recipient: Recipient) -> None:
     # Checked before rendering: a debtor template scanned for a third party
     # would be refused for disclosing the debt, which hides the real reason.
     if template.audience != recipient.role:
-        raise Problem(
-            422,
-            ProblemCode.AUDIENCE_MISMATCH,
+        raise Refusal(
+            RefusalCode.AUDIENCE_MISMATCH,
             f"the template is for a {template.audience} and the recipient is a "
             f"{recipient.role}; a third party may only receive third_party templates",
         )
 
 
 def render(version: TemplateVersion, variables: dict[str, Any]) -> str:
-    """The version rendered with ``variables`` (unsigned); raises a 422 :class:`Problem`."""
+    """The version rendered with ``variables`` (unsigned); raises a :class:`Refusal`."""
     compiled = _compiled(version.body, canonical_json(version.variables))
     try:
         text = compiled.render(variables)
     except VariableErrors as error:
         errors = [each.to_dict() for each in error.errors]
-        raise Problem(422, ProblemCode.VARIABLE_INVALID, str(error), errors=errors) from None
+        raise Refusal(RefusalCode.VARIABLE_INVALID, str(error), errors=errors) from None
     except RenderedTooLong as error:
-        raise Problem(422, ProblemCode.MESSAGE_TOO_LONG, str(error)) from None
+        raise Refusal(RefusalCode.MESSAGE_TOO_LONG, str(error)) from None
     except RenderRefused as error:
-        raise Problem(422, ProblemCode.VARIABLE_INVALID, str(error), errors=[]) from None
+        raise Refusal(RefusalCode.VARIABLE_INVALID, str(error), errors=[]) from None
     _refuse_fake_signature(text)
     return text
 
@@ -110,8 +109,8 @@ def _refuse_fake_signature(text: str) -> None:
     # holds only a version approved before those rules, or a branch lint
     # could not see: the rendered text itself never shows a second sender.
     if fake_signature_at(text) is not None:
-        raise Problem(
-            422, ProblemCode.VARIABLE_INVALID,
+        raise Refusal(
+            RefusalCode.VARIABLE_INVALID,
             "the rendered text opens or ends with a bracket pair that phones show as a"
             " sender's signature; only the creditor's own 【signature】 may do that",
             errors=[],
@@ -129,22 +128,20 @@ def _measure(text: str, max_segments: int) -> SmsMeasure:
     try:
         return check_segments(text, max_segments)
     except TooManySegments as error:
-        raise Problem(
-            422,
-            ProblemCode.MESSAGE_TOO_LONG,
+        raise Refusal(
+            RefusalCode.MESSAGE_TOO_LONG,
             str(error),
             segments=error.segments,
             max_segments=error.max_segments,
         ) from None
 
 
-def blocked_problem(scan: ScanResult) -> Problem:
-    """The 422 ``sensitive_term`` refusal of a text with ``block`` findings, with all findings."""
+def blocked_refusal(scan: ScanResult) -> Refusal:
+    """The ``sensitive_term`` refusal of a text with ``block`` findings, with all findings."""
     blocked = (f for f in scan.findings if f.severity is Severity.BLOCK)
     terms = ", ".join(f"{f.matched_text} ({f.category})" for f in blocked)
-    return Problem(
-        422,
-        ProblemCode.SENSITIVE_TERM,
+    return Refusal(
+        RefusalCode.SENSITIVE_TERM,
         f"the message contains terms that may not be sent: {terms}; "
         "finding spans index the final text, signature included",
         findings=[finding.to_dict() for finding in scan.findings],

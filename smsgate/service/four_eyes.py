@@ -8,7 +8,7 @@ answer carries the new token. So a key stands for a set of *holders*:
   ``ApiKey.chain_id``) and the person of that chain, and
 - transitively, the holders of every key that minted a key of that chain.
 
-A review (approval or rejection) is refused, 403 ``four_eyes``, when the
+A review (approval or rejection) is refused, ``four_eyes``, when the
 author's key and the reviewer's key share a holder:
 
 - ``same_chain``: the same key, or a successor rotated from it (or its
@@ -42,12 +42,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from smsgate.api.problems import Problem, ProblemCode
+from smsgate.service.refusals import Refusal, RefusalCode
 from smsgate.store import ApiKey, UnitOfWork
 
 
 class Overlap(StrEnum):
-    """Why a reviewer may not decide: what the two keys share (the problem's ``rule``)."""
+    """Why a reviewer may not decide: what the two keys share (the refusal's ``rule``)."""
 
     SAME_CHAIN = "same_chain"
     SAME_PERSON = "same_person"
@@ -114,16 +114,16 @@ _DETAILS = {
 }
 
 
-def four_eyes_refusal(number: int, rule: Overlap) -> Problem:
-    """The 403 ``four_eyes`` refusal of a review of version ``number``, naming the rule."""
+def four_eyes_refusal(number: int, rule: Overlap) -> Refusal:
+    """The ``four_eyes`` refusal of a review of version ``number``, naming the rule."""
     detail = _DETAILS[rule].format(number=number) + "; another reviewer must decide on it"
-    return Problem(403, ProblemCode.FOUR_EYES, detail, rule=rule.value)
+    return Refusal(RefusalCode.FOUR_EYES, detail, rule=rule.value)
 
 
 async def reviewing_keys(
     tx: UnitOfWork, creditor_id: str, author_key_id: str, reviewer_key_id: str, number: int
 ) -> tuple[ApiKey, ApiKey]:
-    """The author's and the reviewer's keys of version ``number``; raises 403 ``four_eyes``.
+    """The author's and the reviewer's keys of version ``number``; raises ``four_eyes``.
 
     Reads all of the creditor's keys: the minting lines run through them,
     and a creditor has few.

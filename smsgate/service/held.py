@@ -11,10 +11,10 @@ which has passed, and a reviewer working late must not have to wait for
 Before the policy, release checks the text itself again:
 
 - its template version must still serve (``store.version_serves``): a
-  retired template's message is refused with 422 ``template_retired``;
+  retired template's message is refused with ``template_retired``;
 - the stored text (fixed at acceptance, so not rendered again) is scanned
   with the *live* wordlist: a term added since the message was held as
-  ``block`` refuses the release with 422 ``sensitive_term`` and its findings.
+  ``block`` refuses the release with ``sensitive_term`` and its findings.
 
 If the release is refused (the template retired, a blocked term, the phone
 opted out meanwhile, or today's cap is full) the message stays held and the
@@ -36,14 +36,14 @@ from datetime import datetime
 
 import structlog
 
-from smsgate.api.gateway import Gateway
-from smsgate.api.keys import Principal
-from smsgate.api.problems import Problem, ProblemCode, not_found
+from smsgate.bootstrap import Gateway
 from smsgate.core.policy import OnQuietHours, Recipient, Refuse
 from smsgate.core.scanner import ScanResult, Verdict
 from smsgate.logs import mask_phone
 from smsgate.service import booking
-from smsgate.service.drafting import blocked_problem
+from smsgate.service.drafting import blocked_refusal
+from smsgate.service.principals import Principal
+from smsgate.service.refusals import Refusal, RefusalCode, not_found
 from smsgate.store import (
     InboundReply,
     JsonValue,
@@ -99,7 +99,7 @@ async def complaints(
 async def release(gateway: Gateway, reviewer: Principal, message_id: str, reason: str) -> Reviewed:
     """Check the text and decide again, then enqueue.
 
-    Raises 404, 409 ``invalid_state``, 422 ``template_retired`` or
+    Raises ``not_found``, ``invalid_state``, ``template_retired`` or
     ``sensitive_term`` (the text), or the policy's refusal (422/429).
     """
     async with gateway.store.read() as tx:
@@ -114,7 +114,7 @@ async def release(gateway: Gateway, reviewer: Principal, message_id: str, reason
         message = await _held(tx, reviewer.creditor_id, message_id)
         refused = await _content_refusal(tx, reviewer, message, scan, now)
         outcome = refused or await _release_now(tx, reviewer, message, reason, now)
-    if isinstance(outcome, Problem):
+    if isinstance(outcome, Refusal):
         _log("held_release_refused", reviewer, message, code=outcome.code.value)
         raise outcome
     _log("message_released", reviewer, message, status=outcome.status.value)
@@ -123,17 +123,17 @@ async def release(gateway: Gateway, reviewer: Principal, message_id: str, reason
 
 async def _content_refusal(
     tx: UnitOfWork, reviewer: Principal, message: Message, scan: ScanResult, now: datetime
-) -> Problem | None:
+) -> Refusal | None:
     """The audited refusal of a text that may no longer go (retired, blocked), else ``None``."""
-    refused: Problem | None = None
+    refused: Refusal | None = None
     if not await version_serves(tx, message):
-        refused = Problem(
-            422, ProblemCode.TEMPLATE_RETIRED,
+        refused = Refusal(
+            RefusalCode.TEMPLATE_RETIRED,
             f"version {message.template_version} of the template no longer serves: the template"
             " was retired; reject the message",
         )  # fmt: skip
     elif scan.verdict is Verdict.BLOCK:
-        refused = blocked_problem(scan)
+        refused = blocked_refusal(scan)
     if refused is not None:
         detail = {"code": refused.code.value, "detail": refused.detail, "stage": "release",
                   "wordlist_version": scan.wordlist_version}  # fmt: skip
@@ -143,7 +143,7 @@ async def _content_refusal(
 
 async def _release_now(
     tx: UnitOfWork, reviewer: Principal, message: Message, reason: str, now: datetime
-) -> Reviewed | Problem:
+) -> Reviewed | Refusal:
     """Within the caller's transaction: the refusal (audited, nothing else changes) or release."""
     creditor = await tx.creditors.get(reviewer.creditor_id)
     if creditor is None:
@@ -153,7 +153,7 @@ async def _release_now(
     wish = booking.ContactWish(recipient, message.role, message.send_at, OnQuietHours.DEFER)
     decision = await booking.contact_decision(tx, reviewer.creditor_id, profile, wish, now)
     if isinstance(decision, Refuse):
-        refused = booking.refusal_problem(decision, now)
+        refused = booking.policy_refusal(decision, now)
         detail = {"code": refused.code.value, "detail": refused.detail, "stage": "release"}
         await _audit(tx, reviewer, AuditAction.MESSAGE_REFUSED, message, now, detail)
         return refused
@@ -167,7 +167,7 @@ async def _release_now(
 
 
 async def reject(gateway: Gateway, reviewer: Principal, message_id: str, reason: str) -> Reviewed:
-    """Reject a held message for good; raises 404 or 409 ``invalid_state``."""
+    """Reject a held message for good; raises ``not_found`` or ``invalid_state``."""
     now = gateway.clock()
     async with gateway.store.transaction() as tx:
         message = await _held(tx, reviewer.creditor_id, message_id)
@@ -182,9 +182,8 @@ async def _held(tx: UnitOfWork, creditor_id: str, message_id: str) -> Message:
     if message is None:
         raise not_found("message")
     if message.status is not MessageStatus.HELD:
-        raise Problem(
-            409,
-            ProblemCode.INVALID_STATE,
+        raise Refusal(
+            RefusalCode.INVALID_STATE,
             f"the message is {message.status.value}, not held; only held messages are reviewed",
         )
     return message

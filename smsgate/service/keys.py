@@ -11,8 +11,8 @@ Rules, and why:
 - *Rotation* mints a key with the same roles and label and schedules the
   old key's revocation ``grace`` from now (``revoked_at`` in the future), so
   a client can deploy the new token before the old one stops working. Only
-  a key that is live and not already scheduled can be rotated (409
-  ``invalid_state``): rotating twice would leave two successors of one key.
+  a key that is live and not already scheduled can be rotated
+  (``invalid_state``): rotating twice would leave two successors of one key.
 - *Revocation* takes effect now; it also cuts short a rotation's grace,
   and ends the key's compliance UI sessions (``ui_sessions``) in the same
   transaction. (The UI also re-reads the key on every request, so a key
@@ -22,11 +22,11 @@ Rules, and why:
   client retrying a DELETE after a timeout has what it asked for.
 - *Last admin key*: through the API a creditor cannot revoke (or, by
   revoking its successor, lose) its last admin key that is not scheduled
-  for revocation (409 ``last_admin_key``): it could then never manage its
+  for revocation (``last_admin_key``): it could then never manage its
   keys again without an operator. A key may revoke itself otherwise. The
   operator's CLI is not bound by this: it is how a lost tenant is rescued.
 - *People*: a key with the author or reviewer role names the person it is
-  for (400 ``invalid_request`` without one); a rotation's successor keeps
+  for (``invalid_request`` without one); a rotation's successor keeps
   the person and the rotation chain (``chain_id``, the first key's id), and
   every key records the key that minted it (``minted_by``, None for the
   operator's CLI), because whoever minted a key has seen its token. The
@@ -47,8 +47,8 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from smsgate.api.keys import mint_key
-from smsgate.api.problems import Problem, ProblemCode, not_found
+from smsgate.service.principals import mint_key
+from smsgate.service.refusals import Refusal, RefusalCode, not_found
 from smsgate.store import ApiKey, AuditEvent, JsonObject, Role, Store, UnitOfWork, format_instant
 from smsgate.store.audit import AuditAction
 
@@ -81,7 +81,7 @@ MAX_PERSON_LENGTH = 200
 
 
 def check_person(roles: frozenset[Role], person: str | None) -> str | None:
-    """``person`` trimmed, with runs of spaces as one; raises 400 ``invalid_request``.
+    """``person`` trimmed, with runs of spaces as one; raises ``invalid_request``.
 
     An author or reviewer key must say whom it is for, since the four-eyes
     rule compares people; other keys may. Control and format characters
@@ -100,8 +100,8 @@ def check_person(roles: frozenset[Role], person: str | None) -> str | None:
     return cleaned
 
 
-def _invalid(detail: str) -> Problem:
-    return Problem(400, ProblemCode.INVALID_REQUEST, detail)
+def _invalid(detail: str) -> Refusal:
+    return Refusal(RefusalCode.INVALID_REQUEST, detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +144,7 @@ class KeyDesk:
         """Mint and store a key of ``creditor_id`` for ``person``, minted by ``actor``.
 
         Raises ``UnknownReference`` for no such creditor, ``ValueError`` for
-        no roles, and a 400 ``invalid_request`` :class:`Problem` for a key
+        no roles, and an ``invalid_request`` :class:`Refusal` for a key
         with the author or reviewer role but no person (see ``check_person``).
         """
         wanted = frozenset(roles)
@@ -169,8 +169,8 @@ class KeyDesk:
     async def rotate(self, actor: KeyActor, key_id: str, grace: timedelta) -> Rotation:
         """Mint a successor of ``key_id`` and schedule the old key's revocation after ``grace``.
 
-        Raises ``ValueError`` for a grace outside 0..7 days, and a 404
-        ``not_found`` or 409 ``invalid_state`` :class:`Problem`.
+        Raises ``ValueError`` for a grace outside 0..7 days, and a
+        ``not_found`` or ``invalid_state`` :class:`Refusal`.
         """
         if not timedelta(0) <= grace <= MAX_GRACE:
             raise ValueError("the grace period is 0 to 604800 seconds")
@@ -179,14 +179,14 @@ class KeyDesk:
             old = await self._target(tx, actor, key_id)
             if old.revoked_at is not None:
                 state = "revoked" if not old.live_at(now) else "already rotated"
-                raise Problem(409, ProblemCode.INVALID_STATE, f"this key is {state}")
+                raise Refusal(RefusalCode.INVALID_STATE, f"this key is {state}")
             key, token = mint_key(
                 old.creditor_id, old.roles, now, old.label,
                 person=old.person, chain_id=old.chain_id, minted_by=actor.key_id,
             )  # fmt: skip
             await tx.api_keys.add(key)
             if not await tx.api_keys.revoke(old.id, now + grace):
-                raise Problem(409, ProblemCode.INVALID_STATE, "this key was changed meanwhile")
+                raise Refusal(RefusalCode.INVALID_STATE, "this key was changed meanwhile")
             old = replace(old, revoked_at=now + grace)
             detail: JsonObject = {
                 "successor": key.id,
@@ -210,7 +210,7 @@ class KeyDesk:
     async def revoke(self, actor: KeyActor, key_id: str) -> ApiKey:
         """Revoke ``key_id`` now; the key as revoked (idempotent, see module doc).
 
-        Raises a 404 ``not_found`` or 409 ``last_admin_key`` :class:`Problem`.
+        Raises a ``not_found`` or ``last_admin_key`` :class:`Refusal`.
         """
         now = self.clock()
         async with self.store.transaction() as tx:
@@ -218,9 +218,8 @@ class KeyDesk:
             if not key.live_at(now):
                 return key
             if actor.guards_last_admin and await _last_admin(tx, key):
-                raise Problem(
-                    409,
-                    ProblemCode.LAST_ADMIN_KEY,
+                raise Refusal(
+                    RefusalCode.LAST_ADMIN_KEY,
                     "this is the creditor's last admin key: create or rotate to another first",
                 )
             if not await tx.api_keys.revoke(key.id, now):  # revoked meanwhile

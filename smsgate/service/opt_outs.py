@@ -22,8 +22,8 @@ from datetime import datetime
 
 import structlog
 
-from smsgate.api.problems import Problem, ProblemCode, not_found
 from smsgate.logs import mask_phone
+from smsgate.service.refusals import Refusal, RefusalCode, not_found
 from smsgate.store import (
     AuditAction,
     AuditEvent,
@@ -49,7 +49,7 @@ class OptOutAdded:
 async def add_opt_out(store: Store, opt_out: OptOut, actor: str) -> OptOutAdded:
     """Record ``opt_out`` unless one of its kind is active for the phone already.
 
-    Raises a 409 ``conflict`` :class:`~smsgate.api.problems.Problem` only if
+    Raises a ``conflict`` :class:`~smsgate.service.refusals.Refusal` only if
     the store still reports a duplicate, which serialised writes rule out.
     """
     try:
@@ -61,7 +61,7 @@ async def add_opt_out(store: Store, opt_out: OptOut, actor: str) -> OptOutAdded:
             detail = {"reason": opt_out.reason, "source": opt_out.source.value}
             await tx.audit.append(_audit_event(AuditAction.OPT_OUT_ADDED, opt_out, actor, detail))
     except OptOutExists:
-        raise Problem(409, ProblemCode.CONFLICT, "this opt-out was added concurrently") from None
+        raise Refusal(RefusalCode.CONFLICT, "this opt-out was added concurrently") from None
     _log_change("opt_out_added", opt_out, actor)
     return OptOutAdded(opt_out, created=True)
 
@@ -87,7 +87,7 @@ async def remove_opt_out(
 ) -> OptOut:
     """Lift the creditor's active opt-out of ``phone`` and ``kind``; returns it as removed.
 
-    Raises a 404 ``not_found`` :class:`~smsgate.api.problems.Problem` if none
+    Raises a ``not_found`` :class:`~smsgate.service.refusals.Refusal` if none
     of that kind is active (another creditor's opt-outs are never found).
     """
     async with store.transaction() as tx:

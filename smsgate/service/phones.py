@@ -18,7 +18,7 @@ from __future__ import annotations
 import phonenumbers
 from phonenumbers import PhoneNumber, PhoneNumberFormat, PhoneNumberType
 
-from smsgate.api.problems import Problem, invalid_request
+from smsgate.service.refusals import Refusal, invalid_request
 
 #: Number types that can receive SMS (FIXED_LINE_OR_MOBILE: NANP numbers do not tell).
 TEXTABLE = frozenset(
@@ -36,7 +36,7 @@ _EXAMPLE = "+8613800138000"
 def parse_e164(raw: str, field: str) -> str:
     """The E.164 form of ``raw``, a valid phone number with its ``+`` country code.
 
-    Raises a 400 ``invalid_request`` :class:`Problem` naming ``field``.
+    Raises an ``invalid_request`` :class:`Refusal` naming ``field``.
     """
     return _format(_parse(raw, field))
 
@@ -73,5 +73,5 @@ def _format(number: PhoneNumber) -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
-def _invalid(field: str, reason: str) -> Problem:
+def _invalid(field: str, reason: str) -> Refusal:
     return invalid_request(f"{field} {reason}, e.g. {_EXAMPLE}", field=field)

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from smsgate.api.keys import Principal
 from smsgate.service import booking
+from smsgate.service.principals import Principal
 from smsgate.store import TEMPLATE_RETIRED, AuditEvent, JsonValue, MessageStatus, UnitOfWork
 from smsgate.store.audit import AuditAction
 

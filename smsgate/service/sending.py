@@ -20,14 +20,17 @@ single writer is held:
 3. Log and count, after the commit.
 
 This module keeps what only a send request has: its idempotency key, its
-refusals answered as bodies, and the new message built from the draft.
+refusals answered as bodies, and the new message built from the draft. What
+those bodies look like is the caller's (:class:`Answers`: the API passes its
+problem+json rendering), because the very response a client was given is
+remembered in the settling transaction and replayed byte for byte.
 
 Every outcome of a vetted request (202, or a 404/422/429 refusal) is audited
 and, with an ``Idempotency-Key``, remembered and replayed byte for byte.
 Requests refused at the edge (400) are neither: they were never a send
 request, and the client must be free to fix the body and retry with the key.
 Nor is a key's send for an unknown template past its per-minute allowance
-(429 ``refusal_rate_limited``, see ``_count_unknown_template``), so that one
+(``refusal_rate_limited``, see ``_count_unknown_template``), so that one
 key cannot grow the audit log without bound.
 
 A ledger entry is written at the instant the message may go (now, the
@@ -42,21 +45,19 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
 from smsgate import store
-from smsgate.api.bodies import to_builtins
-from smsgate.api.gateway import Gateway
-from smsgate.api.keys import Principal
-from smsgate.api.message_models import MessageAccepted
-from smsgate.api.problems import Problem, ProblemCode, not_found
+from smsgate.bootstrap import Gateway
 from smsgate.core.policy import Allow, Defer, OnQuietHours, Recipient, Refuse
 from smsgate.core.scanner import Verdict
 from smsgate.logs import mask_phone
 from smsgate.service import booking
 from smsgate.service.drafting import Draft, canonical_json, compose
+from smsgate.service.principals import Principal
+from smsgate.service.refusals import Refusal, RefusalCode, not_found
 from smsgate.store import Message, MessageStatus, Template, TemplateVersion, UnitOfWork
 from smsgate.store.audit import AuditAction
 
@@ -90,16 +91,31 @@ class Outcome:
     replayed: bool = False
 
 
+class Answers(Protocol):
+    """How the caller answers a send: the response given now and remembered for a retry."""
+
+    def accepted(self, message: Message, detail: str) -> Outcome:
+        """The answer to ``message``, just stored; ``detail`` says why it waits, if it does."""
+        ...
+
+    def refused(self, refusal: Refusal) -> Outcome:
+        """The answer to a refused send."""
+        ...
+
+
 def body_hash(builtins: Any) -> str:
     """SHA-256 (hex) of the canonical JSON of a decoded body as plain JSON values."""
     return hashlib.sha256(canonical_json(builtins).encode()).hexdigest()
 
 
-async def send_message(gateway: Gateway, sender: Principal, request: SendRequest) -> Outcome:
-    """Vet and enqueue one message; returns the 202 or the refusal (404/422/429) to answer.
+async def send_message(
+    gateway: Gateway, sender: Principal, request: SendRequest, answers: Answers
+) -> Outcome:
+    """Vet and enqueue one message; returns the acceptance or the refusal, as ``answers`` say.
 
-    Raises a 409 ``idempotency_conflict`` :class:`Problem` for a key reused with
-    another body, and the store's errors for an outage.
+    Raises an ``idempotency_conflict`` :class:`Refusal` for a key reused with
+    another body, a ``refusal_rate_limited`` one past the unknown-template
+    allowance, and the store's errors for an outage.
     """
     now = gateway.clock()
     async with gateway.store.read() as tx:
@@ -107,16 +123,16 @@ async def send_message(gateway: Gateway, sender: Principal, request: SendRequest
         loaded = await _load(tx, sender.creditor_id, request.template_id)
     if earlier is not None:
         return earlier
-    if isinstance(loaded, Problem):
-        if loaded.status == 404:
+    if isinstance(loaded, Refusal):
+        if loaded.code is RefusalCode.NOT_FOUND:
             _count_unknown_template(gateway, sender)
-        return await _settle(gateway, sender, request, now, loaded, None)
+        return await _settle(gateway, sender, request, now, loaded, None, answers)
     creditor, template, version = loaded
     try:
         draft = compose(gateway, creditor, template, version, request.recipient, request.variables)
-    except Problem as problem:
-        return await _settle(gateway, sender, request, now, problem, version)
-    return await _settle(gateway, sender, request, now, draft, version)
+    except Refusal as refusal:
+        return await _settle(gateway, sender, request, now, refusal, version, answers)
+    return await _settle(gateway, sender, request, now, draft, version, answers)
 
 
 def _count_unknown_template(gateway: Gateway, sender: Principal) -> None:
@@ -126,7 +142,7 @@ def _count_unknown_template(gateway: Gateway, sender: Principal) -> None:
     client looping over a wrong template id (or probing ids) would grow the
     audit log without bound. Past ``SMSGATE_UNKNOWN_TEMPLATE_LIMIT`` such
     refusals of one key within a minute, the next ones are refused before
-    they are vetted: 429 ``refusal_rate_limited`` with ``Retry-After``, neither
+    they are vetted: ``refusal_rate_limited`` with ``Retry-After``, neither
     audited nor remembered under the ``Idempotency-Key`` (like a 400, it was
     never a send request; the retry is free to use the key), but logged and
     counted. A rate limit rather than aggregated entries, because the chain
@@ -142,9 +158,8 @@ def _count_unknown_template(gateway: Gateway, sender: Principal) -> None:
         throttle.failed(key_id)
         return
     log.warning("unknown_template_throttled", creditor=sender.creditor_id, key=key_id)
-    raise Problem(
-        429,
-        ProblemCode.REFUSAL_RATE_LIMITED,
+    raise Refusal(
+        RefusalCode.REFUSAL_RATE_LIMITED,
         f"this key had more than {throttle.limit} sends for unknown templates within "
         f"{throttle.window:g} s; check the template id, then retry after {wait} s",
         retry_after=wait,
@@ -153,17 +168,16 @@ def _count_unknown_template(gateway: Gateway, sender: Principal) -> None:
 
 async def _load(
     tx: UnitOfWork, creditor_id: str, template_id: str
-) -> tuple[store.Creditor, Template, TemplateVersion] | Problem:
-    """The creditor, the template and its serving version, or the problem refusing it."""
+) -> tuple[store.Creditor, Template, TemplateVersion] | Refusal:
+    """The creditor, the template and its serving version, or the refusal of the send."""
     creditor = await tx.creditors.get(creditor_id)
     template = await tx.templates.get(creditor_id, template_id)
     if creditor is None or template is None:
         return not_found(f"template {template_id!r}")
     version = await tx.templates.latest_approved(creditor_id, template_id)
     if version is None:
-        return Problem(
-            422,
-            ProblemCode.TEMPLATE_NOT_APPROVED,
+        return Refusal(
+            RefusalCode.TEMPLATE_NOT_APPROVED,
             "the template has no approved version in service (never approved, or retired)",
         )
     return creditor, template, version
@@ -174,15 +188,16 @@ async def _settle(
     sender: Principal,
     request: SendRequest,
     now: datetime,
-    vetted: Draft | Problem,
+    vetted: Draft | Refusal,
     version: TemplateVersion | None,
+    answers: Answers,
 ) -> Outcome:
     """Decide and write in one transaction, then log and count."""
     async with gateway.store.transaction() as tx:
         earlier = await _remembered(tx, sender.creditor_id, request)
         if earlier is not None:
             return earlier
-        outcome = await _conclude(tx, sender, request, now, vetted, version)
+        outcome = await _conclude(tx, sender, request, now, vetted, version, answers)
     _observe(gateway, sender, request, outcome, version)
     return outcome
 
@@ -192,21 +207,22 @@ async def _conclude(
     sender: Principal,
     request: SendRequest,
     now: datetime,
-    vetted: Draft | Problem,
+    vetted: Draft | Refusal,
     version: TemplateVersion | None,
+    answers: Answers,
 ) -> Outcome:
-    if isinstance(vetted, Problem):
-        return await _refuse(tx, sender, request, vetted, now, version)
+    if isinstance(vetted, Refusal):
+        return await _refuse(tx, sender, request, vetted, now, version, answers)
     audience, profile = vetted.template.audience, vetted.profile
     wish = booking.ContactWish(request.recipient, audience, request.send_at, request.on_quiet_hours)
     kinds = await booking.opt_out_kinds(tx, sender.creditor_id, request.recipient.phone)
     status = booking.contact_status(kinds, complaint_holds=True)
     decision = await booking.contact_decision(tx, sender.creditor_id, profile, wish, now, status)
     if isinstance(decision, Refuse):
-        refused = booking.refusal_problem(decision, now)
-        return await _refuse(tx, sender, request, refused, now, version)
+        refused = booking.policy_refusal(decision, now)
+        return await _refuse(tx, sender, request, refused, now, version, answers)
     flagged = store.OptOutKind.DO_NOT_CONTACT in kinds
-    return await _accept(tx, sender, request, vetted, decision, now, flagged)
+    return await _accept(tx, sender, request, vetted, decision, now, flagged, answers)
 
 
 async def _accept(
@@ -217,6 +233,7 @@ async def _accept(
     decision: Allow | Defer,
     now: datetime,
     flagged: bool,
+    answers: Answers,
 ) -> Outcome:
     held = flagged or draft.scan.verdict is Verdict.REVIEW
     instant, status = booking.slot_of(decision, now)
@@ -233,12 +250,12 @@ async def _accept(
         )
     elif held:
         detail = "held for a reviewer: the text has terms that need a person's review"
-    body = to_builtins(MessageAccepted.of(message, detail))
+    answer = answers.accepted(message, detail)
     action = AuditAction.MESSAGE_HELD if held else AuditAction.MESSAGE_ACCEPTED
-    event = booking.audit_event(sender, action, message.id, now, _audit_detail(request, body))
-    await tx.audit.append(event)
-    await _remember(tx, sender, request, 202, body, now)
-    return Outcome(202, body)
+    facts = _audit_detail(request, answer.body)
+    await tx.audit.append(booking.audit_event(sender, action, message.id, now, facts))
+    await _remember(tx, sender, request, answer, now)
+    return answer
 
 
 def _message(
@@ -278,20 +295,21 @@ async def _refuse(
     tx: UnitOfWork,
     sender: Principal,
     request: SendRequest,
-    problem: Problem,
+    refusal: Refusal,
     now: datetime,
     version: TemplateVersion | None,
+    answers: Answers,
 ) -> Outcome:
-    body = to_builtins(problem.body())
+    answer = answers.refused(refusal)
     detail = {
-        **_audit_detail(request, {"code": problem.code.value, "detail": problem.detail}),
+        **_audit_detail(request, {"code": refusal.code.value, "detail": refusal.detail}),
         "template_version": None if version is None else version.version,
     }
     subject = f"debtor:{request.recipient.debtor_id}"
     event = booking.audit_event(sender, AuditAction.MESSAGE_REFUSED, subject, now, detail)
     await tx.audit.append(event)
-    await _remember(tx, sender, request, problem.status, body, now)
-    return Outcome(problem.status, body)
+    await _remember(tx, sender, request, answer, now)
+    return answer
 
 
 def _audit_detail(request: SendRequest, facts: dict[str, Any]) -> dict[str, Any]:
@@ -312,14 +330,13 @@ async def remembered(
 ) -> store.IdempotencyRecord | None:
     """The record kept under the Idempotency-Key ``key``, if it was used before.
 
-    Raises a 409 ``idempotency_conflict`` :class:`Problem` when the key was used
+    Raises an ``idempotency_conflict`` :class:`Refusal` when the key was used
     with another body (``request_hash``).
     """
     record = await tx.idempotency.get(creditor_id, key)
     if record is not None and record.request_hash != request_hash:
-        raise Problem(
-            409,
-            ProblemCode.IDEMPOTENCY_CONFLICT,
+        raise Refusal(
+            RefusalCode.IDEMPOTENCY_CONFLICT,
             "this Idempotency-Key was used with a different request body; use a new key",
         )
     return record
@@ -340,14 +357,13 @@ async def _remember(
     tx: UnitOfWork,
     sender: Principal,
     request: SendRequest,
-    status: int,
-    body: dict[str, Any],
+    answer: Outcome,
     now: datetime,
 ) -> None:
     if request.idempotency_key is not None:
-        key, digest = request.idempotency_key, request.request_hash
+        key, digest, status = request.idempotency_key, request.request_hash, answer.status
         await tx.idempotency.put(
-            store.IdempotencyRecord(sender.creditor_id, key, digest, status, body, now)
+            store.IdempotencyRecord(sender.creditor_id, key, digest, status, answer.body, now)
         )
 
 

@@ -5,7 +5,7 @@ recipient from a bad text is enforced here, on the way to approval:
 
 - A body that is not a template of our subset (syntax error, a construct the
   sandbox refuses such as ``{{ ''.__class__ }}``) or whose variables schema is
-  malformed is refused outright (422 ``template_invalid``, nothing stored):
+  malformed is refused outright (``template_invalid``, nothing stored):
   there is nothing a reviewer could look at. Every other lint issue (unknown
   variable, 【】 in the body, too many segments, a sensitive term) is stored
   on the draft, so the author sees all of them at once and fixes them in a
@@ -17,7 +17,7 @@ recipient from a bad text is enforced here, on the way to approval:
   checks give the clear 403. The audit entry of a decision names both people.
 - Approval re-lints the body with the wordlist current at that moment, since
   terms may have been added since the draft was linted, and refuses a
-  version with a ``block`` finding (422 ``sensitive_term``). The review
+  version with a ``block`` finding (``sensitive_term``). The review
   records that wordlist version.
 - A new version of an approved template goes through review again while the
   old approved version keeps serving: the highest approved version serves.
@@ -42,12 +42,12 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from smsgate.api.keys import Principal
-from smsgate.api.problems import Problem, ProblemCode, not_found
 from smsgate.core.audience import Audience
 from smsgate.core.scanner import Finding, Severity, TextScanner
 from smsgate.core.templates import LintCode, LintReport, TemplateSource, lint
 from smsgate.service.four_eyes import Overlap, four_eyes_refusal, reviewing_keys
+from smsgate.service.principals import Principal
+from smsgate.service.refusals import Refusal, RefusalCode, not_found
 from smsgate.service.retirement import settle_retired
 from smsgate.store import (
     TEMPLATE_PREFIX,
@@ -68,7 +68,7 @@ from smsgate.store import (
 from smsgate.store.audit import AuditAction
 
 if TYPE_CHECKING:
-    from smsgate.api.gateway import Gateway
+    from smsgate.bootstrap import Gateway
 
 log = structlog.get_logger(__name__)
 
@@ -130,7 +130,7 @@ class TemplateDesk:
 
     Every method takes the calling :class:`Principal`, scopes every lookup to
     its creditor (another creditor's template is "not found"), and raises
-    :class:`Problem` with the refusal code the API contract names.
+    :class:`Refusal` with the refusal code the API contract names.
     """
 
     store: Store
@@ -148,8 +148,8 @@ class TemplateDesk:
     async def create(self, actor: Principal, name: str, source: TemplateSource) -> Drafted:
         """Store ``source`` as a new template's version 1, or the named template's next version.
 
-        Raises 422 ``template_invalid`` (unusable text), 409 ``invalid_state``
-        (the name belongs to a retired template) or 409 ``conflict`` (another audience).
+        Raises ``template_invalid`` (unusable text), ``invalid_state``
+        (the name belongs to a retired template) or ``conflict`` (another audience).
         """
         scanner, now = self.scanner(), self.clock()
         async with self.store.transaction() as tx:
@@ -171,8 +171,8 @@ class TemplateDesk:
     async def submit(self, actor: Principal, template_id: str) -> Transition:
         """Submit the newest version, a draft without lint errors, for review.
 
-        Raises 404, 409 ``invalid_state`` (retired, or the newest version is
-        not a draft) or 422 ``template_invalid`` (lint errors to fix first).
+        Raises ``not_found``, ``invalid_state`` (retired, or the newest version is
+        not a draft) or ``template_invalid`` (lint errors to fix first).
         """
         now = self.clock()
         async with self.store.transaction() as tx:
@@ -182,8 +182,8 @@ class TemplateDesk:
                 raise _invalid_state(f"version {draft.version} is {draft.status}; create a draft")
             errors = [i for i in draft.lint if isinstance(i, Mapping) and i["severity"] == "error"]
             if errors:
-                raise Problem(
-                    422, ProblemCode.TEMPLATE_INVALID,
+                raise Refusal(
+                    RefusalCode.TEMPLATE_INVALID,
                     f"version {draft.version} has lint errors; fix them in a new version",
                     lint=errors,
                 )  # fmt: skip
@@ -201,7 +201,7 @@ class TemplateDesk:
     ) -> Transition:
         """Approve a submitted version (default: the newest submitted one).
 
-        Raises 404, 403 ``four_eyes``, 409 ``invalid_state``, 422
+        Raises ``not_found``, ``four_eyes``, ``invalid_state``, 422
         ``sensitive_term`` (a block term under the current wordlist) or 422
         ``template_invalid`` (a lint error under the current rules).
         """
@@ -212,7 +212,7 @@ class TemplateDesk:
     ) -> Transition:
         """Reject a submitted version (default: the newest submitted one) with ``reason``.
 
-        Raises 404, 403 ``four_eyes`` or 409 ``invalid_state``.
+        Raises ``not_found``, ``four_eyes`` or ``invalid_state``.
         """
         return await self._decide(actor, template_id, version, ReviewDecision.REJECT, reason)
 
@@ -221,7 +221,7 @@ class TemplateDesk:
 
         Every message of the template not yet handed to a carrier (queued,
         scheduled or held) is rejected with ``template_retired`` in the same
-        transaction (``settle_retired``). Raises 404 or 409 ``invalid_state``.
+        transaction (``settle_retired``). Raises ``not_found`` or ``invalid_state``.
         """
         now = self.clock()
         async with self.store.transaction() as tx:
@@ -320,8 +320,8 @@ async def _template_named(
     if template.retired_at is not None:
         raise _invalid_state(f"template {name!r} is retired; choose another name")
     if template.audience != audience:
-        raise Problem(
-            409, ProblemCode.CONFLICT,
+        raise Refusal(
+            RefusalCode.CONFLICT,
             f"template {name!r} is for the {template.audience} audience; a template's"
             " audience cannot change, so create a template with another name",
         )  # fmt: skip
@@ -362,8 +362,8 @@ def _reviewable(
 
 def _refuse_unusable(report: LintReport) -> None:
     if any(issue.code in UNUSABLE for issue in report.issues):
-        raise Problem(
-            422, ProblemCode.TEMPLATE_INVALID,
+        raise Refusal(
+            RefusalCode.TEMPLATE_INVALID,
             "the body is not a valid template or the variables schema is malformed",
             lint=[issue.to_dict() for issue in report.issues],
         )  # fmt: skip
@@ -372,15 +372,15 @@ def _refuse_unusable(report: LintReport) -> None:
 def _refuse_unapprovable(report: LintReport, number: int) -> tuple[Finding, ...]:
     """Refuse a version with block terms or lint errors under today's rules; its findings."""
     if any(finding.severity is Severity.BLOCK for finding in report.findings):
-        raise Problem(
-            422, ProblemCode.SENSITIVE_TERM,
+        raise Refusal(
+            RefusalCode.SENSITIVE_TERM,
             f"version {number} contains a blocked term under wordlist {report.wordlist_version}",
             findings=[finding.to_dict() for finding in report.findings],
             wordlist_version=report.wordlist_version,
         )  # fmt: skip
     if not report.ok:
-        raise Problem(
-            422, ProblemCode.TEMPLATE_INVALID,
+        raise Refusal(
+            RefusalCode.TEMPLATE_INVALID,
             f"version {number} no longer passes lint; fix it in a new version",
             lint=[issue.to_dict() for issue in report.issues],
         )  # fmt: skip
@@ -422,11 +422,11 @@ def _with_version(detail: TemplateDetail, changed: TemplateVersion) -> TemplateD
     return replace(detail, versions=versions)
 
 
-def _invalid_state(detail: str) -> Problem:
-    return Problem(409, ProblemCode.INVALID_STATE, detail)
+def _invalid_state(detail: str) -> Refusal:
+    return Refusal(RefusalCode.INVALID_STATE, detail)
 
 
-def _four_eyes(number: int) -> Problem:
+def _four_eyes(number: int) -> Refusal:
     return four_eyes_refusal(number, Overlap.SAME_CHAIN)
 
 

@@ -39,10 +39,12 @@ import structlog
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
-from smsgate.api.gateway import Gateway
-from smsgate.api.keys import Principal
 from smsgate.api.operations import GATEWAY, authenticate
 from smsgate.api.problems import Problem, ProblemCode
+from smsgate.api.refusal_status import problem_of
+from smsgate.bootstrap import Gateway
+from smsgate.service.principals import Principal
+from smsgate.service.refusals import Refusal
 from smsgate.store import Role, UiSessionRecord
 from smsgate.web.catalogue import Translator
 from smsgate.web.context import (
@@ -168,6 +170,8 @@ async def _answer(handler: PageHandler, page: Page) -> web.StreamResponse:
         return await handler(page)
     except Problem as problem:  # a refusal the handler did not show in place
         return page.refused(problem)
+    except Refusal as refusal:
+        return page.refused(problem_of(refusal))
 
 
 async def _viewer(gateway: Gateway, session: UiSession) -> tuple[Viewer | None, str]:

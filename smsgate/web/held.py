@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from smsgate.api.problems import Problem, ProblemCode
+from smsgate.api.refusal_status import problem_of
 from smsgate.service import held
+from smsgate.service.refusals import Refusal
 from smsgate.store import InboundReply, Message, Role
 from smsgate.web.auth import Page, guarded
 from smsgate.web.context import UI_PREFIX, redirect
@@ -70,8 +72,8 @@ async def _decide_one(page: Page, action: str, message_id: str, reason: str) -> 
     act = held.release if action == "release" else held.reject
     try:
         await act(page.gateway, page.viewer.principal, message_id, reason)
-    except Problem as problem:
-        return Outcome(message_id, problem)
+    except Refusal as refusal:
+        return Outcome(message_id, problem_of(refusal))
     return Outcome(message_id, None)
 
 

@@ -20,8 +20,10 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from smsgate.api.problems import Problem, ProblemCode
+from smsgate.api.refusal_status import as_problem, problem_of
 from smsgate.service import opt_outs
 from smsgate.service.phones import parse_e164
+from smsgate.service.refusals import Refusal
 from smsgate.store import OptOut, OptOutKind, OptOutSource, Role
 from smsgate.web.auth import Page, guarded
 from smsgate.web.context import UI_PREFIX, redirect
@@ -33,8 +35,8 @@ async def opt_outs_page(page: Page) -> web.StreamResponse:
     raw = page.field("phone")
     try:
         phone = parse_e164(raw, "phone") if raw else None
-    except Problem as problem:
-        return await _render(page, None, problem=problem, searched=raw)
+    except Refusal as refusal:
+        return await _render(page, None, problem=problem_of(refusal), searched=raw)
     return await _render(page, phone, searched=raw)
 
 
@@ -44,7 +46,8 @@ async def add(page: Page) -> web.StreamResponse:
     raw, reason = page.field("phone"), page.field("reason")
     try:
         phone, kind = parse_e164(raw, "phone"), _kind(page.field("kind"))
-    except Problem as problem:
+    except (Problem, Refusal) as refused:
+        problem = as_problem(refused)
         return await _render(page, None, problem=problem, add_phone=raw, add_reason=reason)
     record = OptOut(page.creditor_id, phone, kind, OptOutSource.UI, page.gateway.clock(), reason)
     added = await opt_outs.add_opt_out(page.gateway.store, record, page.viewer.principal.key_id)
@@ -68,8 +71,8 @@ async def remove(page: Page) -> web.StreamResponse:
             page.gateway.store, page.creditor_id, phone, kind,
             reason=reason, actor=page.viewer.principal.key_id, at=page.gateway.clock(),
         )  # fmt: skip
-    except Problem as problem:
-        return await _render(page, None, problem=problem)
+    except (Problem, Refusal) as refused:
+        return await _render(page, None, problem=as_problem(refused))
     return redirect(
         f"{UI_PREFIX}/opt-outs?{urlencode({'phone': phone, 'notice': 'opt_out_removed'})}"
     )

@@ -13,8 +13,10 @@ from datetime import date
 from aiohttp import web
 
 from smsgate.api.problems import Problem, ProblemCode
+from smsgate.api.refusal_status import as_problem
 from smsgate.api.reply_models import ACTIONS
 from smsgate.service.phones import parse_e164
+from smsgate.service.refusals import Refusal
 from smsgate.store import InboundReply, ReplyIntent
 from smsgate.web.auth import Page, guarded
 
@@ -30,7 +32,8 @@ async def replies_page(page: Page) -> web.StreamResponse:
         phone = parse_e164(raw_phone, "phone") if raw_phone else None
         intent = _intent(raw_intent)
         day = _day(raw_date)
-    except Problem as problem:
+    except (Problem, Refusal) as refused:
+        problem = as_problem(refused)
         return _render(page, [], problem=problem, raw=(raw_phone, raw_intent, raw_date))
     async with page.gateway.store.read() as tx:
         replies = await tx.replies.of_creditor(page.creditor_id, phone=phone, limit=PAGE_SIZE)

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from smsgate.api.problems import Problem, ProblemCode, not_found
+from smsgate.api.refusal_status import problem_of
 from smsgate.service.four_eyes import overlap
+from smsgate.service.refusals import Refusal
 from smsgate.service.templates import TemplateDesk
 from smsgate.store import (
     ApiKey,
@@ -91,8 +93,8 @@ async def decide(page: Page) -> web.StreamResponse:
         act = desk.approve if decision == "approve" else desk.reject
         try:
             await act(page.viewer.principal, page.request.match_info["template_id"], reason, number)
-        except Problem as refused:
-            problem = refused
+        except Refusal as refused:
+            problem = problem_of(refused)
         else:
             notice = "approved" if decision == "approve" else "rejected"
             return redirect(f"{UI_PREFIX}/queue?notice={notice}")

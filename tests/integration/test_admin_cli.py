@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smsgate.api.keys import hash_secret
+from smsgate.service.principals import hash_secret
 
 SMSGATE = [sys.executable, "-m", "smsgate.cli"]
 

@@ -28,7 +28,7 @@ import aiohttp
 import pytest
 
 from smsgate.commands.demo import DemoPlace, daytime_place
-from smsgate.demo import seed_demo
+from smsgate.demo_seed import seed_demo
 from smsgate.store import Store, open_store, utc_now
 from smsgate.wordlists import load_scanner
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
-from smsgate.api.auth_throttle import AuthThrottle, client_address
+from smsgate.api.auth_throttle import client_address
+from smsgate.failure_limits import AuthThrottle
 
 
 @dataclass

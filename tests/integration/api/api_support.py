@@ -16,9 +16,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from smsgate import admin
-from smsgate.api.app import bootstrap, create_app
-from smsgate.api.gateway import Gateway
+from smsgate.api.app import create_app
+from smsgate.bootstrap import Gateway, open_gateway
+from smsgate.service import administration
 from smsgate.settings import Settings
 from smsgate.store import Role
 
@@ -60,7 +60,7 @@ class GatewayUnderTest:
         wanted = frozenset(Role(r) for r in roles)
         if (creditor, wanted) not in self.tokens:
             person = f"{creditor} {'+'.join(sorted(wanted))}"
-            _, token = await admin.create_key(
+            _, token = await administration.create_key(
                 self.gateway.store, creditor, wanted, at=self.clock(), label="test", person=person
             )
             self.tokens[(creditor, wanted)] = token
@@ -109,23 +109,21 @@ async def start_gateway(
     """
     clock = FrozenClock()
     config = Settings(database_url=gateway_database_url(tmp_path), **settings)
-    gateway = await bootstrap(config, clock=clock)
-    for creditor, name in (("acme", "安信消费金融"), ("globex", "环球小贷")):
-        await admin.create_creditor(
-            gateway.store,
-            creditor,
-            name=name,
-            signature=name,
-            profile="cn-shenzhen",
-            at=clock(),
-        )
-    runner = web.AppRunner(create_app(gateway), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with aiohttp.ClientSession() as session:
-        yield GatewayUnderTest(gateway, f"http://127.0.0.1:{port}", session, clock)
-    await runner.cleanup()
-    await gateway.carriers.aclose()
-    await gateway.store.close()
+    async with open_gateway(config, clock=clock) as gateway:
+        for creditor, name in (("acme", "安信消费金融"), ("globex", "环球小贷")):
+            await administration.create_creditor(
+                gateway.store,
+                creditor,
+                name=name,
+                signature=name,
+                profile="cn-shenzhen",
+                at=clock(),
+            )
+        runner = web.AppRunner(create_app(gateway), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", port)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        async with aiohttp.ClientSession() as session:
+            yield GatewayUnderTest(gateway, f"http://127.0.0.1:{port}", session, clock)
+        await runner.cleanup()

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from smsgate import admin
 from smsgate.core.audience import Audience
 from smsgate.core.policy import Channel
+from smsgate.service import administration
 from smsgate.store import (
     TEMPLATE_PREFIX,
     ContactRecord,
@@ -55,7 +55,7 @@ async def seed_template(
 ) -> str:
     """A template of ``creditor`` with one version per status (1, 2, …); its id."""
     at = gw.clock()
-    author, _ = await admin.create_key(
+    author, _ = await administration.create_key(
         gw.gateway.store, creditor, {Role.AUTHOR}, at=at, person=f"author {new_id('p')}"
     )
     template = Template(

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from smsgate import admin
 from smsgate.carriers import FakeCarrier, OutboundSms, RetryableCarrierError
 from smsgate.dispatch import Dispatcher, Disposition
+from smsgate.service import administration
 from smsgate.store import ContactRecord, MessageStatus
 
 from .api_support import GatewayUnderTest
@@ -179,7 +179,7 @@ class TestMovedByTheDispatcher:
         assert [record.at for record in await booked(gw)] == [local(2, 10)]
 
     async def test_no_day_with_room_in_the_lookahead_rejects(self, gw: GatewayUnderTest) -> None:
-        await admin.create_creditor(
+        await administration.create_creditor(
             gw.gateway.store, "tight", name="紧凑小贷", signature="紧凑小贷",
             profile="cn-shenzhen", at=gw.clock(), overrides={"lookahead_days": 1},
         )  # fmt: skip
@@ -296,7 +296,7 @@ class TestOnePhoneManyDebtorIds:
         assert len(await booked(gw)) == 3
 
     async def test_the_phone_cap_is_a_profile_setting(self, gw: GatewayUnderTest) -> None:
-        await admin.create_creditor(
+        await administration.create_creditor(
             gw.gateway.store, "family", name="家庭小贷", signature="家庭小贷",
             profile="cn-shenzhen", at=gw.clock(), overrides={"debtor_phone_cap": {"limit": 5}},
         )  # fmt: skip

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from smsgate import admin
+from smsgate.service import administration
 from smsgate.store import AuditQuery, Role
 
 from .api_support import GatewayUnderTest
@@ -15,7 +15,7 @@ from .test_templates import _path, decide, detail, draft, key_id
 
 async def mint(gw: GatewayUnderTest, person: str, *roles: Role) -> str:
     """A token of an acme key for ``person``, minted by the operator (no minter)."""
-    _, token = await admin.create_key(
+    _, token = await administration.create_key(
         gw.gateway.store, "acme", roles, at=gw.clock(), label="four-eyes", person=person
     )
     return token

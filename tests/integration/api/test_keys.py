@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from smsgate.api.keys import hash_secret
+from smsgate.service.principals import hash_secret
 from smsgate.store import AuditQuery
 
 from .api_support import GatewayUnderTest, start_gateway

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from smsgate import admin
+from smsgate.service import administration
 
 from .api_support import GatewayUnderTest
 from .message_support import PHONE, seed_template
@@ -79,7 +79,7 @@ class TestOwnName:
 
     @pytest.fixture
     async def credit_union(self, gw: GatewayUnderTest) -> str:
-        await admin.create_creditor(
+        await administration.create_creditor(
             gw.gateway.store,
             "pffcu",
             name="Police and Fire Federal Credit Union",

@@ -1,6 +1,6 @@
 """The one confirmation text per stop (#14 item 2), through ``/v1/mo/peer`` and the dispatcher.
 
-A creditor that turned confirmations on (``admin.set_stop_confirmation``,
+A creditor that turned confirmations on (``administration.set_stop_confirmation``,
 what ``smsgate creditors confirmation`` runs) gets exactly one 退订成功 text
 to the phone per opt-out, through the real outbox and dispatcher, with no
 contact booked; one that did not gets none. Every test runs on SQLite and
@@ -13,9 +13,9 @@ from datetime import timedelta
 
 import pytest
 
-from smsgate import admin
 from smsgate.carriers.fake import FakeCarrier
 from smsgate.dispatch import Dispatcher, DispatchSettings
+from smsgate.service import administration
 from smsgate.store import AuditQuery, Role
 from smsgate.store.audit import AuditAction
 
@@ -31,7 +31,7 @@ CONFIRMATION = "【安信消费金融】退订成功，您将不再收到本机�
 
 async def turn_on(gw: GatewayUnderTest, text: str = CONFIRMATION) -> None:
     scanner = gw.gateway.wordlists.current()
-    await admin.set_stop_confirmation(gw.gateway.store, "acme", text, at=gw.clock(),
+    await administration.set_stop_confirmation(gw.gateway.store, "acme", text, at=gw.clock(),
                                       scanner=scanner)  # fmt: skip
 
 
@@ -158,7 +158,7 @@ class TestConfirmationOff:
 
     async def test_turned_off_again_sends_none(self, gw: GatewayUnderTest) -> None:
         await turn_on(gw)
-        assert await admin.clear_stop_confirmation(gw.gateway.store, "acme", at=gw.clock())
+        assert await administration.clear_stop_confirmation(gw.gateway.store, "acme", at=gw.clock())
         peer = carrier()
         contacts = await sent_to_cap(gw, peer)
         await reply(gw, "退订")

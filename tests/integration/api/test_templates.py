@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from smsgate.api.keys import hash_secret
+from smsgate.service.principals import hash_secret
 
 from .api_support import GatewayUnderTest
 

@@ -34,7 +34,7 @@ import asyncpg
 import pytest
 
 from smsgate.commands.demo import daytime_place
-from smsgate.demo import seed_demo
+from smsgate.demo_seed import seed_demo
 from smsgate.store import open_store, utc_now
 from smsgate.wordlists import load_scanner
 

@@ -17,9 +17,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from smsgate import admin
-from smsgate.api.app import bootstrap, create_app
+from smsgate.api.app import create_app
 from smsgate.api.limits import RequestLimits
+from smsgate.bootstrap import open_gateway
+from smsgate.service import administration
 from smsgate.settings import Settings
 from smsgate.store import Role
 
@@ -48,21 +49,21 @@ async def limited_gateway(
     """Serve a gateway with ``limits`` on a free 127.0.0.1 port until the generator ends."""
     clock = FrozenClock()
     config = Settings(database_url=f"sqlite:///{tmp_path / 'gateway.db'}", **settings)
-    gateway = await bootstrap(config, clock=clock)
-    await admin.create_creditor(
-        gateway.store, "acme", name="安信", signature="安信", profile="cn-shenzhen", at=clock()
-    )
-    _, sender = await admin.create_key(gateway.store, "acme", {Role.SENDER}, at=clock())
-    runner = web.AppRunner(create_app(gateway, limits), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        async with aiohttp.ClientSession() as session:
-            gw = GatewayUnderTest(gateway, f"http://127.0.0.1:{port}", session, clock)
-            yield LimitedGateway(gw, port, sender, limits)
-    finally:
-        await runner.cleanup()
-        await gateway.carriers.aclose()
-        await gateway.store.close()
+    async with open_gateway(config, clock=clock) as gateway:
+        await administration.create_creditor(
+            gateway.store, "acme", name="安信", signature="安信", profile="cn-shenzhen", at=clock()
+        )
+        _, sender = await administration.create_key(
+            gateway.store, "acme", {Role.SENDER}, at=clock()
+        )
+        runner = web.AppRunner(create_app(gateway, limits), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            async with aiohttp.ClientSession() as session:
+                gw = GatewayUnderTest(gateway, f"http://127.0.0.1:{port}", session, clock)
+                yield LimitedGateway(gw, port, sender, limits)
+        finally:
+            await runner.cleanup()

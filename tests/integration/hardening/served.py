@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smsgate import admin
+from smsgate.service import administration
 from smsgate.store import Role, VersionStatus
 
 from ..api.api_support import GatewayUnderTest, start_gateway
@@ -46,7 +46,9 @@ async def _seed(gw: GatewayUnderTest) -> ServedGateway:
         "POST", "/v1/messages", token=tokens[Role.SENDER], json=message(approved)
     )
     assert status == 202, sent
-    spare, _ = await admin.create_key(gw.gateway.store, "acme", {Role.SENDER}, at=gw.clock())
+    spare, _ = await administration.create_key(
+        gw.gateway.store, "acme", {Role.SENDER}, at=gw.clock()
+    )
     seeded = {
         "template_id": [approved, draft, submitted],
         "message_id": [sent["id"]],

@@ -31,7 +31,7 @@ import aiohttp
 import pytest
 
 from smsgate.commands.demo import daytime_place
-from smsgate.demo import seed_demo
+from smsgate.demo_seed import seed_demo
 from smsgate.store import MessageStatus, open_store, utc_now
 from smsgate.wordlists import load_scanner
 

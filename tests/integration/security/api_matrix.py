@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from smsgate import admin
 from smsgate.carriers import client_reference
+from smsgate.service import administration
 from smsgate.signing import signature_headers
 from smsgate.store import AttemptOutcome, MessageStatus, Role, SendAttempt
 
@@ -265,7 +265,7 @@ async def callback_scene(_: GatewayUnderTest) -> Prepared:
 
 
 async def acme_key(gw: GatewayUnderTest) -> str:
-    key, _ = await admin.create_key(
+    key, _ = await administration.create_key(
         gw.gateway.store, "acme", {Role.SENDER}, at=gw.clock(), label="acme-matrix-key"
     )
     return key.id

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from smsgate import admin
 from smsgate.api.routes import all_operations
+from smsgate.service import administration
 from smsgate.store import Role
 
 from ..api.api_support import GatewayUnderTest, start_gateway
@@ -55,11 +55,11 @@ async def authorization(gw: GatewayUnderTest, caller: str, creditor: str) -> dic
         return {}
     if caller == "forged-key":
         return {"Authorization": "Bearer sgk_" + "A" * 43}
-    key, token = await admin.create_key(
+    key, token = await administration.create_key(
         gw.gateway.store, creditor, set(ROLES), at=gw.clock(), person=f"{creditor} {caller}"
     )
     if caller == "revoked-key":
-        await admin.revoke_key(gw.gateway.store, key.id, at=gw.clock())
+        await administration.revoke_key(gw.gateway.store, key.id, at=gw.clock())
         return {"Authorization": f"Bearer {token}"}
     if caller == "wrong-scheme":
         return {"Authorization": f"Token {token}"}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from smsgate import admin
+from smsgate.service import administration
 from smsgate.store import Role
 from smsgate.web.context import UI_PREFIX
 from smsgate.web.routes import ROUTES
@@ -106,13 +106,13 @@ async def signed_in_client(world: UiWorld, ui: UiClient, caller: str, creditor: 
         ui.session.cookie_jar.update_cookies({"smsgate_session": "forged.value.x"})
         return False
     roles = {Role.REVIEWER} if caller == "revoked" else {Role(caller)}
-    key, token = await admin.create_key(
+    key, token = await administration.create_key(
         world.gateway.store, creditor, roles, at=world.clock(), person=f"{creditor} {caller}"
     )
     page = await ui.sign_in(token)
     if caller == "revoked":
         assert page.status == 303
-        await admin.revoke_key(world.gateway.store, key.id, at=world.clock())
+        await administration.revoke_key(world.gateway.store, key.id, at=world.clock())
         return False
     return page.status == 303
 

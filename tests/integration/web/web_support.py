@@ -19,15 +19,15 @@ from typing import Any
 
 from aiohttp import web
 
-from smsgate import admin
-from smsgate.api.app import bootstrap, create_app
-from smsgate.api.gateway import Gateway
-from smsgate.api.keys import Principal
+from smsgate.api.app import create_app
+from smsgate.api.message_answers import ANSWERS
+from smsgate.bootstrap import Gateway, open_gateway
 from smsgate.core.audience import Audience
 from smsgate.core.policy import OnQuietHours, Recipient
 from smsgate.core.templates import TemplateSource
-from smsgate.service import opt_outs
+from smsgate.service import administration, opt_outs
 from smsgate.service.audit_checks import verify_audit_chain
+from smsgate.service.principals import Principal
 from smsgate.service.sending import SendRequest, send_message
 from smsgate.service.templates import TemplateDesk
 from smsgate.settings import Settings
@@ -103,7 +103,7 @@ class UiWorld:
         self, name: str, creditor: str, *roles: Role, label: str = "", person: str = ""
     ) -> str:
         """Create a key called ``name`` (its label and person too, unless given)."""
-        key, token = await admin.create_key(
+        key, token = await administration.create_key(
             self.gateway.store, creditor, roles, at=self.clock(), label=label or name,
             person=person or name,
         )  # fmt: skip
@@ -143,7 +143,7 @@ class UiWorld:
             send_at=None,
             on_quiet_hours=OnQuietHours.DEFER,
         )
-        outcome = await send_message(self.gateway, self.principals[sender], request)
+        outcome = await send_message(self.gateway, self.principals[sender], request, ANSWERS)
         assert outcome.status == expect, outcome.body
         return outcome.body
 
@@ -167,7 +167,7 @@ class UiWorld:
 async def seed(world: UiWorld) -> None:
     """Two creditors, their keys, templates in every review state and held messages."""
     for creditor, title in (("acme", "安信消费金融"), ("globex", "环球小贷")):
-        await admin.create_creditor(
+        await administration.create_creditor(
             world.gateway.store, creditor, name=title, signature=title,
             profile="cn-shenzhen", at=world.clock(),
         )  # fmt: skip
@@ -228,19 +228,18 @@ async def serve_ui(
     as another ``smsgate serve`` process sharing the database would be.
     """
     config = Settings(database_url=database_url, auth_cache_seconds=0)
-    gateway = await bootstrap(config, clock=clock)
-    app = create_app(gateway)
-    add_web(app, settings or WebSettings(session_secret=SECRET, idle_timeout=IDLE))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield gateway, f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-        await gateway.store.close()
+    async with open_gateway(config, clock=clock) as gateway:
+        app = create_app(gateway)
+        add_web(app, settings or WebSettings(session_secret=SECRET, idle_timeout=IDLE))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            yield gateway, f"http://127.0.0.1:{port}"
+        finally:
+            await runner.cleanup()
 
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from smsgate import admin
+from smsgate.service import administration
 from smsgate.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureInvalid, verify
 from smsgate.store import MessageStatus, Store, parse_instant
 from smsgate.webhooks import WebhookSecretMissing, WebhookWorker, run_webhooks
@@ -39,7 +39,7 @@ REASON = "空号 unknown subscriber (carrier code 1)"
 
 async def configure(store: Store, clock: Clock, receiver: Receiver, tenant: Tenant) -> None:
     creditor_id = tenant.creditor.id
-    await admin.configure_webhook(
+    await administration.configure_webhook(
         store, creditor_id, receiver.url(creditor_id), at=clock(), targets=LOOPBACK
     )
 
@@ -142,7 +142,9 @@ class TestRetries:
         self, store: Store, clock: Clock, acme: Tenant
     ) -> None:
         url = f"http://127.0.0.1:{closed_port()}/hooks/acme"
-        configured = await admin.configure_webhook(store, "acme", url, at=clock(), targets=LOOPBACK)
+        configured = await administration.configure_webhook(
+            store, "acme", url, at=clock(), targets=LOOPBACK
+        )
         await acme.accept(store)
 
         async with httpx.AsyncClient() as client:

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from smsgate import admin
+from smsgate.service import administration
 from smsgate.store import Store
 from smsgate.webhooks import Resolve, TargetAllowList
 from smsgate.webhooks.targets import IpAddress
@@ -94,7 +94,9 @@ class TestNotConnectedTo:
         endpoint = receiver.add("acme", secret_of("acme"))
         port = urlsplit(receiver.base_url).port
         url = f"https://hooks.acme.test:{port}/hooks/acme"
-        await admin.configure_webhook(store, "acme", url, at=clock(), resolve=Resolver(PUBLIC))
+        await administration.configure_webhook(
+            store, "acme", url, at=clock(), resolve=Resolver(PUBLIC)
+        )
         await acme.accept(store)
         resolver = Resolver(*at_send_time)
 
@@ -211,7 +213,7 @@ class TestRedirects:
     ) -> None:
         elsewhere = receiver.add("bravo", secret_of("acme"))  # would accept acme's posts
         endpoint = receiver.add("acme", secret_of("acme"), [status], redirect=receiver.url("bravo"))
-        await admin.configure_webhook(
+        await administration.configure_webhook(
             store, "acme", receiver.url("acme"), at=clock(), targets=LOOPBACK
         )
         await acme.accept(store)

@@ -1,7 +1,7 @@
 """Fuzzing phone parsing at the edge and phone masking in logs.
 
 What is promised: ``service.phones.parse_e164`` returns the E.164 form of a
-valid international number or raises a 400 ``invalid_request`` ``Problem``
+valid international number or raises an ``invalid_request`` ``Refusal`` (a 400)
 naming the field, nothing else; ``carriers.kannel.callbacks.e164_from_kannel``
 raises only ``MalformedCallback``; ``logs.mask_phone`` keeps the (known)
 country code, 3 leading and 4 trailing digits (1 and 2 of a short number),
@@ -18,11 +18,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from smsgate.api.problems import Problem, ProblemCode
+from smsgate.api.problems import ProblemCode
+from smsgate.api.refusal_status import problem_of
 from smsgate.carriers.callbacks import MalformedCallback
 from smsgate.carriers.kannel.callbacks import e164_from_kannel
 from smsgate.logs import mask_phone
 from smsgate.service.phones import parse_e164
+from smsgate.service.refusals import Refusal
 
 from .support import FUZZ, hostile_text
 
@@ -64,10 +66,11 @@ class TestParseE164:
     @FUZZ
     @given(phone_like)
     def test_only_problems_escape(self, raw: str) -> None:
-        """Promise: E.164 out (idempotent), or Problem 400 invalid_request naming the field."""
+        """Promise: E.164 out (idempotent), or a Refusal (400 invalid_request) naming the field."""
         try:
             e164 = parse_e164(raw, "recipient.phone")
-        except Problem as problem:
+        except Refusal as refused:
+            problem = problem_of(refused)
             refusal = (problem.status, problem.code, problem.body()["field"])
             assert refusal == (400, ProblemCode.INVALID_REQUEST, "recipient.phone")
             return

@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 from jinja2.exceptions import TemplateError
 
-from smsgate.api.problems import Problem, ProblemCode
+from smsgate.api.problems import ProblemCode
+from smsgate.api.refusal_status import problem_of
 from smsgate.core.audience import Audience
 from smsgate.core.templates import (
     MAX_RENDERED_CHARS,
@@ -37,6 +38,7 @@ from smsgate.core.templates import (
 )
 from smsgate.core.templates.parsing import MAX_NESTING_DEPTH, MAX_TEMPLATE_NODES
 from smsgate.service.drafting import render as render_for_sending
+from smsgate.service.refusals import Refusal
 from smsgate.service.templates import UNUSABLE
 from smsgate.store import TemplateVersion, VersionStatus
 from smsgate.wordlists import load_scanner
@@ -249,6 +251,7 @@ class TestSendPathAnswers422:
             "tpl_1", 1, "{{ name }}" * 5, VARIABLES, VersionStatus.APPROVED, "key_1",
             datetime(2026, 1, 1, tzinfo=UTC), "w1",
         )  # fmt: skip
-        with pytest.raises(Problem) as caught:
+        with pytest.raises(Refusal) as caught:
             render_for_sending(version, {"name": "长" * 500, "days": 1})
-        assert (caught.value.status, caught.value.code) == (422, ProblemCode.MESSAGE_TOO_LONG)
+        problem = problem_of(caught.value)
+        assert (problem.status, problem.code) == (422, ProblemCode.MESSAGE_TOO_LONG)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from smsgate import admin
 from smsgate.core.audience import Audience
 from smsgate.core.scanner.findings import TextScanner
 from smsgate.core.templates import TemplateSource, lint
+from smsgate.service import administration
 from smsgate.store import (
     AuditEvent,
     Review,
@@ -98,17 +98,17 @@ DEMO_REVIEWER = "Demo Reviewer"
 
 async def seed_demo(store: Store, scanner: TextScanner, at: datetime) -> DemoSetup:
     """Create the demo creditor, keys and templates in an empty database."""
-    await admin.create_creditor(
+    await administration.create_creditor(
         store, CREDITOR, name=CREDITOR_NAME, signature=CREDITOR_NAME, profile="cn-shenzhen", at=at
     )
     # Two people, so the seeded approvals (and the printed reviewer key) pass four-eyes.
-    author_key, author = await admin.create_key(
+    author_key, author = await administration.create_key(
         store, CREDITOR, [Role.AUTHOR], at=at, label="demo", person=DEMO_AUTHOR
     )
-    reviewer_key, reviewer = await admin.create_key(
+    reviewer_key, reviewer = await administration.create_key(
         store, CREDITOR, [Role.REVIEWER], at=at, label="demo", person=DEMO_REVIEWER
     )
-    _, sender = await admin.create_key(store, CREDITOR, [Role.SENDER], at=at, label="demo")
+    _, sender = await administration.create_key(store, CREDITOR, [Role.SENDER], at=at, label="demo")
     templates = {}
     for demo in DEMO_TEMPLATES:
         templates[demo.name] = await _seed_template(

@@ -14,12 +14,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from smsgate.api.problems import Problem
 from smsgate.core.audience import Audience
 from smsgate.core.policy import profile_from_config
 from smsgate.core.scanner import TextScanner, Verdict
 from smsgate.core.sms import check_segments, fake_signature_at, sign
 from smsgate.service.keys import KeyActor, KeyDesk, Rotation
+from smsgate.service.refusals import Refusal
 from smsgate.store import (
     KEY_PREFIX,
     TEMPLATE_PREFIX,
@@ -94,8 +94,8 @@ async def create_key(
         issued = await _key_desk(store, at).create(
             OPERATOR_ACTOR, creditor_id, roles, label, person
         )
-    except Problem as problem:
-        raise ValueError(problem.detail) from None
+    except Refusal as refusal:
+        raise ValueError(refusal.detail) from None
     return issued.key, issued.token
 
 
@@ -114,8 +114,8 @@ async def rotate_key(store: Store, key_id: str, *, at: datetime, grace: timedelt
     """
     try:
         return await _key_desk(store, at).rotate(OPERATOR_ACTOR, key_id, grace)
-    except Problem as problem:
-        raise ValueError(problem.detail) from None
+    except Refusal as refusal:
+        raise ValueError(refusal.detail) from None
 
 
 async def revoke_key(store: Store, key_id: str, *, at: datetime) -> ApiKey:
@@ -126,8 +126,8 @@ async def revoke_key(store: Store, key_id: str, *, at: datetime) -> ApiKey:
     """
     try:
         return await _key_desk(store, at).revoke(OPERATOR_ACTOR, key_id)
-    except Problem as problem:
-        raise ValueError(problem.detail) from None
+    except Refusal as refusal:
+        raise ValueError(refusal.detail) from None
 
 
 def _key_desk(store: Store, at: datetime) -> KeyDesk:
