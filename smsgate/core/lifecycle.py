@@ -4,9 +4,10 @@ Eight modules move messages (the send itself, held review, stop and complaint
 replies, retirement, the dispatcher's preparation, results and reconciliation,
 delivery reports); each used to know on its own which statuses it may leave and
 which group a status belongs to, and the stores spelled the groups again in
-SQL. This table is the one place: the store refuses any move it does not allow
-(:class:`IllegalMove`), and every group below is what the modules and the SQL
-read.
+SQL. This table is the one place: every group below is what the modules read,
+and :func:`check_move` says whether a move is allowed (:class:`IllegalMove`).
+The store's status update is to refuse any other move through it, and its SQL
+to spell the groups from here, once the store is written once (#16 item 2).
 
 ::
 
