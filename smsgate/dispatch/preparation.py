@@ -29,6 +29,7 @@ from typing import Protocol
 
 from smsgate.carriers import OutboundSms
 from smsgate.core.audience import Audience
+from smsgate.core.lifecycle import SENDABLE
 from smsgate.core.policy import Allow, Contact, Defer, PolicyError, Refuse
 from smsgate.dispatch.lanes import AllCircuitsOpen, Chosen
 from smsgate.dispatch.outcomes import Disposition, Outcome, outcome_of
@@ -50,9 +51,6 @@ from smsgate.store import (
     UnitOfWork,
     version_serves,
 )
-
-#: Statuses an outbox item may be sent in; anything else is a stale outbox entry.
-SENDABLE = frozenset({MessageStatus.QUEUED, MessageStatus.SCHEDULED})
 
 
 class Router(Protocol):

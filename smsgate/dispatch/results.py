@@ -41,6 +41,7 @@ from smsgate.carriers import (
     RetryableCarrierError,
     SendResult,
 )
+from smsgate.core.lifecycle import REPORTED
 from smsgate.dispatch.backoff import Retrying
 from smsgate.dispatch.outcomes import Disposition, Outcome, outcome_of
 from smsgate.dispatch.preparation import Ready
@@ -48,9 +49,6 @@ from smsgate.dispatch.reconcile import AWAITING, schedule_lookup
 from smsgate.store import AttemptOutcome, MessageStatus, UnitOfWork
 
 Answer = SendResult | CarrierError
-
-#: Final statuses only a delivery report sets while a send is under way.
-REPORTED = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED})
 
 
 async def record_answer(

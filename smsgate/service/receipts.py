@@ -28,6 +28,7 @@ import structlog
 
 from smsgate.carriers import DeliveryReport
 from smsgate.carriers.echo import carrier_text
+from smsgate.core.lifecycle import AWAITING_REPORT
 from smsgate.store import (
     RECEIPT_PREFIX,
     DeliveryReceipt,
@@ -42,8 +43,6 @@ from smsgate.store import (
 
 log = structlog.get_logger("smsgate.feedback")
 
-#: Statuses a final report may move: the message went out and has no final word yet.
-AWAITING_REPORT = frozenset({MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.UNKNOWN})
 
 _FINAL_STATUS = {
     ReceiptState.DELIVERED: MessageStatus.DELIVERED,

@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import TypeAlias
 
 from smsgate.core.audience import Audience
+from smsgate.core.lifecycle import MessageStatus as MessageStatus  # re-exported: records use it
 from smsgate.core.policy.contacts import Channel
 from smsgate.core.scanner.findings import Verdict
 from smsgate.core.sms import Encoding
@@ -70,20 +71,6 @@ class ReviewDecision(StrEnum):
 
     APPROVE = "approve"
     REJECT = "reject"
-
-
-class MessageStatus(StrEnum):
-    """Where a message is; ``GET /v1/messages/{id}`` shows the history of these."""
-
-    QUEUED = "queued"
-    SCHEDULED = "scheduled"
-    HELD = "held"
-    SENDING = "sending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    REJECTED = "rejected"
-    UNKNOWN = "unknown"
 
 
 class OptOutKind(StrEnum):
