@@ -38,7 +38,7 @@ from smsgate.store.ports import UnitOfWork
 from smsgate.store.postgres.migrations import apply_migrations
 from smsgate.store.postgres.session import Connection, Session
 from smsgate.store.postgres.translate import DRIVER_ERRORS, translate
-from smsgate.store.postgres.unit import PostgresUnitOfWork
+from smsgate.store.sql.unit import SqlUnitOfWork
 
 POOL_SIZE = 10
 LOCK_TIMEOUT_MS = 5_000
@@ -145,7 +145,7 @@ class PostgresStore:
             session = Session(connection, writing=writing)
             try:
                 await session.run(begin)
-                yield PostgresUnitOfWork(session)
+                yield SqlUnitOfWork(session)
             except BaseException:
                 session.end()
                 await _roll_back(connection)
