@@ -38,6 +38,7 @@ from smsgate.store.ports import UnitOfWork
 from smsgate.store.postgres.migrations import apply_migrations
 from smsgate.store.postgres.session import Connection, Session
 from smsgate.store.postgres.translate import DRIVER_ERRORS, translate
+from smsgate.store.sql.opening import started
 from smsgate.store.sql.unit import SqlUnitOfWork
 
 POOL_SIZE = 10
@@ -70,13 +71,7 @@ async def open_postgres_store(settings: PostgresSettings) -> PostgresStore:
     Raises ``StoreUnavailable`` if the server cannot be reached or refuses
     us, and ``SchemaTooNew`` if a newer smsgate migrated the database.
     """
-    store = PostgresStore(settings)
-    try:
-        await store.start()
-    except BaseException:
-        await store.close()
-        raise
-    return store
+    return await started(PostgresStore(settings))
 
 
 class PostgresStore:

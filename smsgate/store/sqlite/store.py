@@ -47,6 +47,7 @@ from pathlib import Path
 
 from smsgate.store.errors import StoreUnavailable
 from smsgate.store.ports import UnitOfWork
+from smsgate.store.sql.opening import started
 from smsgate.store.sql.unit import SqlUnitOfWork
 from smsgate.store.sqlite.group_commit import GroupCommit, GroupLimits
 from smsgate.store.sqlite.migrations import apply_migrations
@@ -82,13 +83,7 @@ async def open_sqlite_store(settings: SqliteSettings) -> SqliteStore:
     """
     writer_thread = ThreadPoolExecutor(1, thread_name_prefix="smsgate-sqlite-writer")
     reader_threads = ThreadPoolExecutor(settings.readers, thread_name_prefix="smsgate-sqlite")
-    store = SqliteStore(settings, writer_thread, reader_threads)
-    try:
-        await store.start()
-    except BaseException:
-        await store.close()
-        raise
-    return store
+    return await started(SqliteStore(settings, writer_thread, reader_threads))
 
 
 class SqliteStore:
