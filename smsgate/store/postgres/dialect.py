@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from smsgate.store.postgres.horizon import SETTLED_EVENTS, settled_head
-from smsgate.store.sql.codec import dump_json, load_json
 from smsgate.store.sql.dialect import Dialect, JsonElements
 
 # A quoted string or identifier (skipped: a ``?`` in it is text), or a placeholder.
@@ -61,11 +60,6 @@ def instant(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def optional_instant(moment: datetime | None) -> datetime | None:
-    """``instant`` that passes ``None`` through (an instant not reached yet)."""
-    return None if moment is None else instant(moment)
-
-
 def sorted_list(items: Iterable[str]) -> list[str]:
     """A set of strings as a sorted list, so equal sets are equal arrays."""
     return sorted(items)
@@ -73,14 +67,6 @@ def sorted_list(items: Iterable[str]) -> list[str]:
 
 def _as_read(value: datetime) -> datetime:
     return value
-
-
-def _as_read_optional(value: datetime | None) -> datetime | None:
-    return value
-
-
-def _string_set(value: Iterable[str]) -> frozenset[str]:
-    return frozenset(value)
 
 
 def _any_of(column: str, values: Sequence[str]) -> tuple[str, tuple[object, ...]]:
@@ -97,22 +83,18 @@ def _json_elements(expr: str, alias: str) -> JsonElements:
 
 POSTGRES = Dialect(
     name="postgresql",
-    placeholders=numbered,
     instant=instant,
-    optional_instant=optional_instant,
     read_instant=_as_read,
-    read_optional_instant=_as_read_optional,
     string_set=sorted_list,
-    read_string_set=_string_set,
-    json=dump_json,
-    read_json=load_json,
+    read_string_set=frozenset,
     any_of=_any_of,
     json_field=_json_field,
     json_elements=_json_elements,
-    single_writer=False,
     greatest="greatest",
+    single_writer=False,
+    event_head=settled_head,
+    placeholders=numbered,
     skip_locked=" FOR UPDATE SKIP LOCKED",
     writes_in_with=True,
-    event_head=settled_head,
     settled_events=SETTLED_EVENTS,
 )

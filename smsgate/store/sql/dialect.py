@@ -43,6 +43,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from smsgate.store.records import JsonValue
+from smsgate.store.sql.codec import dump_json, load_json
 
 T = TypeVar("T")
 #: Statement parameters, in placeholder order.
@@ -99,37 +100,55 @@ class JsonElements:
     element: str
 
 
+def as_written(sql: str) -> str:
+    """The SQL as the repositories wrote it (SQLite's spelling)."""
+    return sql
+
+
 @dataclass(frozen=True, slots=True)
 class Dialect:
-    """Everything the shared SQL leaves to the database; one instance per database."""
+    """Everything the shared SQL leaves to the database; one instance per database.
+
+    Fields with defaults default to "nothing to add": the SQL as written, the
+    shared JSON text, no row locks to skip, no writes inside ``WITH``, and
+    every event settled.
+    """
 
     name: str
-    #: SQLite's placeholders (``?``, ``?N``) in the database's own spelling.
-    placeholders: Callable[[str], str]
+    #: How an instant goes into a column (refusing naive datetimes) and comes back.
     instant: Callable[[datetime], object]
-    optional_instant: Callable[[datetime | None], object]
     read_instant: Callable[[Any], datetime]
-    read_optional_instant: Callable[[Any], datetime | None]
+    #: How a set of strings goes into a column (sorted, so equal sets are equal) and back.
     string_set: Callable[[Iterable[str]], object]
     read_string_set: Callable[[Any], frozenset[str]]
-    json: Callable[[JsonValue], object]
-    read_json: Callable[[Any], Any]
     #: ``column IN (…)`` for a list of text values, and its parameters.
     any_of: Callable[[str, Sequence[str]], tuple[str, tuple[object, ...]]]
     #: ``expr``'s text field ``key`` (``json_extract`` / ``->>``).
     json_field: Callable[[str, str], str]
     #: The elements of the JSON array ``expr``, named ``alias``.
     json_elements: Callable[[str, str], JsonElements]
+    #: The larger of two values (SQLite's two-argument ``max``).
+    greatest: str
     #: Whether one writer at a time is all there is (SQLite): then ``Session.lock`` is a
     #: no-op, and reads made only to know what to lock are skipped.
     single_writer: bool
-    #: The larger of two values (SQLite's two-argument ``max``).
-    greatest: str
-    #: Appended to a sub-select picking rows to lease: skip rows another writer holds.
-    skip_locked: str
-    #: Whether a ``WITH`` may hold INSERT/UPDATE (one round trip for two writes).
-    writes_in_with: bool
     #: The newest ``message_events`` id the webhook worker may deliver up to.
     event_head: Callable[[Session], Awaitable[int]]
+    #: SQLite's placeholders (``?``, ``?N``) in the database's own spelling.
+    placeholders: Callable[[str], str] = as_written
+    json: Callable[[JsonValue], object] = dump_json
+    read_json: Callable[[Any], Any] = load_json
+    #: Appended to a sub-select picking rows to lease: skip rows another writer holds.
+    skip_locked: str = ""
+    #: Whether a ``WITH`` may hold INSERT/UPDATE (one round trip for two writes).
+    writes_in_with: bool = False
     #: A condition on ``e.id`` keeping only events below that head ("" if all are).
-    settled_events: str
+    settled_events: str = ""
+
+    def optional_instant(self, moment: datetime | None) -> object:
+        """``instant`` that passes ``None`` through (an instant not reached yet)."""
+        return None if moment is None else self.instant(moment)
+
+    def read_optional_instant(self, value: Any) -> datetime | None:
+        """``read_instant`` that passes ``None`` through."""
+        return None if value is None else self.read_instant(value)

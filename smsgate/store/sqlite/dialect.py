@@ -12,13 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from smsgate.store.instants import format_instant, format_optional, parse_instant, parse_optional
-from smsgate.store.sql.codec import dump_json, dump_set, load_json, load_set
+from smsgate.store.instants import format_instant, parse_instant
+from smsgate.store.sql.codec import dump_set, load_set
 from smsgate.store.sql.dialect import Dialect, JsonElements, Session
-
-
-def _same(sql: str) -> str:
-    return sql
 
 
 def _any_of(column: str, values: Sequence[str]) -> tuple[str, tuple[object, ...]]:
@@ -39,22 +35,14 @@ async def _newest_event(session: Session) -> int:
 
 SQLITE = Dialect(
     name="sqlite",
-    placeholders=_same,
     instant=format_instant,
-    optional_instant=format_optional,
     read_instant=parse_instant,
-    read_optional_instant=parse_optional,
     string_set=dump_set,
     read_string_set=load_set,
-    json=dump_json,
-    read_json=load_json,
     any_of=_any_of,
     json_field=_json_field,
     json_elements=_json_elements,
-    single_writer=True,
     greatest="max",
-    skip_locked="",
-    writes_in_with=False,
+    single_writer=True,
     event_head=_newest_event,
-    settled_events="",
 )

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from smsgate.store import JsonValue
 from smsgate.store.postgres.dialect import POSTGRES, numbered
 from smsgate.store.sql.dialect import Dialect
 from smsgate.store.sqlite.dialect import SQLITE
@@ -58,7 +59,7 @@ class TestCodecs:
         assert dialect.read_string_set(written) == {"a", "b"}
 
     def test_json_round_trip(self, dialect: Dialect) -> None:
-        value = {"名": ["张三", 1, None], "b": {"c": True}}
+        value: JsonValue = {"名": ["张三", 1, None], "b": {"c": True}}
         assert dialect.read_json(dialect.json(value)) == value
 
 
