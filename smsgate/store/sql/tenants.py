@@ -13,7 +13,7 @@ On PostgreSQL, where write units run side by side, they are advisory locks:
 * ``OptOutRepository`` locks the (creditor, phone) when it reads a phone's
   opt-outs: "add unless active" never raises ``OptOutExists`` for a race,
   and a send deciding on a phone sees an opt-out committed before it. The
-  contact ledger takes this same phone key (see ``messages``).
+  contact ledger takes this same phone key (see ``contacts``).
 * ``ApiKeyRepository`` locks the creditor's keys when it lists them in a
   write unit: two revocations deciding "is another admin key left?" run
   one after the other, so a creditor cannot lose its last admin key to a race.
