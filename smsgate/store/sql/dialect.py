@@ -24,15 +24,15 @@ BEGIN/ROLLBACK run inline on the loop, and only BEGIN IMMEDIATE, COMMIT,
 migrations and whole-table scans go to a thread (``sqlite.session``,
 ``sqlite.group_commit``). Measured here (``benchmarks/hop_bench.py``,
 Python 3.11, SQLite 3.40, 2 shared cores): a primary-key SELECT takes
-~10-14 µs inline and ~56-78 µs through ``run_in_executor`` (the hop
-aiosqlite makes, with its own queue on top), 5-7 times as long; a send issues ~10
-statements, and ``benchmarks/api_bench.py`` went from ~170 to ~315
-accepted messages/s when they moved inline off such hops (and to ~480-500
-with group commit, which a thread per statement would undo as well). Core's sync engine could be
-driven inline, but then we would keep our own session, threading and group
-commit anyway and use Core only to print SQL we can write directly; the
-statements here are few and fixed. So: a dialect of ~20 names per database,
-and the SQL written out, once.
+~10-14 µs inline and ~56-78 µs through ``run_in_executor`` (the hop aiosqlite
+makes, with its own queue on top), 5-7 times as long. A send issues ~10
+statements; ``benchmarks/api_bench.py`` went from ~170 to ~315 accepted
+messages/s when they moved inline off such hops, and to ~480-500 with group
+commit, which a hop per statement would undo as well. Core's sync engine
+could be driven inline, but then we would keep our own session, threading
+and group commit anyway and use Core only to print SQL we can write
+directly; the statements here are few and fixed. So: one ``Dialect`` of
+under twenty names per database, and the SQL written out, once.
 """
 
 from __future__ import annotations
