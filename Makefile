@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/api_bench.py
 	$(BIN)/python benchmarks/dispatch_bench.py
 	$(BIN)/python benchmarks/store_bench.py
+	$(BIN)/python benchmarks/hop_bench.py
 
 ## make soak (not in CI): the long versions of the load, fuzz, fault and schema-fuzz tests;
 ## SOAK_STAGES="load faults" runs only those (see scripts/soak)

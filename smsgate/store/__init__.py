@@ -2,10 +2,12 @@
 
 Callers import from here only. ``open_store(database_url(os.environ))``
 returns a ``Store``; its ``transaction()`` yields a ``UnitOfWork`` whose
-repositories read and write the records below, atomically. The SQLite
-implementation lives in ``smsgate.store.sqlite``, the PostgreSQL one (for
-several instances) in ``smsgate.store.postgres``; ``open_store`` picks one by
-the URL, and imports the PostgreSQL one (and asyncpg) only for a postgresql URL.
+repositories read and write the records below, atomically. The
+repositories are written once, in ``smsgate.store.sql``, over a small
+dialect; the SQLite store (dialect, session, group commit, migrations) lives
+in ``smsgate.store.sqlite``, the PostgreSQL one (for several instances) in
+``smsgate.store.postgres``; ``open_store`` picks one by the URL, and imports
+the PostgreSQL one (and asyncpg) only for a postgresql URL.
 """
 
 from smsgate.store.audit import (

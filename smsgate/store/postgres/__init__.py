@@ -6,9 +6,14 @@ serialises every write transaction on the file's single writer lock, and the
 service layer relies on that ("read the ledger, decide, insert" cannot
 interleave). Here write units run concurrently, across connections and
 processes, and each rule that needs serialising gets exactly the lock it
-needs, so sends for different debtors never wait for each other:
+needs, so sends for different debtors never wait for each other. The
+repositories that take them are the shared ones of ``smsgate.store.sql``
+(named in brackets below); this package supplies the ``Session`` whose
+``lock`` takes a transaction-level advisory lock, and the ``Dialect``
+(``dialect``) that adds ``SKIP LOCKED`` and the webhook worker's settled head
+(``horizon``):
 
-* **Contact caps** (``messages``): the ledger's reads take a
+* **Contact caps** (``contacts``): the ledger's reads take a
   transaction-level advisory lock on (creditor, debtor) or (creditor, phone)
   before counting, and ``record`` takes the phone and debtor locks of the
   contact it books. Two sends for one debtor are serialised from the count

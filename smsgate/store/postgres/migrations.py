@@ -23,15 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from smsgate.store.errors import SchemaTooNew
 from smsgate.store.postgres.session import Connection, advisory_key
-from smsgate.store.postgres.translate import (
-    APPEND_ONLY_MESSAGE,
-    APPEND_ONLY_STATE,
-    FOUR_EYES_MESSAGE,
-    FOUR_EYES_STATE,
-)
-from smsgate.store.sqlite.migrations import Migration
+from smsgate.store.postgres.translate import APPEND_ONLY_STATE, FOUR_EYES_STATE
+from smsgate.store.sql.schema import Migration, check_order, latest, pending
+from smsgate.store.sql.violations import APPEND_ONLY_MESSAGE, FOUR_EYES_MESSAGE
+
+__all__ = ["MIGRATIONS", "MIGRATION_LOCK", "Migration", "apply_migrations"]
 
 MIGRATION_LOCK = advisory_key("smsgate", "schema migrations")
 
@@ -451,23 +448,16 @@ async def apply_migrations(
     Raises ``SchemaTooNew`` if the database knows a version ``migrations``
     lacks, and asyncpg's errors otherwise (the store translates them).
     """
-    versions = [step.version for step in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        raise ValueError(f"migrations must be numbered 1, 2, 3 … in order, got {versions}")
+    check_order(migrations)
     async with connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
         await connection.execute(_CREATE_LEDGER)
         rows = await connection.fetch("SELECT version FROM schema_migrations")
-        applied = {row["version"] for row in rows}
-        unknown = applied - set(versions)
-        if unknown:
-            raise SchemaTooNew(f"the database has schema versions {sorted(unknown)} unknown here")
-        for step in migrations:
-            if step.version not in applied:
-                await connection.execute(step.sql)
-                await connection.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                    step.version,
-                    step.name,
-                )
-    return max(versions, default=0)
+        for step in pending(migrations, {row["version"] for row in rows}):
+            await connection.execute(step.sql)
+            await connection.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                step.version,
+                step.name,
+            )
+    return latest(migrations)

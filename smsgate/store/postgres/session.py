@@ -1,8 +1,10 @@
 """One pooled connection lent to one unit of work, with the driver's errors translated.
 
-Every statement of a unit goes through a :class:`Session`, which refuses calls
-once the unit has ended (``TransactionClosed``) and turns asyncpg's exceptions
-into the store's at this one boundary.
+Every statement of a unit goes through a :class:`Session` (the
+``smsgate.store.sql`` repositories' ``Session`` on PostgreSQL), which spells
+SQLite's placeholders as ``$N`` (``dialect.numbered``), refuses calls once the
+unit has ended (``TransactionClosed``) and turns asyncpg's exceptions into the
+store's at this one boundary.
 
 A failed statement aborts a PostgreSQL transaction: the server refuses every
 later statement until ROLLBACK. SQLite instead undoes just the statement. We
@@ -21,14 +23,16 @@ creditor, which debtor), only in write units, once per key per unit.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from smsgate.store.errors import StoreError, TransactionClosed
+from smsgate.store.postgres.dialect import POSTGRES, numbered
 from smsgate.store.postgres.translate import DRIVER_ERRORS, translate
+from smsgate.store.sql.dialect import Dialect, Params, Row
 
 T = TypeVar("T")
 #: A connection lent by the pool (generic for type checkers only).
@@ -56,28 +60,36 @@ class Session:
         """The store error that aborted the transaction, if one did."""
         return self._failure
 
-    async def rows(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+    @property
+    def dialect(self) -> Dialect:
+        return POSTGRES
+
+    async def rows(self, sql: str, params: Params = ()) -> list[asyncpg.Record]:
         """Every row ``sql`` selects."""
-        return await self._call(lambda: self._connection.fetch(sql, *args))
+        return await self._call(lambda: self._connection.fetch(numbered(sql), *params))
 
-    async def row(self, sql: str, *args: Any) -> asyncpg.Record | None:
+    async def row(self, sql: str, params: Params = ()) -> asyncpg.Record | None:
         """The first row ``sql`` selects, if any."""
-        return await self._call(lambda: self._connection.fetchrow(sql, *args))
+        return await self._call(lambda: self._connection.fetchrow(numbered(sql), *params))
 
-    async def value(self, sql: str, *args: Any) -> Any:
+    async def value(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row ``sql`` selects."""
-        return await self._call(lambda: self._connection.fetchval(sql, *args))
+        return await self._call(lambda: self._connection.fetchval(numbered(sql), *params))
 
-    async def execute(self, sql: str, *args: Any) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; how many rows it changed (or returned)."""
-        status = await self._call(lambda: self._connection.execute(sql, *args))
+        status = await self._call(lambda: self._connection.execute(numbered(sql), *params))
         return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
+
+    async def scan(self, sql: str, params: Params, consume: Callable[[Iterable[Row]], T]) -> T:
+        """``consume`` the rows of a long read (asyncpg decodes them on the loop anyway)."""
+        return consume(await self.rows(sql, params))
 
     async def lock(self, *parts: str) -> None:
         """In a write unit, wait for the advisory lock of ``parts`` and hold it until the end."""
         key = advisory_key(*parts)
         if self.writing and key not in self._locked:
-            await self.value("SELECT pg_advisory_xact_lock($1)", key)
+            await self.value("SELECT pg_advisory_xact_lock(?)", (key,))
             self._locked.add(key)
 
     async def run(self, sql: str) -> None:

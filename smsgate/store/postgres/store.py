@@ -38,7 +38,8 @@ from smsgate.store.ports import UnitOfWork
 from smsgate.store.postgres.migrations import apply_migrations
 from smsgate.store.postgres.session import Connection, Session
 from smsgate.store.postgres.translate import DRIVER_ERRORS, translate
-from smsgate.store.postgres.unit import PostgresUnitOfWork
+from smsgate.store.sql.opening import started
+from smsgate.store.sql.unit import SqlUnitOfWork
 
 POOL_SIZE = 10
 LOCK_TIMEOUT_MS = 5_000
@@ -70,13 +71,7 @@ async def open_postgres_store(settings: PostgresSettings) -> PostgresStore:
     Raises ``StoreUnavailable`` if the server cannot be reached or refuses
     us, and ``SchemaTooNew`` if a newer smsgate migrated the database.
     """
-    store = PostgresStore(settings)
-    try:
-        await store.start()
-    except BaseException:
-        await store.close()
-        raise
-    return store
+    return await started(PostgresStore(settings))
 
 
 class PostgresStore:
@@ -145,7 +140,7 @@ class PostgresStore:
             session = Session(connection, writing=writing)
             try:
                 await session.run(begin)
-                yield PostgresUnitOfWork(session)
+                yield SqlUnitOfWork(session)
             except BaseException:
                 session.end()
                 await _roll_back(connection)

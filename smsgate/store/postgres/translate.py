@@ -13,26 +13,22 @@ from __future__ import annotations
 
 import asyncpg
 
-from smsgate.store.errors import (
-    AlreadyExists,
-    AppendOnlyViolation,
-    DuplicateName,
-    DuplicateVersion,
-    FourEyesViolation,
-    IdempotencyKeyExists,
-    OptOutExists,
-    ReadOnlyTransaction,
-    StoreBusy,
-    StoreError,
-    StoreUnavailable,
-    UnknownReference,
-)
+from smsgate.store.errors import StoreBusy, StoreError, StoreUnavailable
+from smsgate.store.sql import violations
+from smsgate.store.sql.violations import APPEND_ONLY_MESSAGE, FOUR_EYES_MESSAGE, Rule
+
+__all__ = [
+    "APPEND_ONLY_MESSAGE",
+    "APPEND_ONLY_STATE",
+    "DRIVER_ERRORS",
+    "FOUR_EYES_MESSAGE",
+    "FOUR_EYES_STATE",
+    "translate",
+]
 
 #: SQLSTATEs our triggers raise (class "SG" is ours; PostgreSQL uses none starting so).
 APPEND_ONLY_STATE = "SG001"
 FOUR_EYES_STATE = "SG002"
-APPEND_ONLY_MESSAGE = "audit log is append-only"
-FOUR_EYES_MESSAGE = "four_eyes: a reviewer cannot review a version they authored"
 
 #: What the driver raises; every call into asyncpg catches these and calls ``translate``.
 DRIVER_ERRORS = (
@@ -43,17 +39,12 @@ DRIVER_ERRORS = (
     TimeoutError,
 )
 
-_UNIQUE_RULES: dict[str, tuple[type[StoreError], str]] = {
-    "templates_name_per_creditor": (
-        DuplicateName,
-        "the creditor already has a template of this name",
-    ),
-    "template_versions_pkey": (DuplicateVersion, "the template already has this version"),
-    "idempotency_keys_pkey": (
-        IdempotencyKeyExists,
-        "the creditor already used this Idempotency-Key",
-    ),
-    "opt_outs_active": (OptOutExists, "the phone already has an active opt-out of this kind"),
+#: The constraint that holds each rule.
+_UNIQUE_RULES = {
+    "templates_name_per_creditor": Rule.TEMPLATE_NAME,
+    "template_versions_pkey": Rule.TEMPLATE_VERSION,
+    "idempotency_keys_pkey": Rule.IDEMPOTENCY_KEY,
+    "opt_outs_active": Rule.ACTIVE_OPT_OUT,
 }
 _BUSY_STATES = {
     "40001": "a concurrent transaction conflicted with this one",
@@ -77,16 +68,15 @@ def _from_server(error: asyncpg.PostgresError) -> StoreError:
     state = error.sqlstate
     if state == "23505":
         name = getattr(error, "constraint_name", None) or ""
-        kind, text = _UNIQUE_RULES.get(name, (AlreadyExists, f"already stored ({name})"))
-        return kind(text)
+        return violations.duplicate(_UNIQUE_RULES.get(name), name)
     if state == "23503":
-        return UnknownReference("the record refers to a row that does not exist")
+        return violations.unknown_reference()
     if state == APPEND_ONLY_STATE:
-        return AppendOnlyViolation("audit entries cannot be changed or deleted")
+        return violations.append_only()
     if state == FOUR_EYES_STATE:
-        return FourEyesViolation("a reviewer cannot review a version they authored")
+        return violations.four_eyes()
     if state == "25006":
-        return ReadOnlyTransaction("writes need Store.transaction(), not Store.read()")
+        return violations.read_only()
     if state in _BUSY_STATES:
         return StoreBusy(f"{_BUSY_STATES[state]}: {error}")
     if state.startswith(_UNAVAILABLE_CLASSES):

@@ -17,20 +17,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
-from smsgate.store.errors import SchemaTooNew
 from smsgate.store.instants import format_instant, utc_now
-from smsgate.store.sqlite.translate import APPEND_ONLY_MESSAGE, FOUR_EYES_MESSAGE
+from smsgate.store.sql.schema import Migration, check_order, latest, pending
+from smsgate.store.sql.violations import APPEND_ONLY_MESSAGE, FOUR_EYES_MESSAGE
 
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """One step of the schema: its version, what it does, and its SQL statements."""
-
-    version: int
-    name: str
-    sql: str
+__all__ = ["MIGRATIONS", "Migration", "apply_migrations", "statements"]
 
 
 _INITIAL_SCHEMA = f"""
@@ -460,22 +452,18 @@ def apply_migrations(db: sqlite3.Connection, migrations: Sequence[Migration] = M
     Raises ``SchemaTooNew`` if the database knows a version ``migrations`` lacks.
     Runs on the executor thread of the writer connection, outside any transaction.
     """
-    _check_order(migrations)
+    check_order(migrations)
     db.execute("BEGIN IMMEDIATE")
     try:
         db.execute(_CREATE_LEDGER)
         applied = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
-        unknown = applied - {step.version for step in migrations}
-        if unknown:
-            raise SchemaTooNew(f"the database has schema versions {sorted(unknown)} unknown here")
-        for step in migrations:
-            if step.version not in applied:
-                _apply(db, step)
+        for step in pending(migrations, applied):
+            _apply(db, step)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
-    return max((step.version for step in migrations), default=0)
+    return latest(migrations)
 
 
 def _apply(db: sqlite3.Connection, step: Migration) -> None:
@@ -485,9 +473,3 @@ def _apply(db: sqlite3.Connection, step: Migration) -> None:
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
         (step.version, step.name, format_instant(utc_now())),
     )
-
-
-def _check_order(migrations: Sequence[Migration]) -> None:
-    versions = [step.version for step in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        raise ValueError(f"migrations must be numbered 1, 2, 3 … in order, got {versions}")

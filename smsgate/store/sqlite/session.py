@@ -33,15 +33,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 
 from smsgate.store.errors import StoreError, TransactionClosed
+from smsgate.store.sql.dialect import Dialect, Params, Row
+from smsgate.store.sqlite.dialect import SQLITE
 from smsgate.store.sqlite.translate import translate
 
 T = TypeVar("T")
-Params = Sequence[object]
 
 
 def run_translated(work: Callable[[sqlite3.Connection], T], connection: sqlite3.Connection) -> T:
@@ -111,7 +112,12 @@ class SerialConnection:
 
 
 class Session:
-    """One connection lent to one unit of work; refuses calls once the unit has ended."""
+    """One connection lent to one unit of work; refuses calls once the unit has ended.
+
+    The ``smsgate.store.sql`` repositories' ``Session`` on SQLite: the SQL is
+    already in SQLite's spelling, and ``lock`` has nothing to do, since the
+    single writer serialises every write unit.
+    """
 
     def __init__(self, line: SerialConnection) -> None:
         self._line = line
@@ -147,6 +153,10 @@ class Session:
         if not self._open:
             raise TransactionClosed("this unit of work has ended; open a new one")
 
+    @property
+    def dialect(self) -> Dialect:
+        return SQLITE
+
     async def rows(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Every row ``sql`` selects."""
         return await self.call(lambda db: db.execute(sql, params).fetchall())
@@ -156,6 +166,18 @@ class Session:
         row: sqlite3.Row | None = await self.call(lambda db: db.execute(sql, params).fetchone())
         return row
 
+    async def value(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row ``sql`` selects (``None`` without a row)."""
+        row = await self.row(sql, params)
+        return None if row is None else row[0]
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; how many rows it changed."""
         return await self.call(lambda db: db.execute(sql, params).rowcount)
+
+    async def scan(self, sql: str, params: Params, consume: Callable[[Iterable[Row]], T]) -> T:
+        """``consume`` the rows of a long read on the executor, off the event loop."""
+        return await self.call_offloaded(lambda db: consume(db.execute(sql, params)))
+
+    async def lock(self, *parts: str) -> None:
+        """Nothing to take: the single writer already serialises write units."""

@@ -47,11 +47,12 @@ from pathlib import Path
 
 from smsgate.store.errors import StoreUnavailable
 from smsgate.store.ports import UnitOfWork
+from smsgate.store.sql.opening import started
+from smsgate.store.sql.unit import SqlUnitOfWork
 from smsgate.store.sqlite.group_commit import GroupCommit, GroupLimits
 from smsgate.store.sqlite.migrations import apply_migrations
 from smsgate.store.sqlite.session import SerialConnection, Session, rollback
 from smsgate.store.sqlite.translate import translate
-from smsgate.store.sqlite.unit import SqliteUnitOfWork
 
 BUSY_TIMEOUT_MS = 5_000
 READERS = 4
@@ -82,13 +83,7 @@ async def open_sqlite_store(settings: SqliteSettings) -> SqliteStore:
     """
     writer_thread = ThreadPoolExecutor(1, thread_name_prefix="smsgate-sqlite-writer")
     reader_threads = ThreadPoolExecutor(settings.readers, thread_name_prefix="smsgate-sqlite")
-    store = SqliteStore(settings, writer_thread, reader_threads)
-    try:
-        await store.start()
-    except BaseException:
-        await store.close()
-        raise
-    return store
+    return await started(SqliteStore(settings, writer_thread, reader_threads))
 
 
 class SqliteStore:
@@ -126,7 +121,7 @@ class SqliteStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
         async with self._writing().unit() as session:
-            yield SqliteUnitOfWork(session)
+            yield SqlUnitOfWork(session)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
@@ -139,7 +134,7 @@ class SqliteStore:
             raise
         session = Session(reader)
         try:
-            yield SqliteUnitOfWork(session)
+            yield SqlUnitOfWork(session)
         finally:
             session.end()
             reader.when_idle(partial(self._give_back, reader))

@@ -11,43 +11,19 @@ from __future__ import annotations
 
 import sqlite3
 
-from smsgate.store.errors import (
-    AlreadyExists,
-    AppendOnlyViolation,
-    DuplicateName,
-    DuplicateVersion,
-    FourEyesViolation,
-    IdempotencyKeyExists,
-    OptOutExists,
-    ReadOnlyTransaction,
-    StoreBusy,
-    StoreError,
-    StoreUnavailable,
-    UnknownReference,
-)
+from smsgate.store.errors import StoreBusy, StoreError, StoreUnavailable
+from smsgate.store.sql import violations
+from smsgate.store.sql.violations import APPEND_ONLY_MESSAGE, FOUR_EYES_MESSAGE, Rule
 
-#: Messages our triggers RAISE with; the schema uses these exact texts.
-APPEND_ONLY_MESSAGE = "audit log is append-only"
-FOUR_EYES_MESSAGE = "four_eyes: a reviewer cannot review a version they authored"
+__all__ = ["APPEND_ONLY_MESSAGE", "FOUR_EYES_MESSAGE", "translate"]
 
 _UNIQUE_PREFIX = "UNIQUE constraint failed: "
-_UNIQUE_RULES: dict[str, tuple[type[StoreError], str]] = {
-    "templates.creditor_id, templates.name": (
-        DuplicateName,
-        "the creditor already has a template of this name",
-    ),
-    "template_versions.template_id, template_versions.version": (
-        DuplicateVersion,
-        "the template already has this version",
-    ),
-    "idempotency_keys.creditor_id, idempotency_keys.key": (
-        IdempotencyKeyExists,
-        "the creditor already used this Idempotency-Key",
-    ),
-    "opt_outs.creditor_id, opt_outs.phone, opt_outs.kind": (
-        OptOutExists,
-        "the phone already has an active opt-out of this kind",
-    ),
+#: The columns SQLite names for each rule's unique index.
+_UNIQUE_RULES = {
+    "templates.creditor_id, templates.name": Rule.TEMPLATE_NAME,
+    "template_versions.template_id, template_versions.version": Rule.TEMPLATE_VERSION,
+    "idempotency_keys.creditor_id, idempotency_keys.key": Rule.IDEMPOTENCY_KEY,
+    "opt_outs.creditor_id, opt_outs.phone, opt_outs.kind": Rule.ACTIVE_OPT_OUT,
 }
 
 
@@ -58,11 +34,11 @@ def translate(error: sqlite3.Error) -> StoreError:
     if code in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
         return _uniqueness(message)
     if code == "SQLITE_CONSTRAINT_FOREIGNKEY":
-        return UnknownReference("the record refers to a row that does not exist")
+        return violations.unknown_reference()
     if code == "SQLITE_CONSTRAINT_TRIGGER":
         return _trigger(message)
     if code.startswith("SQLITE_READONLY"):
-        return ReadOnlyTransaction("writes need Store.transaction(), not Store.read()")
+        return violations.read_only()
     if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return StoreBusy(f"the database stayed locked by another writer: {message}")
     if code.startswith(("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_NOTADB")):
@@ -72,13 +48,12 @@ def translate(error: sqlite3.Error) -> StoreError:
 
 def _uniqueness(message: str) -> StoreError:
     columns = message.removeprefix(_UNIQUE_PREFIX)
-    kind, text = _UNIQUE_RULES.get(columns, (AlreadyExists, f"already stored ({columns})"))
-    return kind(text)
+    return violations.duplicate(_UNIQUE_RULES.get(columns), columns)
 
 
 def _trigger(message: str) -> StoreError:
     if message == APPEND_ONLY_MESSAGE:
-        return AppendOnlyViolation("audit entries cannot be changed or deleted")
+        return violations.append_only()
     if message == FOUR_EYES_MESSAGE:
-        return FourEyesViolation("a reviewer cannot review a version they authored")
+        return violations.four_eyes()
     return StoreError(f"refused by the database: {message}")

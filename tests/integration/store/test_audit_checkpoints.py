@@ -10,9 +10,8 @@ import asyncpg
 import pytest
 
 from smsgate.service.audit_checks import run_audit_verification, verify_audit_chain
-from smsgate.store import AuditEvent, AuditQuery, ChainFault, Store
-from smsgate.store.postgres.audit import PostgresAuditLog
-from smsgate.store.sqlite.audit import SqliteAuditLog
+from smsgate.store import AuditEntry, AuditEvent, AuditQuery, ChainFault, Store
+from smsgate.store.sql.audit import SqlAuditLog
 
 from .store_support import at
 
@@ -51,15 +50,14 @@ async def tamper(database_url: str, seq: int) -> None:
 def entries_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many entries each ``AuditLog.entries`` call returned, on either store."""
     counts: list[int] = []
-    for cls in (SqliteAuditLog, PostgresAuditLog):
-        real = cls.entries
+    real = SqlAuditLog.entries  # one class serves both stores
 
-        async def counted(self: object, query: AuditQuery, real: object = real) -> object:
-            found = await real(self, query)  # type: ignore[operator]
-            counts.append(len(found))
-            return found
+    async def counted(self: SqlAuditLog, query: AuditQuery) -> list[AuditEntry]:
+        found = await real(self, query)
+        counts.append(len(found))
+        return found
 
-        monkeypatch.setattr(cls, "entries", counted)
+    monkeypatch.setattr(SqlAuditLog, "entries", counted)
     return counts
 
 

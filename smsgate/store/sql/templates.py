@@ -1,21 +1,21 @@
-"""SQLite repository of templates, their versions and reviews (``TemplateRepository``).
+"""The repository of templates, their versions and reviews (``TemplateRepository``).
 
 A template's text lives only in its versions; a new version of an approved
 template is a new row, reviewed again, while ``latest_approved`` keeps
 returning the old one until the new one is approved. Listings fetch
 templates, versions and reviews in three queries rather than one per template.
+No locks: two authors racing for the next version number get
+``DuplicateVersion`` from the primary key, and the four-eyes rule is the
+database trigger's, whoever writes.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import datetime
 
 from smsgate.core.audience import Audience
 from smsgate.store.errors import NotFound
-from smsgate.store.instants import format_instant, format_optional, parse_instant, parse_optional
 from smsgate.store.records import (
     Review,
     ReviewDecision,
@@ -24,15 +24,15 @@ from smsgate.store.records import (
     TemplateVersion,
     VersionStatus,
 )
-from smsgate.store.sqlite.codec import dump_json, load_json
-from smsgate.store.sqlite.session import Session
+from smsgate.store.sql.dialect import Dialect, Params, Row, Session
 
 
-class SqliteTemplates:
-    """``TemplateRepository`` on SQLite."""
+class SqlTemplates:
+    """``TemplateRepository`` on either database."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._dialect = session.dialect
 
     async def add(self, template: Template) -> None:
         await self._session.execute(
@@ -40,45 +40,48 @@ class SqliteTemplates:
             " VALUES (?, ?, ?, ?, ?, ?)",
             (
                 template.id, template.creditor_id, template.name, template.audience,
-                format_instant(template.created_at), format_optional(template.retired_at),
+                self._dialect.instant(template.created_at),
+                self._dialect.optional_instant(template.retired_at),
             ),
         )  # fmt: skip
 
     async def get(self, creditor_id: str, template_id: str) -> Template | None:
         sql = "SELECT * FROM templates WHERE creditor_id = ? AND id = ?"
         row = await self._session.row(sql, (creditor_id, template_id))
-        return None if row is None else _template(row)
+        return None if row is None else _template(row, self._dialect)
 
     async def by_name(self, creditor_id: str, name: str) -> Template | None:
         sql = "SELECT * FROM templates WHERE creditor_id = ? AND name = ?"
         row = await self._session.row(sql, (creditor_id, name))
-        return None if row is None else _template(row)
+        return None if row is None else _template(row, self._dialect)
 
     async def retire(self, template_id: str, at: datetime) -> None:
         sql = "UPDATE templates SET retired_at = ? WHERE id = ?"
-        if not await self._session.execute(sql, (format_instant(at), template_id)):
+        if not await self._session.execute(sql, (self._dialect.instant(at), template_id)):
             raise NotFound(f"no template {template_id!r}")
 
     async def add_version(self, version: TemplateVersion) -> None:
+        d = self._dialect
         await self._session.execute(
             "INSERT INTO template_versions (template_id, version, body, variables, status,"
             " author_key_id, created_at, lint, findings, wordlist_version)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                version.template_id, version.version, version.body, dump_json(version.variables),
-                version.status, version.author_key_id, format_instant(version.created_at),
-                dump_json(version.lint), dump_json(version.findings), version.wordlist_version,
+                version.template_id, version.version, version.body, d.json(version.variables),
+                version.status, version.author_key_id, d.instant(version.created_at),
+                d.json(version.lint), d.json(version.findings), version.wordlist_version,
             ),
         )  # fmt: skip
 
     async def versions(self, template_id: str) -> list[TemplateVersion]:
         sql = "SELECT * FROM template_versions WHERE template_id = ? ORDER BY version"
-        return [_version(row) for row in await self._session.rows(sql, (template_id,))]
+        rows = await self._session.rows(sql, (template_id,))
+        return [_version(row, self._dialect) for row in rows]
 
     async def get_version(self, template_id: str, version: int) -> TemplateVersion | None:
         sql = "SELECT * FROM template_versions WHERE template_id = ? AND version = ?"
         row = await self._session.row(sql, (template_id, version))
-        return None if row is None else _version(row)
+        return None if row is None else _version(row, self._dialect)
 
     async def set_version_status(
         self, template_id: str, version: int, status: VersionStatus
@@ -94,7 +97,7 @@ class SqliteTemplates:
             " AND v.status = 'approved' ORDER BY v.version DESC LIMIT 1",
             (creditor_id, template_id),
         )
-        return None if row is None else _version(row)
+        return None if row is None else _version(row, self._dialect)
 
     async def add_review(self, review: Review) -> None:
         await self._session.execute(
@@ -102,7 +105,7 @@ class SqliteTemplates:
             " wordlist_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 review.template_id, review.version, review.reviewer_key_id, review.decision,
-                review.reason, format_instant(review.at), review.wordlist_version,
+                review.reason, self._dialect.instant(review.at), review.wordlist_version,
             ),
         )  # fmt: skip
 
@@ -118,54 +121,54 @@ class SqliteTemplates:
         sql = f"SELECT * FROM templates WHERE creditor_id = ?{live_only} ORDER BY name"
         return await self._details(sql, (creditor_id,))
 
-    async def _details(self, sql: str, params: Sequence[object]) -> list[TemplateDetail]:
-        templates = [_template(row) for row in await self._session.rows(sql, params)]
-        ids = [template.id for template in templates]
-        marks = ", ".join("?" * len(ids))
+    async def _details(self, sql: str, params: Params) -> list[TemplateDetail]:
+        d = self._dialect
+        templates = [_template(row, d) for row in await self._session.rows(sql, params)]
+        among, ids = d.any_of("template_id", [template.id for template in templates])
         versions: defaultdict[str, list[TemplateVersion]] = defaultdict(list)
         reviews: defaultdict[str, list[Review]] = defaultdict(list)
-        version_sql = f"SELECT * FROM template_versions WHERE template_id IN ({marks})"
-        for row in await self._session.rows(version_sql + " ORDER BY version", ids):
-            versions[row["template_id"]].append(_version(row))
-        review_sql = f"SELECT * FROM reviews WHERE template_id IN ({marks}) ORDER BY at, id"
+        version_sql = f"SELECT * FROM template_versions WHERE {among} ORDER BY version"
+        for row in await self._session.rows(version_sql, ids):
+            versions[row["template_id"]].append(_version(row, d))
+        review_sql = f"SELECT * FROM reviews WHERE {among} ORDER BY at, id"
         for row in await self._session.rows(review_sql, ids):
-            reviews[row["template_id"]].append(_review(row))
+            reviews[row["template_id"]].append(_review(row, d))
         return [TemplateDetail(t, tuple(versions[t.id]), tuple(reviews[t.id])) for t in templates]
 
 
-def _template(row: sqlite3.Row) -> Template:
+def _template(row: Row, dialect: Dialect) -> Template:
     return Template(
         id=row["id"],
         creditor_id=row["creditor_id"],
         name=row["name"],
         audience=Audience(row["audience"]),
-        created_at=parse_instant(row["created_at"]),
-        retired_at=parse_optional(row["retired_at"]),
+        created_at=dialect.read_instant(row["created_at"]),
+        retired_at=dialect.read_optional_instant(row["retired_at"]),
     )
 
 
-def _version(row: sqlite3.Row) -> TemplateVersion:
+def _version(row: Row, dialect: Dialect) -> TemplateVersion:
     return TemplateVersion(
         template_id=row["template_id"],
         version=row["version"],
         body=row["body"],
-        variables=load_json(row["variables"]),
+        variables=dialect.read_json(row["variables"]),
         status=VersionStatus(row["status"]),
         author_key_id=row["author_key_id"],
-        created_at=parse_instant(row["created_at"]),
+        created_at=dialect.read_instant(row["created_at"]),
         wordlist_version=row["wordlist_version"],
-        lint=load_json(row["lint"]),
-        findings=load_json(row["findings"]),
+        lint=dialect.read_json(row["lint"]),
+        findings=dialect.read_json(row["findings"]),
     )
 
 
-def _review(row: sqlite3.Row) -> Review:
+def _review(row: Row, dialect: Dialect) -> Review:
     return Review(
         template_id=row["template_id"],
         version=row["version"],
         reviewer_key_id=row["reviewer_key_id"],
         decision=ReviewDecision(row["decision"]),
         reason=row["reason"],
-        at=parse_instant(row["at"]),
+        at=dialect.read_instant(row["at"]),
         wordlist_version=row["wordlist_version"],
     )

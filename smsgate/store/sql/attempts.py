@@ -1,4 +1,4 @@
-"""SQLite record of the dispatcher's hand-overs to carriers (``AttemptLog``).
+"""The record of the dispatcher's hand-overs to carriers (``AttemptLog``).
 
 The dispatcher starts an attempt in the transaction that marks the message
 ``sending`` and finishes it in the one that records the carrier's answer. An
@@ -8,20 +8,19 @@ crash: its outcome is unknown, and the dispatcher must not resend blindly.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from smsgate.store.errors import NotFound
-from smsgate.store.instants import format_instant, parse_instant, parse_optional
 from smsgate.store.records import AttemptOutcome, SendAttempt
-from smsgate.store.sqlite.session import Session
+from smsgate.store.sql.dialect import Dialect, Row, Session
 
 
-class SqliteAttemptLog:
-    """``AttemptLog`` on SQLite."""
+class SqlAttemptLog:
+    """``AttemptLog`` on either database."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._dialect = session.dialect
 
     async def start(self, attempt: SendAttempt) -> None:
         await self._session.execute(
@@ -30,7 +29,7 @@ class SqliteAttemptLog:
             " VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, '', '')",
             (
                 attempt.message_id, attempt.attempt, attempt.carrier, attempt.client_reference,
-                format_instant(attempt.started_at),
+                self._dialect.instant(attempt.started_at),
             ),
         )  # fmt: skip
 
@@ -49,7 +48,7 @@ class SqliteAttemptLog:
             "UPDATE message_attempts SET outcome = ?, finished_at = ?, carrier_message_id = ?,"
             " error_code = ?, detail = ? WHERE message_id = ? AND attempt = ?",
             (
-                outcome, format_instant(at), carrier_message_id, error_code, detail,
+                outcome, self._dialect.instant(at), carrier_message_id, error_code, detail,
                 message_id, attempt,
             ),
         )  # fmt: skip
@@ -58,7 +57,8 @@ class SqliteAttemptLog:
 
     async def of_message(self, message_id: str) -> list[SendAttempt]:
         sql = "SELECT * FROM message_attempts WHERE message_id = ? ORDER BY attempt"
-        return [_attempt(row) for row in await self._session.rows(sql, (message_id,))]
+        rows = await self._session.rows(sql, (message_id,))
+        return [_attempt(row, self._dialect) for row in rows]
 
     async def by_carrier_message_id(
         self, carrier: str, carrier_message_id: str
@@ -68,19 +68,19 @@ class SqliteAttemptLog:
             " ORDER BY started_at DESC, attempt DESC LIMIT 1"
         )
         row = await self._session.row(sql, (carrier, carrier_message_id))
-        return None if row is None else _attempt(row)
+        return None if row is None else _attempt(row, self._dialect)
 
 
-def _attempt(row: sqlite3.Row) -> SendAttempt:
+def _attempt(row: Row, dialect: Dialect) -> SendAttempt:
     outcome = row["outcome"]
     return SendAttempt(
         message_id=row["message_id"],
         attempt=row["attempt"],
         carrier=row["carrier"],
         client_reference=row["client_reference"],
-        started_at=parse_instant(row["started_at"]),
+        started_at=dialect.read_instant(row["started_at"]),
         outcome=None if outcome is None else AttemptOutcome(outcome),
-        finished_at=parse_optional(row["finished_at"]),
+        finished_at=dialect.read_optional_instant(row["finished_at"]),
         carrier_message_id=row["carrier_message_id"],
         error_code=row["error_code"],
         detail=row["detail"],

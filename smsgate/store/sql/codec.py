@@ -1,8 +1,9 @@
-"""How values that SQLite has no type for are written into its columns.
+"""JSON as the store writes it, on both databases, and SQLite's sets of strings.
 
 JSON goes in as compact UTF-8 text (Chinese stays readable in the ``sqlite3``
-shell); sets (key roles, recipient tags) as sorted JSON arrays so equal sets
-are equal text; instants as ``smsgate.store.instants`` writes them.
+shell); PostgreSQL's ``json`` columns take and keep the same text. On SQLite,
+sets (key roles, recipient tags) are sorted JSON arrays so equal sets are
+equal text (PostgreSQL has ``text[]``, see ``smsgate.store.postgres.dialect``).
 """
 
 from __future__ import annotations

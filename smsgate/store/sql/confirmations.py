@@ -1,22 +1,27 @@
-"""SQLite ``ConfirmationRepository``: stop-confirmation texts and one confirmation per opt-out."""
+"""``ConfirmationRepository``: stop-confirmation texts and one confirmation per opt-out.
+
+``add`` needs no lock of its own on PostgreSQL: the stop that claims a
+confirmation has read the phone's opt-outs in the same unit, which takes the
+(creditor, phone) lock (see ``tenants``), and the primary key refuses a
+second claim.
+"""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
-from smsgate.store.instants import format_instant, parse_instant
 from smsgate.store.records import StopConfirmation, StopConfirmationText
-from smsgate.store.sqlite.session import Session
+from smsgate.store.sql.dialect import Dialect, Row, Session
 
 _COLUMNS = "creditor_id, phone, opted_out_at, reply_id, message_id, at"
 
 
-class SqliteConfirmations:
-    """``ConfirmationRepository`` on SQLite."""
+class SqlConfirmations:
+    """``ConfirmationRepository`` on either database."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._dialect = session.dialect
 
     async def text_of(self, creditor_id: str) -> StopConfirmationText | None:
         sql = (
@@ -28,7 +33,7 @@ class SqliteConfirmations:
             return None
         return StopConfirmationText(
             row["creditor_id"], row["template_id"], row["template_version"],
-            parse_instant(row["set_at"]),
+            self._dialect.read_instant(row["set_at"]),
         )  # fmt: skip
 
     async def set_text(self, text: StopConfirmationText) -> None:
@@ -39,7 +44,7 @@ class SqliteConfirmations:
             " template_version = excluded.template_version, set_at = excluded.set_at"
         )
         params = (text.creditor_id, text.template_id, text.template_version,
-                  format_instant(text.set_at))  # fmt: skip
+                  self._dialect.instant(text.set_at))  # fmt: skip
         await self._session.execute(sql, params)
 
     async def clear_text(self, creditor_id: str) -> bool:
@@ -51,33 +56,33 @@ class SqliteConfirmations:
             f"INSERT INTO stop_confirmations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT DO NOTHING"
         )
+        instant = self._dialect.instant
         params = (
-            confirmation.creditor_id, confirmation.phone,
-            format_instant(confirmation.opted_out_at), confirmation.reply_id,
-            confirmation.message_id, format_instant(confirmation.at),
+            confirmation.creditor_id, confirmation.phone, instant(confirmation.opted_out_at),
+            confirmation.reply_id, confirmation.message_id, instant(confirmation.at),
         )  # fmt: skip
         return await self._session.execute(sql, params) == 1
 
     async def of_message(self, message_id: str) -> StopConfirmation | None:
         sql = f"SELECT {_COLUMNS} FROM stop_confirmations WHERE message_id = ?"
         row = await self._session.row(sql, (message_id,))
-        return None if row is None else _confirmation(row)
+        return None if row is None else _confirmation(row, self._dialect)
 
     async def of_replies(self, reply_ids: Sequence[str]) -> dict[str, StopConfirmation]:
         if not reply_ids:
             return {}
-        marks = ", ".join("?" for _ in reply_ids)
-        sql = f"SELECT {_COLUMNS} FROM stop_confirmations WHERE reply_id IN ({marks})"
-        rows = await self._session.rows(sql, tuple(reply_ids))
-        return {row["reply_id"]: _confirmation(row) for row in rows}
+        among, params = self._dialect.any_of("reply_id", reply_ids)
+        sql = f"SELECT {_COLUMNS} FROM stop_confirmations WHERE {among}"
+        rows = await self._session.rows(sql, params)
+        return {row["reply_id"]: _confirmation(row, self._dialect) for row in rows}
 
 
-def _confirmation(row: sqlite3.Row) -> StopConfirmation:
+def _confirmation(row: Row, dialect: Dialect) -> StopConfirmation:
     return StopConfirmation(
         creditor_id=row["creditor_id"],
         phone=row["phone"],
-        opted_out_at=parse_instant(row["opted_out_at"]),
+        opted_out_at=dialect.read_instant(row["opted_out_at"]),
         reply_id=row["reply_id"],
         message_id=row["message_id"],
-        at=parse_instant(row["at"]),
+        at=dialect.read_instant(row["at"]),
     )
