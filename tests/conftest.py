@@ -22,16 +22,20 @@ from typing import Any
 import pytest
 import structlog
 
+from smsgate import wordlists
 from smsgate.logs import configure_logging
 
+from .built_scanners import BuiltScanners
 from .integration.pg_server import DATABASE_URL_FILE, postgres_server
 from .integration.security import log_hygiene
 
-__all__ = ["backend", "database_url", "gateway_database", "postgres_server"]
+__all__ = ["backend", "built_scanners", "database_url", "gateway_database", "postgres_server"]
 
 SQLITE = pytest.param("sqlite", id="sqlite")
 POSTGRES = pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)
 API_TESTS = Path(__file__).parent / "integration" / "api"
+#: The slow stage: still in every run, marked ``slow`` so ``-m "not slow"`` can leave it out.
+SLOW_STAGE = tuple(Path(__file__).parent / "integration" / name for name in ("load", "faults"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -42,6 +46,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.module, "SQLITE_ONLY", False
     )
     metafunc.parametrize("backend", [SQLITE] if sqlite_only else [SQLITE, POSTGRES], indirect=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(stage in item.path.parents for stage in SLOW_STAGE):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -70,6 +80,19 @@ def gateway_database(request: pytest.FixtureRequest, backend: str | None) -> Non
     if backend == "postgres" and API_TESTS in request.path.parents:
         tmp_path: Path = request.getfixturevalue("tmp_path")
         (tmp_path / DATABASE_URL_FILE).write_text(request.getfixturevalue("database_url"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def built_scanners() -> Iterator[BuiltScanners]:
+    """Every ``WordlistSource`` of the session reuses the scanner of an identical wordlist.
+
+    Only the loader the gateway's ``WordlistSource`` calls is wrapped; a test
+    that calls ``load_scanner`` itself still builds its own (``tests/built_scanners.py``).
+    """
+    reused = BuiltScanners(wordlists.load_scanner)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(wordlists, "load_scanner", reused)
+        yield reused
 
 
 # --- The log-hygiene check of the whole run (tests/integration/security/log_hygiene.py) ---

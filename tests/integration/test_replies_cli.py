@@ -1,4 +1,9 @@
-"""``smsgate replies classify`` as compliance runs it: a real process, stdin and stdout."""
+"""``smsgate replies classify`` as compliance runs it: stdin and stdout.
+
+The classifying cases (``classify_jsonl``) run the command in-process
+(``run_command``); the error line, the errors and the human reports run a
+real process.
+"""
 
 import json
 import subprocess
@@ -6,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from .in_process import run_command
 
 SMSGATE = [sys.executable, "-m", "smsgate.cli", "replies", "classify"]
 
@@ -18,7 +25,9 @@ def run(*args: str, stdin: str | None = None, check: bool = True) -> subprocess.
 
 def classify_jsonl(*texts: str, extra: tuple[str, ...] = ()) -> list[dict]:
     stdin = "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts)
-    return [json.loads(line) for line in run("--jsonl", *extra, stdin=stdin).stdout.splitlines()]
+    done = run_command("replies", "classify", "--jsonl", *extra, stdin=stdin)
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
 
 
 class TestJsonl:

@@ -1,4 +1,9 @@
-"""``smsgate scan`` as a user runs it: a real process, stdin and stdout (the DESIGN.md contract)."""
+"""``smsgate scan``: stdin and stdout (the DESIGN.md contract).
+
+The scanning cases run the command in-process (``run_command``); the error
+line, the human report and the missing-wordlists error run a real process,
+as a user does.
+"""
 
 import json
 import subprocess
@@ -6,19 +11,15 @@ import sys
 
 import pytest
 
+from .in_process import run_command
+
 SMSGATE = [sys.executable, "-m", "smsgate.cli"]
 
 
 def scan_jsonl(*texts: str, extra: list[str] | None = None) -> list[dict]:
     stdin = "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts)
-    done = subprocess.run(
-        [*SMSGATE, "scan", "--jsonl", *(extra or [])],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    done = run_command("scan", "--jsonl", *(extra or []), stdin=stdin)
+    assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
