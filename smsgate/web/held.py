@@ -39,7 +39,7 @@ class HeldCard:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class DecisionResult:
     """What one decision of a bulk action did: ``problem`` is None on success."""
 
     message_id: str
@@ -68,13 +68,13 @@ async def decide(page: Page) -> web.StreamResponse:
     return await _render(page, outcomes=outcomes, status=status, reason=reason)
 
 
-async def _decide_one(page: Page, action: str, message_id: str, reason: str) -> Outcome:
+async def _decide_one(page: Page, action: str, message_id: str, reason: str) -> DecisionResult:
     act = held.release if action == "release" else held.reject
     try:
         await act(page.gateway, page.viewer.principal, message_id, reason)
     except Refusal as refusal:
-        return Outcome(message_id, problem_of(refusal))
-    return Outcome(message_id, None)
+        return DecisionResult(message_id, problem_of(refusal))
+    return DecisionResult(message_id, None)
 
 
 def _precondition(page: Page, action: str, reason: str, ids: list[str]) -> Problem | None:
@@ -87,7 +87,7 @@ def _precondition(page: Page, action: str, reason: str, ids: list[str]) -> Probl
     return None
 
 
-def _first_status(outcomes: list[Outcome]) -> int:
+def _first_status(outcomes: list[DecisionResult]) -> int:
     return next(o.problem.status for o in outcomes if o.problem is not None)
 
 
@@ -95,7 +95,7 @@ async def _render(
     page: Page,
     *,
     problem: Problem | None = None,
-    outcomes: list[Outcome] | None = None,
+    outcomes: list[DecisionResult] | None = None,
     status: int | None = None,
     reason: str = "",
 ) -> web.StreamResponse:
