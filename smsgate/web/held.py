@@ -19,8 +19,8 @@ from smsgate.api.problems import Problem, ProblemCode
 from smsgate.api.refusal_status import problem_of
 from smsgate.service import held
 from smsgate.service.refusals import Refusal
-from smsgate.store import InboundReply, Message, Role
-from smsgate.web.auth import Page, guarded
+from smsgate.store import InboundReply, Message
+from smsgate.web.auth import Page
 from smsgate.web.context import UI_PREFIX, redirect
 from smsgate.web.marks import Piece, findings_in_order, highlighted
 
@@ -46,13 +46,11 @@ class DecisionResult:
     problem: Problem | None
 
 
-@guarded
 async def held_page(page: Page) -> web.StreamResponse:
     """The creditor's held messages, oldest first."""
     return await _render(page)
 
 
-@guarded
 async def decide(page: Page) -> web.StreamResponse:
     """Release or reject every selected message with the one reason given."""
     action, reason = page.field("action"), page.field("reason")
@@ -78,8 +76,6 @@ async def _decide_one(page: Page, action: str, message_id: str, reason: str) -> 
 
 
 def _precondition(page: Page, action: str, reason: str, ids: list[str]) -> Problem | None:
-    if not page.viewer.may(Role.REVIEWER):
-        return Problem(403, ProblemCode.FORBIDDEN, page.t("held.needs_reviewer"))
     if action not in {"release", "reject"} or not ids:
         return Problem(422, ProblemCode.INVALID_REQUEST, page.t("held.choose"))
     if not reason:
