@@ -59,7 +59,7 @@ class SignatureInvalid(ValueError):
         self.fault = fault
 
 
-def sign(secret: bytes, timestamp: int, body: bytes) -> str:
+def body_signature(secret: bytes, timestamp: int, body: bytes) -> str:
     """The ``v1=<hex>`` signature of ``body`` sent at ``timestamp`` (Unix seconds)."""
     signed = f"{timestamp}.".encode("ascii") + body
     return f"{SCHEME}=" + hmac.new(secret, signed, hashlib.sha256).hexdigest()
@@ -67,7 +67,7 @@ def sign(secret: bytes, timestamp: int, body: bytes) -> str:
 
 def signature_headers(secret: Secrets, body: bytes, now: int) -> dict[str, str]:
     """The two headers that sign ``body`` at ``now``; several secrets give several values."""
-    values = ",".join(sign(key, now, body) for key in _secret_list(secret))
+    values = ",".join(body_signature(key, now, body) for key in _secret_list(secret))
     return {TIMESTAMP_HEADER: str(now), SIGNATURE_HEADER: values}
 
 
@@ -91,7 +91,7 @@ def verify(
     timestamp = _parse_timestamp(timestamp_header)
     offered = _parse_signatures(signature_header)
     _check_window(timestamp, now, tolerance_seconds)
-    expected = [sign(key, timestamp, body) for key in _secret_list(secret)]
+    expected = [body_signature(key, timestamp, body) for key in _secret_list(secret)]
     # Compare every pair, so the time taken says nothing about which value was close.
     matches = [hmac.compare_digest(value, want) for value in offered for want in expected]
     if not any(matches):

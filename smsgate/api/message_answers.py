@@ -15,25 +15,25 @@ from smsgate.api.message_models import MessageAccepted
 from smsgate.api.problems import Problem
 from smsgate.api.refusal_status import problem_of
 from smsgate.service.refusals import Refusal
-from smsgate.service.sending import Outcome
+from smsgate.service.sending import SendAnswer
 from smsgate.store import Message
 
 ACCEPTED = 202
 
 
-def problem_answer(problem: Problem) -> Outcome:
+def problem_answer(problem: Problem) -> SendAnswer:
     """The answer of ``problem``: its status and its problem+json document (no ``instance``)."""
-    return Outcome(problem.status, to_builtins(problem.body()))
+    return SendAnswer(problem.status, to_builtins(problem.body()))
 
 
 class ProblemAnswers:
     """The API's ``sending.Answers``: 202 with the message, or the refusal's problem."""
 
-    def accepted(self, message: Message, detail: str) -> Outcome:
+    def accepted(self, message: Message, detail: str) -> SendAnswer:
         """202 with the message as stored; ``detail`` says why it waits, if it does."""
-        return Outcome(ACCEPTED, to_builtins(MessageAccepted.of(message, detail)))
+        return SendAnswer(ACCEPTED, to_builtins(MessageAccepted.of(message, detail)))
 
-    def refused(self, refusal: Refusal) -> Outcome:
+    def refused(self, refusal: Refusal) -> SendAnswer:
         """The refusal's problem document, with its status from the one table."""
         return problem_answer(problem_of(refusal))
 

@@ -156,7 +156,7 @@ def _idempotency_key(request: web.Request) -> str | None:
     return key
 
 
-def _outcome_response(outcome: sending.Outcome) -> web.Response:
+def _outcome_response(outcome: sending.SendAnswer) -> web.Response:
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     if "retry_after" in outcome.body:
         headers["Retry-After"] = str(outcome.body["retry_after"])

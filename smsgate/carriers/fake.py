@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 
 from smsgate.carriers.base import OutboundSms, SendResult
 
-Answer = SendResult | str
-Handler = Callable[[OutboundSms], Answer | Awaitable[Answer]]
+#: What a handler returns to accept a message: a result, or just the carrier's message id.
+FakeAnswer = SendResult | str
+FakeHandler = Callable[[OutboundSms], FakeAnswer | Awaitable[FakeAnswer]]
 
 
-def accept_all(message: OutboundSms) -> Answer:
+def accept_all(message: OutboundSms) -> FakeAnswer:
     """The default handler: accept, with the attempt's client reference as carrier id."""
     return f"fake-{message.client_reference}"
 
@@ -31,7 +32,7 @@ class FakeCarrier:
 
     def __init__(
         self,
-        handler: Handler = accept_all,
+        handler: FakeHandler = accept_all,
         *,
         name: str = "fake",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),

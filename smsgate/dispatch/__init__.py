@@ -10,27 +10,26 @@ for each account's breaker and rate, ``reconcile`` for unknown outcomes.
 
 from smsgate.dispatch.backoff import Jitter, Retrying, RetryPolicy, full_jitter
 from smsgate.dispatch.circuit import CircuitBreaker, CircuitState
-from smsgate.dispatch.dispatcher import Clock, Dispatcher, DispatchSettings, Sleep
-from smsgate.dispatch.outcomes import DispatchReport, Disposition, Outcome
-from smsgate.dispatch.recheck import contact_status, recheck
+from smsgate.dispatch.dispatcher import Clock, Dispatcher, DispatchSettings
+from smsgate.dispatch.outcomes import DispatchOutcome, DispatchReport, Disposition
+from smsgate.dispatch.recheck import recheck
 from smsgate.dispatch.runner import dispatch_settings, new_owner_id, run_dispatcher
-from smsgate.dispatch.throttle import TokenBucket
+from smsgate.dispatch.throttle import Sleep, TokenBucket
 
 __all__ = [
     "CircuitBreaker",
     "CircuitState",
     "Clock",
+    "DispatchOutcome",
     "DispatchReport",
     "DispatchSettings",
     "Dispatcher",
     "Disposition",
     "Jitter",
-    "Outcome",
     "RetryPolicy",
     "Retrying",
     "Sleep",
     "TokenBucket",
-    "contact_status",
     "dispatch_settings",
     "full_jitter",
     "new_owner_id",

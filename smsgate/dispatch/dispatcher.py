@@ -50,15 +50,15 @@ import structlog
 from smsgate.carriers import CarrierAdapter, CarrierError, OutcomeUnknown, QueriesStatus
 from smsgate.carriers.fleet import CarrierFleet
 from smsgate.dispatch.backoff import Jitter, Retrying, RetryPolicy, full_jitter
-from smsgate.dispatch.lanes import Lane, Lanes
-from smsgate.dispatch.outcomes import WARNINGS, DispatchReport, Disposition, Outcome
+from smsgate.dispatch.lanes import Answer, Lane, Lanes
+from smsgate.dispatch.outcomes import WARNINGS, DispatchOutcome, DispatchReport, Disposition
 from smsgate.dispatch.preparation import Claim, Ready, prepare_send
 from smsgate.dispatch.reconcile import Reconcile, record_lookup
-from smsgate.dispatch.results import Answer, record_answer
+from smsgate.dispatch.results import record_answer
+from smsgate.dispatch.throttle import Sleep
 from smsgate.store import OutboxItem, Store, StoreError, utc_now
 
 Clock = Callable[[], datetime]
-Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 
 _log = structlog.get_logger("smsgate.dispatch")
@@ -176,7 +176,7 @@ class Dispatcher:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _handle(self, item: OutboxItem, slots: asyncio.Semaphore) -> Outcome:
+    async def _handle(self, item: OutboxItem, slots: asyncio.Semaphore) -> DispatchOutcome:
         async with slots:
             if self.stopping:
                 outcome = await self._give_back(item)
@@ -185,7 +185,7 @@ class Dispatcher:
         self._log(outcome)
         return outcome
 
-    async def _dispatch(self, item: OutboxItem) -> Outcome:
+    async def _dispatch(self, item: OutboxItem) -> DispatchOutcome:
         # A failed item must not cancel its siblings' sends (the TaskGroup
         # would), so store errors end here; the lease hands the item on later.
         try:
@@ -198,9 +198,9 @@ class Dispatcher:
             _log_choice(prepared)
             return await self._send(prepared)
         except StoreError as error:
-            return Outcome(Disposition.ERROR, item.message_id, {"error": str(error)})
+            return DispatchOutcome(Disposition.ERROR, item.message_id, {"error": str(error)})
 
-    async def _send(self, ready: Ready) -> Outcome:
+    async def _send(self, ready: Ready) -> DispatchOutcome:
         lane = self._lanes.get(ready.carrier)
         assert lane is not None  # the router chose it from the fleet
         async with lane.turn(ready.sms.segments) as paced:
@@ -216,13 +216,15 @@ class Dispatcher:
             "latency_ms": latency_ms,
             **({"paced_ms": round(paced * 1000, 1)} if paced else {}),
         }
-        return Outcome(outcome.disposition, outcome.message_id, {**outcome.fields, **timing})
+        return DispatchOutcome(
+            outcome.disposition, outcome.message_id, {**outcome.fields, **timing}
+        )
 
     async def _hand_over(self, lane: Lane, ready: Ready) -> Answer:
         """The carrier's answer, with anything other than its error family made ``unknown``."""
         return await self._bounded(lane.adapter.send(ready.sms), ready.sms.text, ready.sms.phone)
 
-    async def _reconcile(self, pending: Reconcile) -> Outcome:
+    async def _reconcile(self, pending: Reconcile) -> DispatchOutcome:
         lane = self._lanes.get(pending.attempt.carrier)
         # The router said the account reconciles, which the fleet allows only for QueriesStatus.
         assert lane is not None
@@ -257,15 +259,15 @@ class Dispatcher:
             failure = OutcomeUnknown(f"the adapter raised {type(error).__name__}: {error}")
             return failure.without_echoes(*sent)
 
-    async def _give_back(self, item: OutboxItem) -> Outcome:
+    async def _give_back(self, item: OutboxItem) -> DispatchOutcome:
         try:
             async with self._store.transaction() as tx:
                 await tx.outbox.release(item.message_id, self.owner, item.due_at)
         except StoreError as error:
-            return Outcome(Disposition.ERROR, item.message_id, {"error": str(error)})
-        return Outcome(Disposition.RELEASED, item.message_id, {"reason": "stopping"})
+            return DispatchOutcome(Disposition.ERROR, item.message_id, {"error": str(error)})
+        return DispatchOutcome(Disposition.RELEASED, item.message_id, {"reason": "stopping"})
 
-    def _log(self, outcome: Outcome) -> None:
+    def _log(self, outcome: DispatchOutcome) -> None:
         fields = {"message_id": outcome.message_id, "owner": self.owner, **outcome.fields}
         if outcome.disposition in WARNINGS:
             _log.warning(outcome.disposition.value, **fields)

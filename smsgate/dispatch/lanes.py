@@ -34,6 +34,7 @@ from smsgate.store import AttemptOutcome, SendAttempt
 
 _log = structlog.get_logger("smsgate.dispatch")
 
+#: What a carrier said to one hand-over: its result, or the error it raised.
 Answer = SendResult | CarrierError
 
 

@@ -1,7 +1,7 @@
 """What became of each claimed message, and the operator log event that says so.
 
 Every claimed outbox item ends a dispatch round with exactly one
-``Outcome``; the dispatcher logs it as one structlog event *after* the
+``DispatchOutcome``; the dispatcher logs it as one structlog event *after* the
 transaction that made it true has committed, so the log never reports a
 state the database does not hold. Events carry ids, attempt, carrier and
 latency, never the message text, and the phone only masked (here, not only
@@ -42,7 +42,7 @@ WARNINGS = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class DispatchOutcome:
     """One claimed message's fate in a round, with the fields of its log event."""
 
     disposition: Disposition
@@ -50,17 +50,17 @@ class Outcome:
     fields: Mapping[str, Any] = field(default_factory=dict)
 
 
-def outcome_of(disposition: Disposition, message: Message, **fields: Any) -> Outcome:
-    """An ``Outcome`` whose log fields identify ``message`` (creditor, masked phone)."""
+def outcome_of(disposition: Disposition, message: Message, **fields: Any) -> DispatchOutcome:
+    """A ``DispatchOutcome`` whose log fields identify ``message`` (creditor, masked phone)."""
     identity = {"creditor_id": message.creditor_id, "phone": mask_phone(message.phone)}
-    return Outcome(disposition, message.id, {**identity, **fields})
+    return DispatchOutcome(disposition, message.id, {**identity, **fields})
 
 
 @dataclass(frozen=True, slots=True)
 class DispatchReport:
     """The outcomes of one ``Dispatcher.run_once``, in the order the items were claimed."""
 
-    outcomes: tuple[Outcome, ...] = ()
+    outcomes: tuple[DispatchOutcome, ...] = ()
 
     @property
     def claimed(self) -> int:

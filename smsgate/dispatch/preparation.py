@@ -32,13 +32,13 @@ from smsgate.core.audience import Audience
 from smsgate.core.lifecycle import SENDABLE
 from smsgate.core.policy import Allow, Contact, Defer, PolicyError, Refuse
 from smsgate.dispatch.lanes import AllCircuitsOpen, Chosen
-from smsgate.dispatch.outcomes import Disposition, Outcome, outcome_of
+from smsgate.dispatch.outcomes import DispatchOutcome, Disposition, outcome_of
 from smsgate.dispatch.recheck import (
     moved_day_window,
     recheck,
     recheck_confirmation,
     recheck_moved,
-    slot_of,
+    rechecked_slot,
 )
 from smsgate.dispatch.reconcile import AWAITING, Reconcile, awaiting_lookup, failed_lookups
 from smsgate.store import (
@@ -89,13 +89,13 @@ class Ready:
 
 async def prepare_send(
     tx: UnitOfWork, item: OutboxItem, claim: Claim, now: datetime
-) -> Ready | Reconcile | Outcome:
+) -> Ready | Reconcile | DispatchOutcome:
     """``Ready`` to call the carrier, ``Reconcile`` to look the last attempt up there,
-    or the ``Outcome`` of settling the item without either."""
+    or the ``DispatchOutcome`` of settling the item without either."""
     message = await tx.messages.get(item.message_id, creditor_id=None)
     if message is None:
         await tx.outbox.complete(item.message_id, claim.owner)
-        return Outcome(Disposition.SKIPPED, item.message_id, {"reason": "no such message"})
+        return DispatchOutcome(Disposition.SKIPPED, item.message_id, {"reason": "no such message"})
     attempts = await tx.attempts.of_message(message.id)
     last = attempts[-1] if attempts else None
     if last is not None and last.outcome is None:
@@ -137,7 +137,7 @@ async def _decide(tx: UnitOfWork, message: Message, now: datetime) -> Refuse | D
     decision = recheck(message, creditor, opt_outs, now)
     if isinstance(decision, Refuse):
         return decision
-    slot = slot_of(decision, now)
+    slot = rechecked_slot(decision, now)
     booking = await tx.contacts.of_message(message.id)
     window = None if booking is None else moved_day_window(message, creditor, booking.at, slot)
     if window is not None:
@@ -170,7 +170,7 @@ async def _other_contacts(
 
 async def _settle_interrupted(
     tx: UnitOfWork, message: Message, attempt: SendAttempt, claim: Claim, now: datetime
-) -> Reconcile | Outcome:
+) -> Reconcile | DispatchOutcome:
     """An attempt a crash cut off may have reached the carrier: look it up, or ask a person."""
     detail = "interrupted: the dispatcher stopped while the carrier had the message"
     await tx.attempts.finish(
@@ -189,7 +189,7 @@ async def _lookup_due(
     claim: Claim,
     now: datetime,
     failed: int | None = None,
-) -> Reconcile | Outcome:
+) -> Reconcile | DispatchOutcome:
     """``Reconcile`` the attempt now, unless its account no longer can (config changed)."""
     if not claim.router.reconciles(attempt.carrier):
         return await _to_operator(tx, message, attempt, claim, now, "cannot_reconcile")
@@ -203,7 +203,7 @@ async def _lookup_due(
 async def _to_operator(
     tx: UnitOfWork, message: Message, attempt: SendAttempt, claim: Claim, now: datetime,
     reason: str,
-) -> Outcome:  # fmt: skip
+) -> DispatchOutcome:  # fmt: skip
     await tx.messages.set_status(message.id, MessageStatus.UNKNOWN, now, reason)
     await tx.outbox.complete(message.id, claim.owner)
     return outcome_of(
@@ -214,13 +214,13 @@ async def _to_operator(
 
 async def _reject(
     tx: UnitOfWork, message: Message, refusal: Refuse, claim: Claim, now: datetime
-) -> Outcome:
+) -> DispatchOutcome:
     return await _rejected(tx, message, refusal.code, refusal.reason, claim, now)
 
 
 async def _reject_unserved(
     tx: UnitOfWork, message: Message, claim: Claim, now: datetime
-) -> Outcome:
+) -> DispatchOutcome:
     """Reject a message whose template version no longer serves (the template was retired).
 
     Retiring settles the template's pending messages itself; this catches one
@@ -232,7 +232,7 @@ async def _reject_unserved(
 
 async def _rejected(
     tx: UnitOfWork, message: Message, code: str, reason: str, claim: Claim, now: datetime
-) -> Outcome:
+) -> DispatchOutcome:
     # The message will never go, so its reserved contact must stop counting.
     await tx.messages.set_status(message.id, MessageStatus.REJECTED, now, f"{code}: {reason}")
     await tx.contacts.withdraw(message.id)
@@ -242,7 +242,7 @@ async def _rejected(
 
 async def _reschedule(
     tx: UnitOfWork, message: Message, deferral: Defer, claim: Claim, now: datetime
-) -> Outcome:
+) -> DispatchOutcome:
     detail = f"{deferral.code}: {deferral.reason}"
     await tx.messages.set_status(message.id, MessageStatus.SCHEDULED, now, detail)
     # The booking goes with the send: the day it counts on is the day it will go.
@@ -255,7 +255,7 @@ async def _reschedule(
 
 async def _start_attempt(
     tx: UnitOfWork, message: Message, previous: SendAttempt | None, claim: Claim, now: datetime
-) -> Ready | Outcome:
+) -> Ready | DispatchOutcome:
     number = previous.attempt + 1 if previous is not None else 1
     chosen = claim.router.choose(message.creditor_id, previous)
     if isinstance(chosen, AllCircuitsOpen):

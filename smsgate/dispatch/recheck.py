@@ -52,9 +52,9 @@ from smsgate.core.policy import (
     Decision,
     Defer,
     OnQuietHours,
+    PolicyCode,
     PolicyProfile,
     Recipient,
-    RefusalCode,
     Refuse,
     decide,
     history_window,
@@ -62,6 +62,7 @@ from smsgate.core.policy import (
     recipient_zones,
 )
 from smsgate.core.policy.local_time import local_date
+from smsgate.service import booking
 from smsgate.store import Creditor, Message, OptOut, OptOutKind, StopConfirmation
 
 
@@ -74,7 +75,7 @@ def recheck(
     ``PolicyError`` for a creditor's broken profile or an unknown time zone.
     """
     profile = profile_from_config(creditor.profile_name, creditor.profile_overrides)
-    request = ContactRequest(recipient_of(message), message.role, contact_status(opt_outs))
+    request = ContactRequest(recipient_of(message), message.role, _contact_status(opt_outs))
     return decide(request, profile, (), now, OnQuietHours.DEFER)
 
 
@@ -110,9 +111,9 @@ def recheck_moved(
     Raises ``PolicyError`` as ``recheck`` does.
     """
     profile = profile_from_config(creditor.profile_name, creditor.profile_overrides)
-    request = ContactRequest(recipient_of(message), message.role, contact_status(opt_outs), slot)
+    request = ContactRequest(recipient_of(message), message.role, _contact_status(opt_outs), slot)
     decision = decide(request, profile, others, now, OnQuietHours.DEFER)
-    if not isinstance(decision, Refuse) or decision.code != RefusalCode.CONTACT_LIMIT:
+    if not isinstance(decision, Refuse) or decision.code != PolicyCode.CONTACT_LIMIT:
         return decision
     if decision.retry_at is None:
         horizon = f"no day with room in the next {profile.lookahead_days} days"
@@ -127,7 +128,7 @@ def _calendar_zone(message: Message, profile: PolicyProfile) -> ZoneInfo:
     return recipient_zones(message.phone, message.timezone, profile.default_timezone).calendar
 
 
-def slot_of(decision: Allow | Defer, now: datetime) -> datetime:
+def rechecked_slot(decision: Allow | Defer, now: datetime) -> datetime:
     """The instant a re-checked message goes: now, or when it was deferred to."""
     return now if isinstance(decision, Allow) else decision.until
 
@@ -143,17 +144,14 @@ def recipient_of(message: Message) -> Recipient:
     )
 
 
-def contact_status(opt_outs: Iterable[OptOut]) -> ContactStatus:
-    """What the active opt-outs of a phone say; any kind stops automatic sending.
+def _contact_status(opt_outs: Iterable[OptOut]) -> ContactStatus:
+    """What the active opt-outs of a phone say, as the send path reads them.
 
-    A do-not-contact flag (a complaint) counts as an opt-out here: sending
+    The one reading of ``booking.contact_status``: any kind stops automatic
+    sending, a do-not-contact flag (a complaint) included, since sending
     anyway is the one mistake the gateway must never make.
     """
-    kinds = {opt_out.kind for opt_out in opt_outs}
-    return ContactStatus(
-        opted_out=bool(kinds & {OptOutKind.OPT_OUT, OptOutKind.DO_NOT_CONTACT}),
-        third_party_refused=OptOutKind.THIRD_PARTY_REFUSAL in kinds,
-    )
+    return booking.contact_status({opt_out.kind for opt_out in opt_outs})
 
 
 #: How long after the stop a queued confirmation may still go; later it would
@@ -174,18 +172,16 @@ def recheck_confirmation(
     """
     if now - confirmation.at > CONFIRMATION_VALIDITY:
         hours = int(CONFIRMATION_VALIDITY.total_seconds() // 3600)
-        return Refuse(
-            RefusalCode.OPTED_OUT, f"a stop confirmation expires {hours} h after the stop"
-        )
+        return Refuse(PolicyCode.OPTED_OUT, f"a stop confirmation expires {hours} h after the stop")
     flags = list(opt_outs)
     confirmed = [
         flag for flag in flags
         if flag.kind == OptOutKind.OPT_OUT and flag.at == confirmation.opted_out_at
     ]  # fmt: skip
     if not confirmed:
-        return Refuse(RefusalCode.OPTED_OUT, "the opt-out this confirmation answers was lifted")
+        return Refuse(PolicyCode.OPTED_OUT, "the opt-out this confirmation answers was lifted")
     others = sorted({flag.kind.value for flag in flags if flag not in confirmed})
     if others:
         kinds = ", ".join(others)
-        return Refuse(RefusalCode.OPTED_OUT, f"the phone has a {kinds} flag besides the opt-out")
+        return Refuse(PolicyCode.OPTED_OUT, f"the phone has a {kinds} flag besides the opt-out")
     return None

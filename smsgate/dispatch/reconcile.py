@@ -31,7 +31,7 @@ from datetime import datetime
 
 from smsgate.carriers import CarrierError, Lookup, LookupAnswer
 from smsgate.dispatch.backoff import Retrying
-from smsgate.dispatch.outcomes import Disposition, Outcome, outcome_of
+from smsgate.dispatch.outcomes import DispatchOutcome, Disposition, outcome_of
 from smsgate.store import (
     AttemptOutcome,
     Message,
@@ -83,7 +83,7 @@ async def record_lookup(
     owner: str,
     retrying: Retrying,
     now: datetime,
-) -> Outcome:
+) -> DispatchOutcome:
     """Act on the carrier's answer about ``pending`` (see the module docstring's table)."""
     if isinstance(answer, CarrierError):
         if pending.failed_lookups + 1 >= retrying.lookups:
@@ -96,7 +96,7 @@ async def record_lookup(
 
 async def _accepted(
     tx: UnitOfWork, pending: Reconcile, lookup: Lookup, owner: str, now: datetime
-) -> Outcome:
+) -> DispatchOutcome:
     message, attempt = pending.message, pending.attempt
     await tx.attempts.finish(
         message.id, attempt.attempt, AttemptOutcome.SENT, now,
@@ -110,7 +110,7 @@ async def _accepted(
 
 async def _not_received(
     tx: UnitOfWork, pending: Reconcile, owner: str, retrying: Retrying, now: datetime
-) -> Outcome:
+) -> DispatchOutcome:
     message, number = pending.message, pending.attempt.attempt
     await tx.attempts.finish(
         message.id, number, AttemptOutcome.RETRYABLE, now,
@@ -133,7 +133,7 @@ async def _look_again(
     owner: str,
     retrying: Retrying,
     now: datetime,
-) -> Outcome:
+) -> DispatchOutcome:
     number = pending.attempt.attempt
     due_at = now + retrying.lookup_delay
     detail = f"{_failure_prefix(number)} ({pending.failed_lookups + 1}): {error}"
@@ -145,7 +145,7 @@ async def _look_again(
 
 async def _give_up(
     tx: UnitOfWork, pending: Reconcile, error: CarrierError, owner: str, now: datetime
-) -> Outcome:
+) -> DispatchOutcome:
     message, number = pending.message, pending.attempt.attempt
     lookups = pending.failed_lookups + 1
     await tx.attempts.finish(
@@ -161,7 +161,9 @@ def _failure_prefix(attempt: int) -> str:
     return f"lookup of attempt {attempt} failed"
 
 
-def _settled(held: bool, disposition: Disposition, pending: Reconcile, **fields: object) -> Outcome:
+def _settled(
+    held: bool, disposition: Disposition, pending: Reconcile, **fields: object
+) -> DispatchOutcome:
     if not held:
         fields["recorded"] = disposition.value
         disposition = Disposition.LEASE_LOST

@@ -43,17 +43,16 @@ from smsgate.carriers import (
 )
 from smsgate.core.lifecycle import REPORTED
 from smsgate.dispatch.backoff import Retrying
-from smsgate.dispatch.outcomes import Disposition, Outcome, outcome_of
+from smsgate.dispatch.lanes import Answer
+from smsgate.dispatch.outcomes import DispatchOutcome, Disposition, outcome_of
 from smsgate.dispatch.preparation import Ready
 from smsgate.dispatch.reconcile import AWAITING, schedule_lookup
 from smsgate.store import AttemptOutcome, MessageStatus, UnitOfWork
 
-Answer = SendResult | CarrierError
-
 
 async def record_answer(
     tx: UnitOfWork, ready: Ready, answer: Answer, owner: str, retrying: Retrying, now: datetime
-) -> Outcome:
+) -> DispatchOutcome:
     """Record the carrier's ``answer`` to ``ready`` and settle its outbox item."""
     if isinstance(answer, SendResult | OutcomeUnknown) and await _reported(tx, ready):
         return await _already_reported(tx, ready, answer, owner, now)
@@ -80,7 +79,7 @@ async def _reported(tx: UnitOfWork, ready: Ready) -> bool:
 
 async def _already_reported(
     tx: UnitOfWork, ready: Ready, answer: SendResult | OutcomeUnknown, owner: str, now: datetime
-) -> Outcome:
+) -> DispatchOutcome:
     carrier_id = answer.carrier_message_id if isinstance(answer, SendResult) else None
     await tx.attempts.finish(
         ready.sms.message_id, ready.sms.attempt, AttemptOutcome.SENT, now,
@@ -92,7 +91,7 @@ async def _already_reported(
 
 async def _sent(
     tx: UnitOfWork, ready: Ready, result: SendResult, owner: str, now: datetime
-) -> Outcome:
+) -> DispatchOutcome:
     message_id, attempt = ready.sms.message_id, ready.sms.attempt
     await tx.attempts.finish(
         message_id, attempt, AttemptOutcome.SENT, now,
@@ -111,7 +110,7 @@ async def _retry(
     owner: str,
     retrying: Retrying,
     now: datetime,
-) -> Outcome:
+) -> DispatchOutcome:
     message_id, attempt = ready.sms.message_id, ready.sms.attempt
     due_at = now + retrying.policy.delay(attempt, retrying.jitter)
     await _finish(tx, ready, AttemptOutcome.RETRYABLE, error, now)
@@ -127,7 +126,7 @@ async def _failed(
     owner: str,
     now: datetime,
     reason: str,
-) -> Outcome:
+) -> DispatchOutcome:
     outcome = (
         AttemptOutcome.PERMANENT
         if isinstance(error, PermanentCarrierError)
@@ -142,7 +141,7 @@ async def _failed(
 
 async def _unknown(
     tx: UnitOfWork, ready: Ready, error: OutcomeUnknown, owner: str, now: datetime
-) -> Outcome:
+) -> DispatchOutcome:
     await _finish(tx, ready, AttemptOutcome.UNKNOWN, error, now)
     await tx.messages.set_status(ready.sms.message_id, MessageStatus.UNKNOWN, now, "no answer")
     held = await tx.outbox.complete(ready.sms.message_id, owner)
@@ -152,7 +151,7 @@ async def _unknown(
 async def _look_up_later(
     tx: UnitOfWork, ready: Ready, error: OutcomeUnknown, owner: str, due_at: datetime,
     now: datetime,
-) -> Outcome:  # fmt: skip
+) -> DispatchOutcome:  # fmt: skip
     await _finish(tx, ready, AttemptOutcome.UNKNOWN, error, now)
     held = await schedule_lookup(tx, ready.message, owner, now, due_at, AWAITING)
     return _settled(
@@ -174,7 +173,9 @@ def _retry_detail(error: RetryableCarrierError) -> str:
     return f"retry after: {error.code}" if error.code else "retry after a retryable error"
 
 
-def _settled(held: bool, disposition: Disposition, ready: Ready, **fields: object) -> Outcome:
+def _settled(
+    held: bool, disposition: Disposition, ready: Ready, **fields: object
+) -> DispatchOutcome:
     """The outcome, or ``LEASE_LOST`` (answer recorded all the same) if the lease was gone."""
     if not held:
         fields["recorded"] = disposition.value

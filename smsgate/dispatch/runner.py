@@ -19,7 +19,8 @@ import structlog
 from smsgate.carriers import CarrierAdapter
 from smsgate.carriers.fleet import CarrierFleet
 from smsgate.dispatch.backoff import Jitter, full_jitter
-from smsgate.dispatch.dispatcher import Clock, Dispatcher, DispatchSettings, Sleep
+from smsgate.dispatch.dispatcher import Clock, Dispatcher, DispatchSettings
+from smsgate.dispatch.throttle import Sleep
 from smsgate.settings import Settings
 from smsgate.store import Store, utc_now
 

@@ -40,7 +40,7 @@ from smsgate.service.refusals import Refusal
 SEPARATOR = "§"
 """Joins the batch key and an item index (or ``results``); never in a client's ASCII key."""
 
-BatchItem = sending.SendRequest | sending.Outcome
+BatchItem = sending.SendRequest | sending.SendAnswer
 """An item as the route decoded it: a send request, or the answer refusing it at the edge."""
 
 
@@ -87,7 +87,11 @@ async def send_batch(
 
 
 def _keyed(item: BatchItem, batch_key: str | None, index: int) -> BatchItem:
-    if isinstance(item, sending.Outcome) or batch_key is None or item.idempotency_key is not None:
+    if (
+        isinstance(item, sending.SendAnswer)
+        or batch_key is None
+        or item.idempotency_key is not None
+    ):
         return item
     return dataclasses.replace(item, idempotency_key=item_key(batch_key, index))
 
@@ -96,7 +100,7 @@ async def _settle(
     gateway: Gateway, sender: Principal, index: int, item: BatchItem, answers: sending.Answers
 ) -> dict[str, Any]:
     """One item's result ``{"index", "status", "body"}`` as plain JSON values."""
-    if isinstance(item, sending.Outcome):
+    if isinstance(item, sending.SendAnswer):
         # Refusals the service answers as outcomes are counted there; these are the edge's.
         gateway.metrics.refusals.labels(item.body["code"]).inc()
         return {"index": index, "status": item.status, "body": item.body}

@@ -114,9 +114,9 @@ def policy_refusal(decision: Refuse, now: datetime) -> Refusal:
     """The refusal of a policy decision, with when to retry: ``retry_at`` for quiet hours and
     the cap, and for the cap also ``retry_after`` (whole seconds, the API's ``Retry-After``)."""
     extra: dict[str, Any] = {}
-    if decision.code in (policy.RefusalCode.QUIET_HOURS, policy.RefusalCode.CONTACT_LIMIT):
+    if decision.code in (policy.PolicyCode.QUIET_HOURS, policy.PolicyCode.CONTACT_LIMIT):
         extra["retry_at"] = None if decision.retry_at is None else decision.retry_at.astimezone(UTC)
-    if decision.code == policy.RefusalCode.CONTACT_LIMIT and decision.retry_at is not None:
+    if decision.code == policy.PolicyCode.CONTACT_LIMIT and decision.retry_at is not None:
         extra["retry_after"] = max(1, math.ceil((decision.retry_at - now).total_seconds()))
     return Refusal(RefusalCode(decision.code.value), decision.reason, **extra)
 

@@ -5,9 +5,10 @@ with its status from one table (``smsgate.api.refusal_status``), the UI
 shows the detail on a page, the operator's CLI prints it. The codes are part
 of the contract (DESIGN.md): upstream systems branch on them, so they are
 only ever added, never renamed, and every string here is also one of the
-API's ``ProblemCode`` values. The policy core's own ``RefusalCode``
-(``smsgate.core.policy``) names a subset of these; ``booking.policy_refusal``
-lifts a decision's code into this enum.
+API's ``ProblemCode`` values. The contact policy's codes
+(``smsgate.core.policy.PolicyCode``) are a subset, taken from there rather
+than spelled twice; ``booking.policy_refusal`` lifts a decision's code into
+this enum.
 
 The exception tree is one class deep on purpose: a caller branches on
 ``code``, never on a subclass, so a new refusal is a new code and nothing else.
@@ -19,17 +20,19 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from smsgate.core.policy.decisions import PolicyCode
+
 
 class RefusalCode(StrEnum):
     """The stable codes a use case refuses with (the same strings as on the wire)."""
 
     TEMPLATE_NOT_APPROVED = "template_not_approved"
-    AUDIENCE_MISMATCH = "audience_mismatch"
+    AUDIENCE_MISMATCH = PolicyCode.AUDIENCE_MISMATCH.value
     VARIABLE_INVALID = "variable_invalid"
     SENSITIVE_TERM = "sensitive_term"
-    OPTED_OUT = "opted_out"
-    CONTACT_LIMIT = "contact_limit"
-    QUIET_HOURS = "quiet_hours"
+    OPTED_OUT = PolicyCode.OPTED_OUT.value
+    CONTACT_LIMIT = PolicyCode.CONTACT_LIMIT.value
+    QUIET_HOURS = PolicyCode.QUIET_HOURS.value
     FOUR_EYES = "four_eyes"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     INVALID_REQUEST = "invalid_request"
@@ -39,7 +42,7 @@ class RefusalCode(StrEnum):
     CONFLICT = "conflict"
     MESSAGE_TOO_LONG = "message_too_long"
     LAST_ADMIN_KEY = "last_admin_key"
-    TIMEZONE_MISMATCH = "timezone_mismatch"
+    TIMEZONE_MISMATCH = PolicyCode.TIMEZONE_MISMATCH.value
     TEMPLATE_RETIRED = "template_retired"
     REFUSAL_RATE_LIMITED = "refusal_rate_limited"
 

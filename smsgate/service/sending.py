@@ -83,7 +83,7 @@ class SendRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class SendAnswer:
     """The response to a send request, exactly as first given (``replayed`` on a retry)."""
 
     status: int
@@ -94,11 +94,11 @@ class Outcome:
 class Answers(Protocol):
     """How the caller answers a send: the response given now and remembered for a retry."""
 
-    def accepted(self, message: Message, detail: str) -> Outcome:
+    def accepted(self, message: Message, detail: str) -> SendAnswer:
         """The answer to ``message``, just stored; ``detail`` says why it waits, if it does."""
         ...
 
-    def refused(self, refusal: Refusal) -> Outcome:
+    def refused(self, refusal: Refusal) -> SendAnswer:
         """The answer to a refused send."""
         ...
 
@@ -110,7 +110,7 @@ def body_hash(builtins: Any) -> str:
 
 async def send_message(
     gateway: Gateway, sender: Principal, request: SendRequest, answers: Answers
-) -> Outcome:
+) -> SendAnswer:
     """Vet and enqueue one message; returns the acceptance or the refusal, as ``answers`` say.
 
     Raises an ``idempotency_conflict`` :class:`Refusal` for a key reused with
@@ -191,7 +191,7 @@ async def _settle(
     vetted: Draft | Refusal,
     version: TemplateVersion | None,
     answers: Answers,
-) -> Outcome:
+) -> SendAnswer:
     """Decide and write in one transaction, then log and count."""
     async with gateway.store.transaction() as tx:
         earlier = await _remembered(tx, sender.creditor_id, request)
@@ -210,7 +210,7 @@ async def _conclude(
     vetted: Draft | Refusal,
     version: TemplateVersion | None,
     answers: Answers,
-) -> Outcome:
+) -> SendAnswer:
     if isinstance(vetted, Refusal):
         return await _refuse(tx, sender, request, vetted, now, version, answers)
     audience, profile = vetted.template.audience, vetted.profile
@@ -234,7 +234,7 @@ async def _accept(
     now: datetime,
     flagged: bool,
     answers: Answers,
-) -> Outcome:
+) -> SendAnswer:
     held = flagged or draft.scan.verdict is Verdict.REVIEW
     instant, status = booking.slot_of(decision, now)
     if held:
@@ -299,7 +299,7 @@ async def _refuse(
     now: datetime,
     version: TemplateVersion | None,
     answers: Answers,
-) -> Outcome:
+) -> SendAnswer:
     answer = answers.refused(refusal)
     detail = {
         **_audit_detail(request, {"code": refusal.code.value, "detail": refusal.detail}),
@@ -342,7 +342,7 @@ async def remembered(
     return record
 
 
-async def _remembered(tx: UnitOfWork, creditor_id: str, request: SendRequest) -> Outcome | None:
+async def _remembered(tx: UnitOfWork, creditor_id: str, request: SendRequest) -> SendAnswer | None:
     """The first response to the request's idempotency key, if it was used before."""
     if request.idempotency_key is None:
         return None
@@ -350,14 +350,14 @@ async def _remembered(tx: UnitOfWork, creditor_id: str, request: SendRequest) ->
     if record is None:
         return None
     body: dict[str, Any] = dict(record.response_body)  # type: ignore[arg-type]
-    return Outcome(record.response_status, body, replayed=True)
+    return SendAnswer(record.response_status, body, replayed=True)
 
 
 async def _remember(
     tx: UnitOfWork,
     sender: Principal,
     request: SendRequest,
-    answer: Outcome,
+    answer: SendAnswer,
     now: datetime,
 ) -> None:
     if request.idempotency_key is not None:
@@ -371,11 +371,11 @@ def _observe(
     gateway: Gateway,
     sender: Principal,
     request: SendRequest,
-    outcome: Outcome,
+    answer: SendAnswer,
     version: TemplateVersion | None,
 ) -> None:
-    """One log event per outcome, and the counters; the text is never logged."""
-    body = outcome.body
+    """One log event per answer, and the counters; the text is never logged."""
+    body = answer.body
     fields = {
         "creditor": sender.creditor_id,
         "template_id": request.template_id,
@@ -383,9 +383,9 @@ def _observe(
         "phone": mask_phone(request.recipient.phone),
         "debtor_id": request.recipient.debtor_id,
     }
-    if outcome.status != 202:
+    if answer.status != 202:
         gateway.metrics.refusals.labels(body["code"]).inc()
-        log.info("message_refused", code=body["code"], status=outcome.status, **fields)
+        log.info("message_refused", code=body["code"], status=answer.status, **fields)
         return
     gateway.metrics.accepted.labels(body["status"]).inc()
     event = "message_held" if body["status"] == MessageStatus.HELD else "message_accepted"

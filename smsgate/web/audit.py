@@ -42,7 +42,7 @@ from aiohttp.payload import AsyncIterablePayload
 from smsgate.api.problems import Problem, ProblemCode
 from smsgate.store import AuditAction, AuditEntry, Store, UnitOfWork, format_instant
 from smsgate.store.reporting import AuditFilter
-from smsgate.web.auth import Page, guarded
+from smsgate.web.auth import Page
 from smsgate.web.context import SECURITY_HEADERS
 from smsgate.web.review import key_labels
 
@@ -69,7 +69,6 @@ def audit_filter(creditor_id: str, query: Mapping[str, str], zone: ZoneInfo) -> 
     )
 
 
-@guarded
 async def audit_page(page: Page) -> web.StreamResponse:
     """The newest matching entries (up to :data:`PAGE_ROWS`), the total, the last verification."""
     error: Problem | None = None
@@ -96,7 +95,6 @@ async def audit_page(page: Page) -> web.StreamResponse:
     )
 
 
-@guarded
 async def export(page: Page) -> web.StreamResponse:
     """Every matching entry, oldest first, as ``.csv`` or ``.json`` (an attachment), streamed."""
     query = audit_filter(page.creditor_id, page.request.query, page.ui.settings.display_zone)

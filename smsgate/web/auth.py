@@ -8,7 +8,9 @@ ring, and the same failed-auth throttle, so the form cannot be used to guess
 keys: an address over the limit gets the form back with 429), and then
 forgotten: the session cookie (see ``sessions``) holds only the key's id.
 
-Every page handler is wrapped by :func:`guarded`, so none can forget to:
+Every page of the UI's route table (``smsgate.web.routes.ROUTES``) but the
+sign-in form is wrapped by :func:`guarded` with the roles of its row, so none
+can forget to:
 
 1. open the session cookie (missing, forged or expired: back to sign-in);
 2. read the session's row in ``ui_sessions`` and the key by id, in one read
@@ -19,7 +21,9 @@ Every page handler is wrapped by :func:`guarded`, so none can forget to:
    sign-out is refused with its CSRF token;
 3. check the CSRF token of every POST (a 403 page on mismatch, nothing
    changed), and the sign-in form's own double-submit token;
-4. re-issue the cookie with a new last-seen time (the idle timeout).
+4. check that the key holds one of the row's roles (a 403 page naming them,
+   nothing changed): the table is the one place a page's roles are written;
+5. re-issue the cookie with a new last-seen time (the idle timeout).
 
 Handlers receive a :class:`Page` and every query they run is scoped to
 ``page.creditor_id``: the session's creditor is the only one a page sees.
@@ -62,7 +66,7 @@ from smsgate.web.sessions import UiSession
 
 log = structlog.get_logger(__name__)
 
-#: The roles that may sign in to the UI at all.
+#: The roles that may sign in to the UI at all; every page's roles are some of these.
 SIGN_IN_ROLES = frozenset({Role.REVIEWER, Role.ADMIN})
 HOME = f"{UI_PREFIX}/queue"
 #: The catalogue entry of the sign-in page's "too many failed attempts" message.
@@ -135,10 +139,16 @@ class Page:
 
 
 PageHandler = Callable[[Page], Awaitable[web.StreamResponse]]
+RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def guarded(handler: PageHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """The aiohttp handler that runs ``handler`` for a signed-in viewer only (see module doc)."""
+def guarded(handler: PageHandler, roles: frozenset[Role]) -> RequestHandler:
+    """The aiohttp handler that runs ``handler`` for a signed-in viewer holding one of ``roles``.
+
+    See the module docstring for what it checks, in order; ``roles`` must not be empty.
+    """
+    if not roles:
+        raise ValueError("a guarded page needs at least one role")
 
     async def guard(request: web.Request) -> web.StreamResponse:
         ui, gateway = request.app[WEB], request.app[GATEWAY]
@@ -155,6 +165,8 @@ def guarded(handler: PageHandler) -> Callable[[web.Request], Awaitable[web.Strea
         if request.method == "POST" and not _csrf_holds(page):
             log.warning("ui_csrf_rejected", path=request.path, actor=viewer.principal.key_id)
             response: web.StreamResponse = page.render("error.html", status=403, csrf_failed=True)
+        elif not viewer.principal.roles & roles:
+            response = _forbidden(page, roles)
         else:
             response = await _answer(handler, page)
         if SESSION_COOKIE not in response.cookies:  # sign-out deletes it
@@ -163,6 +175,15 @@ def guarded(handler: PageHandler) -> Callable[[web.Request], Awaitable[web.Strea
         return response
 
     return guard
+
+
+def _forbidden(page: Page, roles: frozenset[Role]) -> web.Response:
+    """The 403 page for a viewer whose key holds none of ``roles``."""
+    log.info("ui_role_refused", path=page.request.path, actor=page.viewer.principal.key_id)
+    needed = page.t("error.role_separator").join(page.t(f"role.{role}") for role in sorted(roles))
+    return page.refused(
+        Problem(403, ProblemCode.FORBIDDEN, page.t("error.needs_role", roles=needed))
+    )
 
 
 async def _answer(handler: PageHandler, page: Page) -> web.StreamResponse:
@@ -307,7 +328,6 @@ def _refused_sign_in(request: web.Request, refused: Problem, target: str) -> web
     return response
 
 
-@guarded
 async def sign_out(page: Page) -> web.StreamResponse:
     """End the session for every instance (its row) and drop the cookie; show the sign-in page."""
     async with page.gateway.store.transaction() as tx:

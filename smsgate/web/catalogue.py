@@ -94,6 +94,15 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         " changed. Go back and submit it again.",
     ),
     "error.back": ("返回待审模板", "Back to the review queue"),
+    "error.needs_role": (
+        "此操作需要{roles}角色的密钥，未做任何更改。",
+        "This needs a key with the {roles} role; nothing was changed.",
+    ),
+    "error.role_separator": ("或", " or "),
+    "role.sender": ("发送方", "sender"),
+    "role.author": ("撰写人", "author"),
+    "role.reviewer": ("审核员", "reviewer"),
+    "role.admin": ("管理员", "admin"),
     "notice.approved": ("已批准该模板版本。", "The template version was approved."),
     "notice.rejected": ("已驳回该模板版本。", "The template version was rejected."),
     "notice.released": ("已放行所选短信。", "The selected messages were released."),
@@ -151,10 +160,6 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "review.not_decidable": (
         "此版本状态为“{status}”，无需审核。",
         "This version is {status}; there is nothing to decide.",
-    ),
-    "review.needs_reviewer": (
-        "只有审核员角色的密钥才能做出审核决定。",
-        "Only a key with the reviewer role can decide.",
     ),
     "review.history": ("版本与审核记录", "Versions and reviews"),
     "review.versions": ("版本", "Versions"),
@@ -229,10 +234,6 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "held.reject": ("拒发", "Reject"),
     "held.empty": ("没有暂扣的短信。", "No message is held."),
     "held.choose": ("请选择短信和操作。", "Choose messages and an action."),
-    "held.needs_reviewer": (
-        "只有审核员角色的密钥才能放行或拒发短信。",
-        "Only a key with the reviewer role can release or reject messages.",
-    ),
     "opt_outs.title": ("退订与禁止联系名单", "Opt-outs and do-not-contact list"),
     "opt_outs.search": ("按号码查询", "Search by phone"),
     "opt_outs.phone": ("手机号（含国家码）", "Phone (with country code)"),

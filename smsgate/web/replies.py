@@ -18,13 +18,12 @@ from smsgate.api.reply_models import ACTIONS
 from smsgate.service.phones import parse_e164
 from smsgate.service.refusals import Refusal
 from smsgate.store import InboundReply, ReplyIntent
-from smsgate.web.auth import Page, guarded
+from smsgate.web.auth import Page
 
 #: Replies read per page view before filtering by intent and day.
 PAGE_SIZE = 500
 
 
-@guarded
 async def replies_page(page: Page) -> web.StreamResponse:
     """The creditor's replies, newest first, filtered by ``?intent=``, ``?date=``, ``?phone=``."""
     raw_phone, raw_intent, raw_date = page.field("phone"), page.field("intent"), page.field("date")

@@ -19,7 +19,7 @@ from aiohttp import web
 from smsgate.core.audience import Audience
 from smsgate.core.scanner import ScanResult
 from smsgate.core.scanner.wordlist import TermList
-from smsgate.web.auth import Page, guarded
+from smsgate.web.auth import Page
 from smsgate.web.marks import Piece, findings_in_order, highlighted
 
 #: The longest scratch text scanned (a six-segment SMS is far shorter).
@@ -37,13 +37,11 @@ class Scratch:
     findings: list[Mapping[str, Any]]
 
 
-@guarded
 async def wordlists_page(page: Page) -> web.StreamResponse:
     """The live wordlist and an empty scratch box."""
     return _render(page, None)
 
 
-@guarded
 async def scan(page: Page) -> web.StreamResponse:
     """The page with the posted text scanned for the posted audience."""
     text = page.field("text")[:MAX_SCRATCH_CHARS]

@@ -31,7 +31,7 @@ class TestTable:
         assert {code.value for code in RefusalCode} <= {code.value for code in ProblemCode}
 
     def test_the_policy_codes_are_refusal_codes(self) -> None:
-        assert {code.value for code in policy.RefusalCode} <= {code.value for code in RefusalCode}
+        assert {code.value for code in policy.PolicyCode} <= {code.value for code in RefusalCode}
 
     @pytest.mark.parametrize(
         ("code", "status"),
@@ -71,7 +71,7 @@ class TestTranslation:
     def test_policy_cap_answers_429_with_retry_after(self) -> None:
         now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
         retry_at = datetime(2026, 3, 2, 1, 0, 30, 500_000, tzinfo=UTC)
-        decision = policy.Refuse(policy.RefusalCode.CONTACT_LIMIT, "cap reached", retry_at)
+        decision = policy.Refuse(policy.PolicyCode.CONTACT_LIMIT, "cap reached", retry_at)
         response = problem_of(booking.policy_refusal(decision, now)).response()
         assert (response.status, response.headers["Retry-After"]) == (429, "31")
         body = msgspec.json.decode(response.body)  # type: ignore[arg-type]
@@ -79,7 +79,7 @@ class TestTranslation:
 
     def test_quiet_hours_has_retry_at_only(self) -> None:
         now = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-        decision = policy.Refuse(policy.RefusalCode.QUIET_HOURS, "quiet", None)
+        decision = policy.Refuse(policy.PolicyCode.QUIET_HOURS, "quiet", None)
         problem = problem_of(booking.policy_refusal(decision, now))
         assert (problem.status, dict(problem.extra)) == (422, {"retry_at": None})
 

@@ -15,7 +15,7 @@ from smsgate.signing import (
     Secrets,
     SignatureFault,
     SignatureInvalid,
-    sign,
+    body_signature,
     signature_headers,
     verify,
 )
@@ -46,15 +46,21 @@ class TestSign:
 
     def test_matches_an_independent_hmac(self) -> None:
         digest = hmac.new(SECRET, b"1714528800." + BODY, hashlib.sha256).hexdigest()
-        assert sign(SECRET, NOW, BODY) == "v1=" + digest
+        assert body_signature(SECRET, NOW, BODY) == "v1=" + digest
 
     def test_headers_carry_timestamp_and_signature(self) -> None:
         headers = signature_headers(SECRET, BODY, NOW)
-        assert headers == {TIMESTAMP_HEADER: str(NOW), SIGNATURE_HEADER: sign(SECRET, NOW, BODY)}
+        assert headers == {
+            TIMESTAMP_HEADER: str(NOW),
+            SIGNATURE_HEADER: body_signature(SECRET, NOW, BODY),
+        }
 
     def test_rotation_signs_with_every_secret(self) -> None:
         headers = signature_headers([b"old", b"new"], BODY, NOW)
-        assert headers[SIGNATURE_HEADER] == f"{sign(b'old', NOW, BODY)},{sign(b'new', NOW, BODY)}"
+        assert (
+            headers[SIGNATURE_HEADER]
+            == f"{body_signature(b'old', NOW, BODY)},{body_signature(b'new', NOW, BODY)}"
+        )
 
     def test_an_empty_secret_is_refused(self) -> None:
         with pytest.raises(ValueError, match="non-empty secret"):
@@ -78,7 +84,7 @@ class TestVerifyRoundTrip:
 
     @given(body=bodies, shift=st.integers(min_value=1, max_value=300))
     def test_a_moved_timestamp_fails(self, body: bytes, shift: int) -> None:
-        signature = sign(SECRET, NOW, body)
+        signature = body_signature(SECRET, NOW, body)
         with pytest.raises(SignatureInvalid) as raised:
             verify(SECRET, str(NOW - shift), signature, body, NOW)
         assert raised.value.fault is SignatureFault.MISMATCH
@@ -106,14 +112,14 @@ class TestVerifyRotation:
         verify(held, headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER], BODY, NOW)
 
     def test_values_of_other_schemes_are_ignored(self) -> None:
-        header = "v2=" + "0" * 64 + ", " + sign(SECRET, NOW, BODY)
+        header = "v2=" + "0" * 64 + ", " + body_signature(SECRET, NOW, BODY)
         verify(SECRET, str(NOW), header, BODY, NOW)
 
 
 class TestVerifyRefusals:
     """Each refusal says why: missing, malformed, expired, future or mismatch."""
 
-    GOOD = sign(SECRET, NOW, BODY)
+    GOOD = body_signature(SECRET, NOW, BODY)
 
     @pytest.mark.parametrize(
         ("timestamp", "signature", "fault"),
@@ -149,15 +155,15 @@ class TestVerifyRefusals:
         self, age: int, fault: SignatureFault
     ) -> None:
         signed_at = NOW - age
-        signature = sign(SECRET, signed_at, BODY)
+        signature = body_signature(SECRET, signed_at, BODY)
         assert fault_of(SECRET, str(signed_at), signature) is fault
 
     @pytest.mark.parametrize("age", [300, -300, 0], ids=["oldest", "newest", "now"])
     def test_the_window_edges_are_inside(self, age: int) -> None:
-        verify(SECRET, str(NOW - age), sign(SECRET, NOW - age, BODY), BODY, NOW)
+        verify(SECRET, str(NOW - age), body_signature(SECRET, NOW - age, BODY), BODY, NOW)
 
     def test_the_tolerance_is_configurable(self) -> None:
-        signature = sign(SECRET, NOW - 20, BODY)
+        signature = body_signature(SECRET, NOW - 20, BODY)
         assert fault_of(SECRET, str(NOW - 20), signature, tolerance=10) is SignatureFault.EXPIRED
 
     def test_the_message_never_contains_the_secret(self) -> None:

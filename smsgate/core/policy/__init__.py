@@ -2,18 +2,18 @@
 
 A pure decision over plain values. The HTTP layer builds a ``ContactRequest``;
 storage fetches the contacts inside ``history_window``; ``decide`` returns
-``Allow``, ``Defer`` or ``Refuse`` with a stable ``RefusalCode`` and a reason a
+``Allow``, ``Defer`` or ``Refuse`` with a stable ``PolicyCode`` and a reason a
 compliance reviewer can read. Profiles (``cn-shenzhen``, ``us-reg-f``) are data,
 adjustable per creditor with ``profile_from_config``. All local-time reasoning
 is in the recipient's time zones, derived from the number (``zones``), and
 DST-correct; see ``local_time``.
 """
 
-from smsgate.core.policy.caps import CapLedgers, CapScope, ContactCap, ContactLedger
+from smsgate.core.policy.caps import CapLedger, CapLedgers, CapScope, ContactCap
 from smsgate.core.policy.config import profile_from_config
 from smsgate.core.policy.contacts import Channel, Contact, ContactRequest, ContactStatus, Recipient
 from smsgate.core.policy.debtors import DebtorIdError, canonical_debtor_id
-from smsgate.core.policy.decisions import Allow, Decision, Defer, OnQuietHours, RefusalCode, Refuse
+from smsgate.core.policy.decisions import Allow, Decision, Defer, OnQuietHours, PolicyCode, Refuse
 from smsgate.core.policy.errors import PolicyError, ProfileError, UnknownTimeZone
 from smsgate.core.policy.hours import ContactHours, EveryZoneHours, LocalWindow, TagBlackout
 from smsgate.core.policy.profiles import (
@@ -40,13 +40,13 @@ __all__ = [
     "RULES",
     "US_REG_F",
     "Allow",
+    "CapLedger",
     "CapLedgers",
     "CapScope",
     "Channel",
     "Contact",
     "ContactCap",
     "ContactHours",
-    "ContactLedger",
     "ContactRequest",
     "ContactStatus",
     "DebtorIdError",
@@ -55,12 +55,12 @@ __all__ = [
     "EveryZoneHours",
     "LocalWindow",
     "OnQuietHours",
+    "PolicyCode",
     "PolicyError",
     "PolicyProfile",
     "ProfileError",
     "Recipient",
     "RecipientZones",
-    "RefusalCode",
     "Refuse",
     "Rule",
     "TagBlackout",

@@ -72,8 +72,12 @@ class CapScope(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class ContactLedger:
-    """The contacts that count against one recipient's cap, by local date."""
+class CapLedger:
+    """The contacts that count against one recipient's cap, by local date.
+
+    An in-memory count built from the history the store's ``ContactLedger``
+    returned; that port holds every contact, this counts one cap's share of it.
+    """
 
     cap: ContactCap
     per_day: Mapping[date, int]
@@ -87,7 +91,7 @@ class ContactLedger:
         history: Iterable[Contact],
         zone: ZoneInfo,
         scope: CapScope = CapScope.RECIPIENT,
-    ) -> ContactLedger:
+    ) -> CapLedger:
         """Count the contacts of ``history`` that count for ``recipient`` in ``scope``.
 
         A debtor's cap counts debtor contacts with the same ``debtor_id`` on any
@@ -131,7 +135,7 @@ class ContactLedger:
 class CapLedgers:
     """Every ledger one more contact must fit: a day has room only if it has room in all."""
 
-    ledgers: tuple[ContactLedger, ...]
+    ledgers: tuple[CapLedger, ...]
 
     def has_room_on(self, day: date) -> bool:
         """Whether one more contact on ``day`` keeps every cap within its limit."""

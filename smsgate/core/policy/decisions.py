@@ -14,8 +14,12 @@ from enum import StrEnum
 from typing import TypeAlias
 
 
-class RefusalCode(StrEnum):
-    """Why a message may not go now; the strings are part of the HTTP contract."""
+class PolicyCode(StrEnum):
+    """Which contact rule refused or moved a message; the strings are part of the HTTP contract.
+
+    The use cases' ``RefusalCode`` (``smsgate.service.refusals``) takes these
+    members' values as its own, so each string is spelled here only.
+    """
 
     OPTED_OUT = "opted_out"
     AUDIENCE_MISMATCH = "audience_mismatch"
@@ -48,7 +52,7 @@ class Defer:
 
     until: datetime
     reason: str
-    code: RefusalCode = RefusalCode.QUIET_HOURS
+    code: PolicyCode = PolicyCode.QUIET_HOURS
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +64,7 @@ class Refuse:
     opt-out) or no such instant lies within the profile's look-ahead.
     """
 
-    code: RefusalCode
+    code: PolicyCode
     reason: str
     retry_at: datetime | None = None
 

@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from smsgate.core.audience import Audience
 from smsgate.core.policy.caps import CapLedgers
 from smsgate.core.policy.contacts import ContactRequest
-from smsgate.core.policy.decisions import Decision, Defer, OnQuietHours, RefusalCode, Refuse
+from smsgate.core.policy.decisions import Decision, Defer, OnQuietHours, PolicyCode, Refuse
 from smsgate.core.policy.hours import EveryZoneHours
 from smsgate.core.policy.local_time import days_between, local_date
 from smsgate.core.policy.zones import RecipientZones
@@ -81,7 +81,7 @@ class Rule:
     """A named contact rule with the code it refuses with and what it means."""
 
     name: str
-    code: RefusalCode
+    code: PolicyCode
     description: str
     check: Callable[[Situation], Decision | None]
 
@@ -94,15 +94,15 @@ def refuse_opted_out(situation: Situation) -> Decision | None:
     status = situation.request.status
     if status.third_party_refused:
         reason = "a third party at this phone refused contact; the phone is never contacted again"
-        return Refuse(RefusalCode.OPTED_OUT, reason)
+        return Refuse(PolicyCode.OPTED_OUT, reason)
     if status.opted_out:
-        return Refuse(RefusalCode.OPTED_OUT, "this phone opted out of messages from the creditor")
+        return Refuse(PolicyCode.OPTED_OUT, "this phone opted out of messages from the creditor")
     if status.detached:
         reason = (
             "wrong number: the phone's holder replied it is not this debtor's number; "
             "it is no longer contacted for this debtor"
         )
-        return Refuse(RefusalCode.OPTED_OUT, reason)
+        return Refuse(PolicyCode.OPTED_OUT, reason)
     return None
 
 
@@ -118,7 +118,7 @@ def refuse_audience_mismatch(situation: Situation) -> Decision | None:
         )
     else:
         reason = f"a debtor must receive debtor templates; this template is for {audience}"
-    return Refuse(RefusalCode.AUDIENCE_MISMATCH, reason)
+    return Refuse(PolicyCode.AUDIENCE_MISMATCH, reason)
 
 
 def refuse_zone_mismatch(situation: Situation) -> Decision | None:
@@ -128,7 +128,7 @@ def refuse_zone_mismatch(situation: Situation) -> Decision | None:
         return None
     if not zones.of_number:
         return Refuse(
-            RefusalCode.TIMEZONE_MISMATCH,
+            PolicyCode.TIMEZONE_MISMATCH,
             f"recipient.timezone {zones.supplied} is not a geographic time zone; omit it "
             "or give the IANA name of a place",
         )
@@ -137,7 +137,7 @@ def refuse_zone_mismatch(situation: Situation) -> Decision | None:
         f"recipient.timezone {zones.supplied} is not a time zone this number may be in "
         f"(its zones: {known}); omit it or give one of those"
     )
-    return Refuse(RefusalCode.TIMEZONE_MISMATCH, reason)
+    return Refuse(PolicyCode.TIMEZONE_MISMATCH, reason)
 
 
 def keep_contact_hours(situation: Situation) -> Decision | None:
@@ -147,7 +147,7 @@ def keep_contact_hours(situation: Situation) -> Decision | None:
     closed = situation.hours.why_closed(situation.send_time)
     slot = situation.next_slot()
     if situation.on_quiet_hours == OnQuietHours.REJECT:
-        return Refuse(RefusalCode.QUIET_HOURS, closed, retry_at=slot)
+        return Refuse(PolicyCode.QUIET_HOURS, closed, retry_at=slot)
     if slot is None:
         return _nowhere_to_defer(situation, closed)
     return Defer(slot, f"{closed}; deferred to {situation.local(slot)}{_skipped(situation, slot)}")
@@ -159,15 +159,15 @@ def keep_contact_cap(situation: Situation) -> Decision | None:
     if situation.ledger.has_room_on(day):
         return None
     reason = f"contact limit reached: {situation.ledger.why_full(day)}"
-    return Refuse(RefusalCode.CONTACT_LIMIT, reason, retry_at=situation.next_slot())
+    return Refuse(PolicyCode.CONTACT_LIMIT, reason, retry_at=situation.next_slot())
 
 
 def _nowhere_to_defer(situation: Situation, closed: str) -> Refuse:
     horizon = f"the next {situation.lookahead_days} days"
     if situation.next_slot(within_cap=False) is None:
-        return Refuse(RefusalCode.QUIET_HOURS, f"{closed}; no allowed hours in {horizon}")
+        return Refuse(PolicyCode.QUIET_HOURS, f"{closed}; no allowed hours in {horizon}")
     reason = f"{closed}; every day with allowed hours in {horizon} has reached its contact limit"
-    return Refuse(RefusalCode.CONTACT_LIMIT, reason)
+    return Refuse(PolicyCode.CONTACT_LIMIT, reason)
 
 
 def _skipped(situation: Situation, slot: datetime) -> str:
@@ -184,32 +184,32 @@ def _skipped(situation: Situation, slot: datetime) -> str:
 RULES: tuple[Rule, ...] = (
     Rule(
         "opt-out",
-        RefusalCode.OPTED_OUT,
+        PolicyCode.OPTED_OUT,
         "A phone that opted out, or whose third party refused contact, is never contacted.",
         refuse_opted_out,
     ),
     Rule(
         "audience",
-        RefusalCode.AUDIENCE_MISMATCH,
+        PolicyCode.AUDIENCE_MISMATCH,
         "The template's audience must match the recipient's role (debtor or third party).",
         refuse_audience_mismatch,
     ),
     Rule(
         "timezone",
-        RefusalCode.TIMEZONE_MISMATCH,
+        PolicyCode.TIMEZONE_MISMATCH,
         "A supplied time zone must be one of the zones the phone number may be in.",
         refuse_zone_mismatch,
     ),
     Rule(
         "contact-hours",
-        RefusalCode.QUIET_HOURS,
+        PolicyCode.QUIET_HOURS,
         "Contact only within the local contact hours and outside the recipient's blackouts, "
         "in every time zone the phone number may be in.",
         keep_contact_hours,
     ),
     Rule(
         "contact-cap",
-        RefusalCode.CONTACT_LIMIT,
+        PolicyCode.CONTACT_LIMIT,
         "At most the profile's number of contacts per debtor and per debtor's phone, "
         "or per third-party phone.",
         keep_contact_cap,

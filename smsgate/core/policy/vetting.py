@@ -20,7 +20,7 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from smsgate.core.policy.caps import CapLedgers, CapScope, ContactLedger
+from smsgate.core.policy.caps import CapLedger, CapLedgers, CapScope
 from smsgate.core.policy.contacts import Contact, ContactRequest, Recipient
 from smsgate.core.policy.decisions import Allow, Decision, OnQuietHours
 from smsgate.core.policy.hours import EveryZoneHours
@@ -101,9 +101,9 @@ def _ledgers(
 ) -> CapLedgers:
     """The recipient's own ledger and, for a debtor, the ledger of the debtor's phone."""
     contacts = tuple(history)
-    own = ContactLedger.of(recipient, profile.cap_for(recipient.role), contacts, zone)
+    own = CapLedger.of(recipient, profile.cap_for(recipient.role), contacts, zone)
     phone_cap = profile.phone_cap_for(recipient.role)
     if phone_cap is None:
         return CapLedgers((own,))
-    phone = ContactLedger.of(recipient, phone_cap, contacts, zone, CapScope.PHONE)
+    phone = CapLedger.of(recipient, phone_cap, contacts, zone, CapScope.PHONE)
     return CapLedgers((own, phone))

@@ -20,9 +20,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
-from smsgate.core.templates.variables import VariableType
+from smsgate.core.templates.variables import CENT, VariableType
 
-CENT = Decimal("0.01")
 MASK = "****"
 MASK_KEEP = 4
 # Reveal the tail only if at least this many characters stay hidden.

@@ -31,6 +31,7 @@ import regex
 from smsgate.core.sms import bracket_at, measure
 from smsgate.core.templates.free_text import FreeTextAllowance, contact_problem
 
+#: The smallest amount of money: ``money`` values and the ``money`` filter round to it.
 CENT = Decimal("0.01")
 DEFAULT_STR_MAX_LENGTH = 20
 MAX_STR_LENGTH = 500

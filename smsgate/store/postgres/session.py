@@ -1,6 +1,6 @@
 """One pooled connection lent to one unit of work, with the driver's errors translated.
 
-Every statement of a unit goes through a :class:`Session` (the
+Every statement of a unit goes through a :class:`PostgresSession` (the
 ``smsgate.store.sql`` repositories' ``Session`` on PostgreSQL), which spells
 SQLite's placeholders as ``$N`` (``dialect.numbered``), refuses calls once the
 unit has ended (``TransactionClosed``) and turns asyncpg's exceptions into the
@@ -45,7 +45,7 @@ def advisory_key(*parts: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-class Session:
+class PostgresSession:
     """The statements of one unit of work on one connection."""
 
     def __init__(self, connection: Connection, *, writing: bool) -> None:

@@ -36,7 +36,7 @@ import asyncpg
 from smsgate.store.errors import StoreBusy, StoreError, StoreUnavailable
 from smsgate.store.ports import UnitOfWork
 from smsgate.store.postgres.migrations import apply_migrations
-from smsgate.store.postgres.session import Connection, Session
+from smsgate.store.postgres.session import Connection, PostgresSession
 from smsgate.store.postgres.translate import DRIVER_ERRORS, translate
 from smsgate.store.sql.opening import started
 from smsgate.store.sql.unit import SqlUnitOfWork
@@ -137,7 +137,7 @@ class PostgresStore:
     @asynccontextmanager
     async def _unit(self, begin: str, *, writing: bool) -> AsyncIterator[UnitOfWork]:
         async with self._connection() as connection:
-            session = Session(connection, writing=writing)
+            session = PostgresSession(connection, writing=writing)
             try:
                 await session.run(begin)
                 yield SqlUnitOfWork(session)
@@ -165,7 +165,7 @@ class PostgresStore:
             await pool.release(connection)
 
 
-async def _finish(session: Session, connection: Connection, *, writing: bool) -> None:
+async def _finish(session: PostgresSession, connection: Connection, *, writing: bool) -> None:
     """Commit a write unit, roll back a read; raise if a store error aborted a write unit."""
     if not writing:
         await session.run("ROLLBACK")

@@ -15,7 +15,7 @@ import asyncpg
 
 from smsgate.store.errors import StoreBusy, StoreError, StoreUnavailable
 from smsgate.store.sql import violations
-from smsgate.store.sql.violations import APPEND_ONLY_MESSAGE, FOUR_EYES_MESSAGE, Rule
+from smsgate.store.sql.violations import APPEND_ONLY_MESSAGE, FOUR_EYES_MESSAGE, UniquenessRule
 
 __all__ = [
     "APPEND_ONLY_MESSAGE",
@@ -41,10 +41,10 @@ DRIVER_ERRORS = (
 
 #: The constraint that holds each rule.
 _UNIQUE_RULES = {
-    "templates_name_per_creditor": Rule.TEMPLATE_NAME,
-    "template_versions_pkey": Rule.TEMPLATE_VERSION,
-    "idempotency_keys_pkey": Rule.IDEMPOTENCY_KEY,
-    "opt_outs_active": Rule.ACTIVE_OPT_OUT,
+    "templates_name_per_creditor": UniquenessRule.TEMPLATE_NAME,
+    "template_versions_pkey": UniquenessRule.TEMPLATE_VERSION,
+    "idempotency_keys_pkey": UniquenessRule.IDEMPOTENCY_KEY,
+    "opt_outs_active": UniquenessRule.ACTIVE_OPT_OUT,
 }
 _BUSY_STATES = {
     "40001": "a concurrent transaction conflicted with this one",

@@ -6,7 +6,7 @@ opt-out per phone and kind, references that exist, an append-only audit
 log, four eyes on reviews) and report a violation in their own terms:
 SQLite by extended error code and the columns of the unique index,
 PostgreSQL by SQLSTATE and constraint name. Each ``translate`` maps its
-terms to a ``Rule`` or to one of the functions below, so the errors callers
+terms to a ``UniquenessRule`` or to one of the functions below, so the errors callers
 see, and their texts, are written once. The triggers' texts are here too:
 both schemas RAISE with exactly these.
 """
@@ -34,7 +34,7 @@ APPEND_ONLY_MESSAGE = "audit log is append-only"
 FOUR_EYES_MESSAGE = "four_eyes: a reviewer cannot review a version they authored"
 
 
-class Rule(StrEnum):
+class UniquenessRule(StrEnum):
     """A uniqueness rule of the domain, whichever index or constraint holds it."""
 
     TEMPLATE_NAME = "template_name"
@@ -43,15 +43,24 @@ class Rule(StrEnum):
     ACTIVE_OPT_OUT = "active_opt_out"
 
 
-_DUPLICATES: dict[Rule, tuple[type[StoreError], str]] = {
-    Rule.TEMPLATE_NAME: (DuplicateName, "the creditor already has a template of this name"),
-    Rule.TEMPLATE_VERSION: (DuplicateVersion, "the template already has this version"),
-    Rule.IDEMPOTENCY_KEY: (IdempotencyKeyExists, "the creditor already used this Idempotency-Key"),
-    Rule.ACTIVE_OPT_OUT: (OptOutExists, "the phone already has an active opt-out of this kind"),
+_DUPLICATES: dict[UniquenessRule, tuple[type[StoreError], str]] = {
+    UniquenessRule.TEMPLATE_NAME: (
+        DuplicateName,
+        "the creditor already has a template of this name",
+    ),
+    UniquenessRule.TEMPLATE_VERSION: (DuplicateVersion, "the template already has this version"),
+    UniquenessRule.IDEMPOTENCY_KEY: (
+        IdempotencyKeyExists,
+        "the creditor already used this Idempotency-Key",
+    ),
+    UniquenessRule.ACTIVE_OPT_OUT: (
+        OptOutExists,
+        "the phone already has an active opt-out of this kind",
+    ),
 }
 
 
-def duplicate(rule: Rule | None, where: str) -> StoreError:
+def duplicate(rule: UniquenessRule | None, where: str) -> StoreError:
     """A row broke ``rule`` (``None``: a uniqueness with no domain name, at ``where``)."""
     if rule is None:
         return AlreadyExists(f"already stored ({where})")

@@ -60,7 +60,7 @@ from functools import partial
 from typing import Any
 
 from smsgate.store.errors import StoreError, StoreUnavailable
-from smsgate.store.sqlite.session import SerialConnection, Session, rollback
+from smsgate.store.sqlite.session import SerialConnection, SqliteSession, rollback
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +109,7 @@ class GroupCommit:
         self.commits = 0
 
     @asynccontextmanager
-    async def unit(self) -> AsyncIterator[Session]:
+    async def unit(self) -> AsyncIterator[SqliteSession]:
         """A write unit of work; returns once its group is durable, raises ``StoreError``s."""
         await self._take_turn()
         try:
@@ -117,7 +117,7 @@ class GroupCommit:
         except BaseException:
             self._line.when_idle(self._abandon_join)
             raise
-        session = Session(self._line)
+        session = SqliteSession(self._line)
         try:
             yield session
         except BaseException as error:
@@ -164,7 +164,7 @@ class GroupCommit:
                 self._line.run(rollback)
         self._pass_turn()
 
-    def _end_unit(self, group: _Group, session: Session, *, keep: bool) -> None:
+    def _end_unit(self, group: _Group, session: SqliteSession, *, keep: bool) -> None:
         """Release or undo the unit's savepoint, then pass the turn on."""
         try:
             if session.lost is not None:  # SQLite already rolled the group back

@@ -3,7 +3,7 @@
 Only calls that can wait or take long run on an executor thread:
 ``BEGIN IMMEDIATE`` (it waits for another process's write lock, up to
 ``busy_timeout``), COMMIT (an fsync under ``synchronous=FULL``), migrations
-and whole-table scans (:meth:`Session.call_offloaded`). Everything else runs
+and whole-table scans (:meth:`SqliteSession.call_offloaded`). Everything else runs
 inline on the event loop thread: the statements of a unit of work, SAVEPOINT
 and RELEASE, and a read's BEGIN and ROLLBACK (in WAL a reader never waits).
 With the write lock held, or in a WAL read snapshot, they take microseconds,
@@ -111,7 +111,7 @@ class SerialConnection:
             raise RuntimeError("the connection is in use by its executor thread")
 
 
-class Session:
+class SqliteSession:
     """One connection lent to one unit of work; refuses calls once the unit has ended.
 
     The ``smsgate.store.sql`` repositories' ``Session`` on SQLite: the SQL is

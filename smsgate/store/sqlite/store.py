@@ -51,7 +51,7 @@ from smsgate.store.sql.opening import started
 from smsgate.store.sql.unit import SqlUnitOfWork
 from smsgate.store.sqlite.group_commit import GroupCommit, GroupLimits
 from smsgate.store.sqlite.migrations import apply_migrations
-from smsgate.store.sqlite.session import SerialConnection, Session, rollback
+from smsgate.store.sqlite.session import SerialConnection, SqliteSession, rollback
 from smsgate.store.sqlite.translate import translate
 
 BUSY_TIMEOUT_MS = 5_000
@@ -132,7 +132,7 @@ class SqliteStore:
         except BaseException:
             self._readers.put_nowait(reader)
             raise
-        session = Session(reader)
+        session = SqliteSession(reader)
         try:
             yield SqlUnitOfWork(session)
         finally:

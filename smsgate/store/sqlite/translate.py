@@ -13,17 +13,17 @@ import sqlite3
 
 from smsgate.store.errors import StoreBusy, StoreError, StoreUnavailable
 from smsgate.store.sql import violations
-from smsgate.store.sql.violations import APPEND_ONLY_MESSAGE, FOUR_EYES_MESSAGE, Rule
+from smsgate.store.sql.violations import APPEND_ONLY_MESSAGE, FOUR_EYES_MESSAGE, UniquenessRule
 
 __all__ = ["APPEND_ONLY_MESSAGE", "FOUR_EYES_MESSAGE", "translate"]
 
 _UNIQUE_PREFIX = "UNIQUE constraint failed: "
 #: The columns SQLite names for each rule's unique index.
 _UNIQUE_RULES = {
-    "templates.creditor_id, templates.name": Rule.TEMPLATE_NAME,
-    "template_versions.template_id, template_versions.version": Rule.TEMPLATE_VERSION,
-    "idempotency_keys.creditor_id, idempotency_keys.key": Rule.IDEMPOTENCY_KEY,
-    "opt_outs.creditor_id, opt_outs.phone, opt_outs.kind": Rule.ACTIVE_OPT_OUT,
+    "templates.creditor_id, templates.name": UniquenessRule.TEMPLATE_NAME,
+    "template_versions.template_id, template_versions.version": UniquenessRule.TEMPLATE_VERSION,
+    "idempotency_keys.creditor_id, idempotency_keys.key": UniquenessRule.IDEMPOTENCY_KEY,
+    "opt_outs.creditor_id, opt_outs.phone, opt_outs.kind": UniquenessRule.ACTIVE_OPT_OUT,
 }
 
 

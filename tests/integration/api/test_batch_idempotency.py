@@ -84,7 +84,7 @@ class TestBatchReplay:
         real = sending.send_message
         calls = 0
 
-        async def fail_third(*args: Any) -> sending.Outcome:
+        async def fail_third(*args: Any) -> sending.SendAnswer:
             nonlocal calls
             calls += 1
             if calls == 3:
@@ -117,7 +117,7 @@ class TestBatchConflict:
     ) -> None:
         template_id = await seed_template(gw)
 
-        async def down(*args: Any) -> sending.Outcome:
+        async def down(*args: Any) -> sending.SendAnswer:
             raise StoreUnavailable("the database went away")
 
         with monkeypatch.context() as patched:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from smsgate.carriers import CarrierAdapter, FakeCarrier, Lookup, LookupAnswer, OutboundSms
 from smsgate.carriers.config import BreakerLimits, CarrierLimits, UnknownOutcomePolicy
-from smsgate.carriers.fake import Handler, accept_all
+from smsgate.carriers.fake import FakeHandler, accept_all
 from smsgate.carriers.fleet import CarrierFleet, FleetMember
 from smsgate.store import StatusChange, Store
 
@@ -32,7 +32,7 @@ class QueryingCarrier(FakeCarrier):
     """
 
     def __init__(
-        self, handler: Handler = accept_all, *, lookup: LookupHandler = not_found,
+        self, handler: FakeHandler = accept_all, *, lookup: LookupHandler = not_found,
         name: str = "fake",
     ) -> None:  # fmt: skip
         super().__init__(handler, name=name)

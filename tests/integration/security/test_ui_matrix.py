@@ -1,7 +1,8 @@
 """Every UI route under ``/ui`` x every caller x own/other creditor, against a written table.
 
-The routes come from ``smsgate.web.routes.ROUTES``; the expectations from
-issue #6 and the API's table: only ``reviewer`` and ``admin`` keys sign in
+The routes come from ``smsgate.web.routes.ROUTES``; the expectations,
+written here and compared with the table's roles column, from issue #6 and
+the API's table: only ``reviewer`` and ``admin`` keys sign in
 (a sender's or author's key is refused at the door, so every page sends
 them back to sign-in); approving, rejecting and deciding held messages
 need ``reviewer``; lifting an opt-out needs ``admin`` (as ``DELETE
@@ -32,7 +33,7 @@ SIGNED_IN = frozenset({Role.REVIEWER, Role.ADMIN})
 
 
 @dataclass(frozen=True)
-class UiRoute:
+class Expectation:
     """Who may use one UI route, and whether acme's data in it is addressed by the request."""
 
     allowed: frozenset[Role]
@@ -41,27 +42,27 @@ class UiRoute:
 
 #: (method, path pattern) -> expectation, written from issue #6, not read from the handlers.
 EXPECTED = {
-    ("GET", "/queue"): UiRoute(SIGNED_IN, "list"),
-    ("GET", "/templates/{template_id}"): UiRoute(SIGNED_IN, "path"),
-    ("POST", "/templates/{template_id}/{decision:approve|reject}"): UiRoute(
+    ("GET", "/queue"): Expectation(SIGNED_IN, "list"),
+    ("GET", "/templates/{template_id}"): Expectation(SIGNED_IN, "path"),
+    ("POST", "/templates/{template_id}/{decision:approve|reject}"): Expectation(
         frozenset({Role.REVIEWER}), "path"
     ),
-    ("GET", "/held"): UiRoute(SIGNED_IN, "list"),
-    ("POST", "/held/decide"): UiRoute(frozenset({Role.REVIEWER}), "form"),
-    ("GET", "/opt-outs"): UiRoute(SIGNED_IN, "list"),
-    ("POST", "/opt-outs/add"): UiRoute(SIGNED_IN, "list"),
-    ("POST", "/opt-outs/remove"): UiRoute(frozenset({Role.ADMIN}), "form"),
-    ("GET", "/replies"): UiRoute(SIGNED_IN, "list"),
-    ("GET", "/audit"): UiRoute(SIGNED_IN, "list"),
-    ("GET", "/audit/export.{format:csv|json}"): UiRoute(SIGNED_IN, "list"),
-    ("GET", "/wordlists"): UiRoute(SIGNED_IN, "list"),
-    ("POST", "/wordlists/scan"): UiRoute(SIGNED_IN, "list"),
-    ("GET", "/dashboard"): UiRoute(SIGNED_IN, "list"),
-    ("POST", "/logout"): UiRoute(SIGNED_IN, "list"),
+    ("GET", "/held"): Expectation(SIGNED_IN, "list"),
+    ("POST", "/held/decide"): Expectation(frozenset({Role.REVIEWER}), "form"),
+    ("GET", "/opt-outs"): Expectation(SIGNED_IN, "list"),
+    ("POST", "/opt-outs/add"): Expectation(SIGNED_IN, "list"),
+    ("POST", "/opt-outs/remove"): Expectation(frozenset({Role.ADMIN}), "form"),
+    ("GET", "/replies"): Expectation(SIGNED_IN, "list"),
+    ("GET", "/audit"): Expectation(SIGNED_IN, "list"),
+    ("GET", "/audit/export.{format:csv|json}"): Expectation(SIGNED_IN, "list"),
+    ("GET", "/wordlists"): Expectation(SIGNED_IN, "list"),
+    ("POST", "/wordlists/scan"): Expectation(SIGNED_IN, "list"),
+    ("GET", "/dashboard"): Expectation(SIGNED_IN, "list"),
+    ("POST", "/logout"): Expectation(SIGNED_IN, "list"),
 }
 #: The sign-in form itself is public.
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
-GUARDED = [(method, path) for method, path, _ in ROUTES if (method, path) not in PUBLIC]
+GUARDED = [(route.method, route.path) for route in ROUTES if not route.public]
 CALLERS = [
     *[(role, creditor) for role in ("sender", "author") for creditor in ("acme",)],
     *[(role, creditor) for role in ("reviewer", "admin") for creditor in ("acme", "globex")],
@@ -124,6 +125,15 @@ class TestTableCoversEveryUiRoute:
         assert sorted(set(GUARDED) - set(EXPECTED)) == []
         assert sorted(set(EXPECTED) - set(GUARDED)) == []
 
+    def test_only_the_sign_in_form_is_public(self) -> None:
+        assert {(route.method, route.path) for route in ROUTES if route.public} == PUBLIC
+
+    def test_the_table_grants_what_is_expected(self) -> None:
+        """The roles column says, row by row, what this file expects (the matrix then checks
+        that the running UI does it)."""
+        granted = {(route.method, route.path): route.roles for route in ROUTES if not route.public}
+        assert granted == {route: expected.allowed for route, expected in EXPECTED.items()}
+
 
 class TestUiMatrix:
     """Sign-in first (back to the form), then the role (403), then the tenant (404 or none)."""
@@ -162,7 +172,7 @@ class TestUiMatrix:
 
     @staticmethod
     async def _other_creditor(
-        world: UiWorld, expected: UiRoute, path: str, status: int, text: str
+        world: UiWorld, expected: Expectation, path: str, status: int, text: str
     ) -> None:
         if expected.tenant == "path":
             assert status == 404, status

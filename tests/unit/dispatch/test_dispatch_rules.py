@@ -8,10 +8,11 @@ import pytest
 
 import smsgate.dispatch
 from smsgate.core.audience import Audience
-from smsgate.core.policy import Allow, Defer, ProfileError, RefusalCode, Refuse
+from smsgate.core.policy import Allow, Defer, PolicyCode, ProfileError, Refuse
 from smsgate.core.scanner.findings import Verdict
 from smsgate.core.sms import Encoding
-from smsgate.dispatch import RetryPolicy, contact_status, recheck
+from smsgate.dispatch import RetryPolicy, recheck
+from smsgate.service import booking
 from smsgate.store import Creditor, Message, MessageStatus, OptOut, OptOutKind, OptOutSource
 
 T0 = datetime(2024, 5, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -77,12 +78,14 @@ class TestRecheck:
     def test_any_opt_out_refuses(self, kind: OptOutKind) -> None:
         decision = recheck(MESSAGE, ACME, [opt_out(kind)], T0)
         assert isinstance(decision, Refuse)
-        assert decision.code == RefusalCode.OPTED_OUT
+        assert decision.code == PolicyCode.OPTED_OUT
 
     def test_contact_status(self) -> None:
-        assert not contact_status([]).opted_out
-        refused = contact_status([opt_out(OptOutKind.THIRD_PARTY_REFUSAL)])
+        """The re-check reads opt-outs as the send path does (``booking.contact_status``)."""
+        assert not booking.contact_status(set()).opted_out
+        refused = booking.contact_status({OptOutKind.THIRD_PARTY_REFUSAL})
         assert (refused.opted_out, refused.third_party_refused) == (False, True)
+        assert booking.contact_status({OptOutKind.DO_NOT_CONTACT}).opted_out
 
     def test_creditor_overrides_apply(self) -> None:
         strict = Creditor(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from smsgate.core.policy import RefusalCode
+from smsgate.core.policy import PolicyCode
 from smsgate.dispatch.recheck import CONFIRMATION_VALIDITY, recheck_confirmation
 from smsgate.store import OptOut, OptOutKind, OptOutSource, StopConfirmation
 
@@ -23,7 +23,7 @@ def test_not_after_its_validity() -> None:
         CONFIRMATION, [STOP], T0 + CONFIRMATION_VALIDITY + timedelta(seconds=1)
     )
     assert refusal is not None
-    assert refusal.code == RefusalCode.OPTED_OUT
+    assert refusal.code == PolicyCode.OPTED_OUT
 
 
 def test_not_through_another_opt_out() -> None:

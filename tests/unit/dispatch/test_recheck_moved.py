@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from smsgate.core.audience import Audience
-from smsgate.core.policy import Allow, Channel, Contact, Defer, RefusalCode, Refuse
+from smsgate.core.policy import Allow, Channel, Contact, Defer, PolicyCode, Refuse
 from smsgate.core.scanner.findings import Verdict
 from smsgate.core.sms import Encoding
 from smsgate.dispatch.recheck import moved_day_window, recheck_moved
@@ -52,7 +52,7 @@ class TestRecheckMoved:
     def test_a_full_day_moves_on_with_contact_limit(self) -> None:
         decision = recheck_moved(MESSAGE, ACME, [], DAY2_0800, booked_on(DAY2_0800, 3), T0)
         assert isinstance(decision, Defer)
-        assert (decision.until, decision.code) == (DAY3_0800, RefusalCode.CONTACT_LIMIT)
+        assert (decision.until, decision.code) == (DAY3_0800, PolicyCode.CONTACT_LIMIT)
         assert "2024-05-02" in decision.reason
         assert "moved to 2024-05-03 08:00" in decision.reason
 
@@ -66,5 +66,5 @@ class TestRecheckMoved:
         full = booked_on(DAY2_0800, 3) + booked_on(DAY3_0800, 3)
         decision = recheck_moved(MESSAGE, TIGHT, [], DAY2_0800, full, T0)
         assert isinstance(decision, Refuse)
-        assert decision.code == RefusalCode.CONTACT_LIMIT
+        assert decision.code == PolicyCode.CONTACT_LIMIT
         assert "no day with room in the next 1 days" in decision.reason

@@ -14,7 +14,7 @@ from smsgate.core.policy import (
     Defer,
     EveryZoneHours,
     OnQuietHours,
-    RefusalCode,
+    PolicyCode,
     Refuse,
     UnknownTimeZone,
     decide,
@@ -118,7 +118,7 @@ class TestGeographicZone:
         req = request(debtor(phone=phone, timezone=name))
         decision = decide(req, CN_SHENZHEN, (), local(SHANGHAI, 2024, 6, 10, 12), "defer")
         assert isinstance(decision, Refuse)
-        assert decision.code is RefusalCode.TIMEZONE_MISMATCH
+        assert decision.code is PolicyCode.TIMEZONE_MISMATCH
         assert name in decision.reason
         assert history_window(CN_SHENZHEN, req.recipient, local(SHANGHAI, 2024, 6, 10, 12))
 
@@ -138,7 +138,7 @@ class TestTimezoneMismatch:
         req = request(debtor(timezone="Pacific/Auckland"))
         decision = decide(req, CN_SHENZHEN, (), self.BEIJING_0550, "defer")
         assert isinstance(decision, Refuse)
-        assert decision.code is RefusalCode.TIMEZONE_MISMATCH
+        assert decision.code is PolicyCode.TIMEZONE_MISMATCH
         assert "Pacific/Auckland" in decision.reason
         assert "Asia/Shanghai" in decision.reason
 
@@ -159,7 +159,7 @@ class TestTimezoneMismatch:
         req = request(debtor(timezone="Pacific/Auckland"), opted_out=True)
         decision = decide(req, CN_SHENZHEN, (), self.BEIJING_0550, "defer")
         assert isinstance(decision, Refuse)
-        assert decision.code is RefusalCode.OPTED_OUT
+        assert decision.code is PolicyCode.OPTED_OUT
 
 
 class TestEveryCandidateZone:
@@ -181,7 +181,7 @@ class TestEveryCandidateZone:
         req = request(debtor(phone=NEVADA_PHONE, timezone="America/Boise"))
         decision = decide(req, US_REG_F, (), self.BOISE_0830, "reject")
         assert isinstance(decision, Refuse)
-        assert decision.code is RefusalCode.QUIET_HOURS
+        assert decision.code is PolicyCode.QUIET_HOURS
         assert decision.retry_at == local(LOS_ANGELES, 2024, 6, 10, 8)
 
     def test_window_ends_at_the_first_zone_to_close(self) -> None:
@@ -270,7 +270,7 @@ class TestEveryZoneHours:
         req = request(debtor(phone=UNPLACED_PHONE, timezone="America/New_York"))
         decision = decide(req, mornings, (), local(SHANGHAI, 2024, 6, 10, 10), "defer")
         assert decision == Refuse(
-            RefusalCode.QUIET_HOURS,
+            PolicyCode.QUIET_HOURS,
             "local time 22:00 America/New_York is outside the contact hours 09:00–12:00 "
             "(the hours must hold in all 2 zones the number may be in); "
             "no allowed hours in the next 7 days",

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from smsgate.core.audience import Audience
-from smsgate.core.policy import Channel, ContactCap, ContactLedger, ProfileError
+from smsgate.core.policy import CapLedger, Channel, ContactCap, ProfileError
 
 from .policy_support import (
     DEBTOR_PHONE,
@@ -74,11 +74,11 @@ class TestWhoCounts:
     )
 
     def test_debtor_counts_sms_and_calls_across_phones(self) -> None:
-        ledger = ContactLedger.of(debtor(), ContactCap(3), self.HISTORY, SHANGHAI)
+        ledger = CapLedger.of(debtor(), ContactCap(3), self.HISTORY, SHANGHAI)
         assert ledger.per_day == {date(2024, 3, 11): 2}
 
     def test_third_party_counts_every_contact_to_its_phone(self) -> None:
-        ledger = ContactLedger.of(third_party(), ContactCap(1), self.HISTORY, SHANGHAI)
+        ledger = CapLedger.of(third_party(), ContactCap(1), self.HISTORY, SHANGHAI)
         assert ledger.per_day == {date(2024, 3, 11): 2}
 
 
@@ -90,7 +90,7 @@ class TestLocalDates:
             contact(local(SHANGHAI, 2024, 3, 11, 0, 30)),
             contact(local(SHANGHAI, 2024, 3, 10, 23, 59)),
         ]
-        ledger = ContactLedger.of(debtor(), ContactCap(3), history, SHANGHAI)
+        ledger = CapLedger.of(debtor(), ContactCap(3), history, SHANGHAI)
         assert ledger.per_day == {date(2024, 3, 10): 1, date(2024, 3, 11): 1}
 
     def test_fall_back_day_keeps_both_01_30s_and_23_30(self) -> None:
@@ -101,7 +101,7 @@ class TestLocalDates:
             contact(local(NEW_YORK, 2024, 11, 3, 23, 30)),
             contact(local(NEW_YORK, 2024, 11, 4, 0, 0)),
         ]
-        ledger = ContactLedger.of(debtor(), ContactCap(3), history, NEW_YORK)
+        ledger = CapLedger.of(debtor(), ContactCap(3), history, NEW_YORK)
         assert ledger.per_day == {date(2024, 11, 3): 4, date(2024, 11, 4): 1}
 
 
@@ -109,17 +109,17 @@ class TestRoom:
     """One more contact must keep every run of days containing it within the limit."""
 
     def test_daily_cap(self) -> None:
-        ledger = ContactLedger(ContactCap(3), {date(2024, 3, 11): 2, date(2024, 3, 12): 3})
+        ledger = CapLedger(ContactCap(3), {date(2024, 3, 11): 2, date(2024, 3, 12): 3})
         assert ledger.has_room_on(date(2024, 3, 11))
         assert not ledger.has_room_on(date(2024, 3, 12))
         assert ledger.has_room_on(date(2024, 3, 13))
 
     def test_zero_limit_never_has_room(self) -> None:
-        assert not ContactLedger(ContactCap(0), {}).has_room_on(date(2024, 3, 11))
+        assert not CapLedger(ContactCap(0), {}).has_room_on(date(2024, 3, 11))
 
     def test_seven_in_seven_counts_the_six_days_before(self) -> None:
         per_day = {date(2024, 4, day): 1 for day in range(1, 8)}  # April 1 to 7
-        ledger = ContactLedger(ContactCap(7, 7), per_day)
+        ledger = CapLedger(ContactCap(7, 7), per_day)
         assert not ledger.has_room_on(date(2024, 4, 7))
         assert ledger.has_room_on(date(2024, 4, 8))
         assert ledger.busiest_period(date(2024, 4, 7)) == (date(2024, 4, 1), 7)
@@ -129,19 +129,19 @@ class TestRoom:
         # seven in April 6 to 12 together with the one on April 6.
         per_day = {date(2024, 4, 6): 1, date(2024, 4, 10): 2, date(2024, 4, 11): 2}
         per_day[date(2024, 4, 12)] = 2
-        ledger = ContactLedger(ContactCap(7, 7), per_day)
+        ledger = CapLedger(ContactCap(7, 7), per_day)
         assert not ledger.has_room_on(date(2024, 4, 9))
         assert ledger.busiest_period(date(2024, 4, 9)) == (date(2024, 4, 6), 7)
         assert ledger.has_room_on(date(2024, 4, 5))
 
     def test_why_full_names_the_period(self) -> None:
         per_day = {date(2024, 4, day): 1 for day in range(1, 8)}
-        ledger = ContactLedger(ContactCap(7, 7), per_day)
+        ledger = CapLedger(ContactCap(7, 7), per_day)
         assert ledger.why_full(date(2024, 4, 7)) == (
             "7 contacts already from 2024-04-01 to 2024-04-07; "
             "at most 7 contacts in any 7 consecutive local days"
         )
-        daily = ContactLedger(ContactCap(3), {date(2024, 3, 11): 3})
+        daily = CapLedger(ContactCap(3), {date(2024, 3, 11): 3})
         assert daily.why_full(date(2024, 3, 11)) == (
             "3 contacts already on 2024-03-11; at most 3 contacts per local day"
         )

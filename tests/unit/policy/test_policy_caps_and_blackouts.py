@@ -16,7 +16,7 @@ from smsgate.core.policy import (
     Defer,
     LocalWindow,
     OnQuietHours,
-    RefusalCode,
+    PolicyCode,
     Refuse,
     TagBlackout,
     decide,
@@ -51,7 +51,7 @@ class TestDebtorCap:
     def test_fourth_contact_is_refused_until_08_00_tomorrow(self) -> None:
         decision = shanghai_decision(request(debtor()), MONDAY_NOON, self.THREE)
         assert decision == Refuse(
-            RefusalCode.CONTACT_LIMIT,
+            PolicyCode.CONTACT_LIMIT,
             "contact limit reached: 3 contacts already on 2024-03-11; "
             "at most 3 contacts per local day",
             TUESDAY_0800,
@@ -60,18 +60,18 @@ class TestDebtorCap:
     def test_on_the_other_phone_too(self) -> None:
         decision = shanghai_decision(request(debtor(phone=SECOND_PHONE)), MONDAY_NOON, self.THREE)
         assert isinstance(decision, Refuse)
-        assert decision.code is RefusalCode.CONTACT_LIMIT
+        assert decision.code is PolicyCode.CONTACT_LIMIT
 
     def test_defer_mode_still_refuses_a_full_day_inside_hours(self) -> None:
         decision = shanghai_decision(request(debtor()), MONDAY_NOON, self.THREE, OnQuietHours.DEFER)
         assert isinstance(decision, Refuse)
-        assert decision.code is RefusalCode.CONTACT_LIMIT
+        assert decision.code is PolicyCode.CONTACT_LIMIT
 
     def test_a_scheduled_contact_later_today_counts(self) -> None:
         history = (*self.THREE[:2], contact(local(SHANGHAI, 2024, 3, 11, 20)))
         decision = shanghai_decision(request(debtor()), MONDAY_NOON, history)
         assert isinstance(decision, Refuse)
-        assert decision.code is RefusalCode.CONTACT_LIMIT
+        assert decision.code is PolicyCode.CONTACT_LIMIT
 
     @pytest.mark.parametrize(
         "other",
@@ -98,7 +98,7 @@ class TestDebtorCap:
         late = local(SHANGHAI, 2024, 3, 11, 21, 30)
         decision = shanghai_decision(request(debtor()), late, self.THREE, OnQuietHours.REJECT)
         assert decision == Refuse(
-            RefusalCode.QUIET_HOURS,
+            PolicyCode.QUIET_HOURS,
             "local time 21:30 Asia/Shanghai is outside the contact hours 08:00–21:00",
             TUESDAY_0800,
         )
@@ -113,7 +113,7 @@ class TestThirdPartyCap:
         )
         decision = shanghai_decision(request(third_party()), MONDAY_NOON, history)
         assert decision == Refuse(
-            RefusalCode.CONTACT_LIMIT,
+            PolicyCode.CONTACT_LIMIT,
             "contact limit reached: 1 contact already on 2024-03-11; "
             "at most 1 contact per local day",
             TUESDAY_0800,
@@ -131,7 +131,7 @@ class TestThirdPartyCap:
         )
         decision = shanghai_decision(request(third_party()), MONDAY_NOON, history)
         assert isinstance(decision, Refuse)
-        assert decision.code is RefusalCode.CONTACT_LIMIT
+        assert decision.code is PolicyCode.CONTACT_LIMIT
 
     def test_another_third_party_phone_is_separate(self) -> None:
         history = (
@@ -148,7 +148,7 @@ class TestThirdPartyCap:
         profile = profile_from_config("cn-shenzhen", {"third_party_cap": {"limit": 0}})
         decision = decide(request(third_party()), profile, (), MONDAY_NOON, "defer")
         assert isinstance(decision, Refuse)
-        assert (decision.code, decision.retry_at) == (RefusalCode.CONTACT_LIMIT, None)
+        assert (decision.code, decision.retry_at) == (PolicyCode.CONTACT_LIMIT, None)
 
 
 class TestStudentBlackout:
@@ -191,7 +191,7 @@ class TestStudentBlackout:
             request(debtor(tags=STUDENT)), now, on_quiet_hours=OnQuietHours.REJECT
         )
         assert decision == Refuse(
-            RefusalCode.QUIET_HOURS,
+            PolicyCode.QUIET_HOURS,
             "local time 09:00 Asia/Shanghai is inside the 'student' blackout 08:30–12:30",
             local(SHANGHAI, 2024, 3, 11, 12, 30),
         )
@@ -213,7 +213,7 @@ class TestStudentBlackout:
         req = request(debtor(tags=frozenset({"inpatient"})))
         decision = decide(req, profile, (), MONDAY_NOON, "defer")
         assert decision == Refuse(
-            RefusalCode.QUIET_HOURS,
+            PolicyCode.QUIET_HOURS,
             "local time 12:00 Asia/Shanghai is inside the 'inpatient' blackout 00:00–23:59; "
             "no allowed hours in the next 7 days",
             None,

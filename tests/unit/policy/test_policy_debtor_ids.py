@@ -15,8 +15,8 @@ from smsgate.core.policy import (
     Allow,
     ContactCap,
     DebtorIdError,
+    PolicyCode,
     ProfileError,
-    RefusalCode,
     Refuse,
     canonical_debtor_id,
     decide,
@@ -125,7 +125,7 @@ class TestPhoneCap:
         history = [contact(local(SHANGHAI, 2024, 3, 11, 9), debtor_id=f"X-{n}") for n in range(3)]
         decision = decide(request(debtor()), CN_SHENZHEN, history, MONDAY_NOON, "defer")
         assert isinstance(decision, Refuse)
-        assert decision.code == RefusalCode.CONTACT_LIMIT
+        assert decision.code == PolicyCode.CONTACT_LIMIT
         assert "to this phone (any debtor_id)" in decision.reason
         assert "per phone" in decision.reason
 

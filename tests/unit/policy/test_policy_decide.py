@@ -14,7 +14,7 @@ from smsgate.core.policy import (
     Channel,
     Defer,
     OnQuietHours,
-    RefusalCode,
+    PolicyCode,
     Refuse,
     decide,
 )
@@ -40,16 +40,16 @@ class TestRuleList:
 
     def test_order_and_codes(self) -> None:
         assert [(rule.name, rule.code) for rule in RULES] == [
-            ("opt-out", RefusalCode.OPTED_OUT),
-            ("audience", RefusalCode.AUDIENCE_MISMATCH),
-            ("timezone", RefusalCode.TIMEZONE_MISMATCH),
-            ("contact-hours", RefusalCode.QUIET_HOURS),
-            ("contact-cap", RefusalCode.CONTACT_LIMIT),
+            ("opt-out", PolicyCode.OPTED_OUT),
+            ("audience", PolicyCode.AUDIENCE_MISMATCH),
+            ("timezone", PolicyCode.TIMEZONE_MISMATCH),
+            ("contact-hours", PolicyCode.QUIET_HOURS),
+            ("contact-cap", PolicyCode.CONTACT_LIMIT),
         ]
         assert all(rule.description.endswith(".") for rule in RULES)
 
     def test_codes_are_the_contract_strings(self) -> None:
-        assert [code.value for code in RefusalCode] == [
+        assert [code.value for code in PolicyCode] == [
             "opted_out",
             "audience_mismatch",
             "quiet_hours",
@@ -64,13 +64,13 @@ class TestOptOut:
     def test_opted_out_debtor(self) -> None:
         decision = shanghai_decision(request(debtor(), opted_out=True), MONDAY_NOON)
         assert decision == Refuse(
-            RefusalCode.OPTED_OUT, "this phone opted out of messages from the creditor", None
+            PolicyCode.OPTED_OUT, "this phone opted out of messages from the creditor", None
         )
 
     def test_refused_third_party(self) -> None:
         decision = shanghai_decision(request(third_party(), third_party_refused=True), MONDAY_NOON)
         assert decision == Refuse(
-            RefusalCode.OPTED_OUT,
+            PolicyCode.OPTED_OUT,
             "a third party at this phone refused contact; the phone is never contacted again",
             None,
         )
@@ -78,7 +78,7 @@ class TestOptOut:
     def test_refusal_stops_the_phone_even_as_a_debtor_phone(self) -> None:
         decision = shanghai_decision(request(debtor(), third_party_refused=True), MONDAY_NOON)
         assert isinstance(decision, Refuse)
-        assert decision.code is RefusalCode.OPTED_OUT
+        assert decision.code is PolicyCode.OPTED_OUT
 
     def test_opt_out_comes_before_every_other_rule(self) -> None:
         req = request(third_party(), audience=Audience.DEBTOR, opted_out=True)
@@ -86,7 +86,7 @@ class TestOptOut:
         history = (contact(late, phone=FRIEND_PHONE, role=Audience.THIRD_PARTY),)
         decision = shanghai_decision(req, late, history, OnQuietHours.REJECT)
         assert isinstance(decision, Refuse)
-        assert decision.code is RefusalCode.OPTED_OUT
+        assert decision.code is PolicyCode.OPTED_OUT
 
 
 class TestAudience:
@@ -95,7 +95,7 @@ class TestAudience:
     def test_third_party_with_debtor_template(self) -> None:
         decision = shanghai_decision(request(third_party(), audience=Audience.DEBTOR), MONDAY_NOON)
         assert decision == Refuse(
-            RefusalCode.AUDIENCE_MISMATCH,
+            PolicyCode.AUDIENCE_MISMATCH,
             "a third party may only receive third_party templates (a call-back request that "
             "never mentions the debt); this template is for debtor",
             None,
@@ -104,7 +104,7 @@ class TestAudience:
     def test_debtor_with_third_party_template(self) -> None:
         decision = shanghai_decision(request(debtor(), audience=Audience.THIRD_PARTY), MONDAY_NOON)
         assert decision == Refuse(
-            RefusalCode.AUDIENCE_MISMATCH,
+            PolicyCode.AUDIENCE_MISMATCH,
             "a debtor must receive debtor templates; this template is for third_party",
             None,
         )
@@ -113,7 +113,7 @@ class TestAudience:
         req = request(debtor(), audience=Audience.THIRD_PARTY)
         decision = shanghai_decision(req, local(SHANGHAI, 2024, 3, 11, 23))
         assert isinstance(decision, Refuse)
-        assert decision.code is RefusalCode.AUDIENCE_MISMATCH
+        assert decision.code is PolicyCode.AUDIENCE_MISMATCH
 
     def test_matching_third_party_template_is_allowed(self) -> None:
         assert shanghai_decision(request(third_party()), MONDAY_NOON) == Allow(MONDAY_NOON)
@@ -161,13 +161,13 @@ class TestWindowBoundaries:
         now = local(SHANGHAI, 2024, 3, 11, *wall)
         decision = shanghai_decision(request(debtor()), now, on_quiet_hours=OnQuietHours.REJECT)
         assert isinstance(decision, Refuse)
-        assert (decision.code, decision.retry_at) == (RefusalCode.QUIET_HOURS, retry_at)
+        assert (decision.code, decision.retry_at) == (PolicyCode.QUIET_HOURS, retry_at)
 
     def test_reject_reason_names_local_time_zone_and_hours(self) -> None:
         now = local(SHANGHAI, 2024, 3, 11, 21, 30)
         decision = decide(request(debtor()), CN_SHENZHEN, (), now, "reject")
         assert decision == Refuse(
-            RefusalCode.QUIET_HOURS,
+            PolicyCode.QUIET_HOURS,
             "local time 21:30 Asia/Shanghai is outside the contact hours 08:00–21:00",
             TUESDAY_0800,
         )
@@ -184,7 +184,7 @@ class TestDeferAcrossMidnight:
             TUESDAY_0800,
             "local time 21:30 Asia/Shanghai is outside the contact hours 08:00–21:00; "
             "deferred to 2024-03-12 08:00 Asia/Shanghai",
-            RefusalCode.QUIET_HOURS,
+            PolicyCode.QUIET_HOURS,
         )
 
     def test_00_30_defers_to_08_00_same_day(self) -> None:
@@ -233,7 +233,7 @@ class TestDeferAcrossMidnight:
         )
         decision = shanghai_decision(request(debtor()), local(SHANGHAI, 2024, 3, 11, 21, 30), full)
         assert isinstance(decision, Refuse)
-        assert decision.code is RefusalCode.CONTACT_LIMIT
+        assert decision.code is PolicyCode.CONTACT_LIMIT
         assert decision.retry_at is None
         assert decision.reason.endswith(
             "every day with allowed hours in the next 7 days has reached its contact limit"

@@ -41,7 +41,7 @@ class TestPublicSurface:
             "Defer",
             "Refuse",
             "Decision",
-            "RefusalCode",
+            "PolicyCode",
             "OnQuietHours",
             "PolicyProfile",
             "ProfileError",

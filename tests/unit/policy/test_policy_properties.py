@@ -29,9 +29,9 @@ from smsgate.core.policy import (
     Defer,
     EveryZoneHours,
     OnQuietHours,
+    PolicyCode,
     PolicyProfile,
     Recipient,
-    RefusalCode,
     Refuse,
     decide,
     history_window,
@@ -245,9 +245,9 @@ class TestDecisionProperties:
         decision = decide(req, profile, history, now, on_quiet_hours)
         send_time = req.send_time(now)
         zone = zone_of(profile, req.recipient)
-        if isinstance(decision, Refuse) and decision.code is RefusalCode.QUIET_HOURS:
+        if isinstance(decision, Refuse) and decision.code is PolicyCode.QUIET_HOURS:
             assert not open_on_the_clock(profile, req.recipient, send_time)
-        if isinstance(decision, Refuse) and decision.code is RefusalCode.CONTACT_LIMIT:
+        if isinstance(decision, Refuse) and decision.code is PolicyCode.CONTACT_LIMIT:
             full_now = not room_on_the_calendar(
                 profile, req.recipient, history, local_date(send_time, zone)
             )

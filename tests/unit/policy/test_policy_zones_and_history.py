@@ -14,7 +14,7 @@ from smsgate.core.policy import (
     Decision,
     Defer,
     OnQuietHours,
-    RefusalCode,
+    PolicyCode,
     Refuse,
     UnknownTimeZone,
     decide,
@@ -95,7 +95,7 @@ class TestFallBackDay:
         now = datetime(2024, 11, 3, 5, 30, tzinfo=UTC)  # the first 01:30, EDT
         decision = us_decision(now, on_quiet_hours=OnQuietHours.REJECT)
         assert decision == Refuse(
-            RefusalCode.QUIET_HOURS,
+            PolicyCode.QUIET_HOURS,
             "local time 01:30 America/New_York is outside the contact hours 08:00–21:00",
             datetime(2024, 11, 3, 13, 0, tzinfo=UTC),
         )
@@ -113,7 +113,7 @@ class TestFallBackDay:
         now = local(NEW_YORK, 2024, 11, 3, 12)
         decision = decide(request(us_debtor()), US_DAILY_3, history, now, "defer")
         assert decision == Refuse(
-            RefusalCode.CONTACT_LIMIT,
+            PolicyCode.CONTACT_LIMIT,
             "contact limit reached: 3 contacts already on 2024-11-03; "
             "at most 3 contacts per local day",
             datetime(2024, 11, 4, 13, 0, tzinfo=UTC),
@@ -137,7 +137,7 @@ class TestSevenInSeven:
     def test_eighth_contact_in_seven_days_is_refused(self) -> None:
         decision = us_decision(local(NEW_YORK, 2024, 6, 9, 15), self.DAILY_JUNE_3_TO_9)
         assert decision == Refuse(
-            RefusalCode.CONTACT_LIMIT,
+            PolicyCode.CONTACT_LIMIT,
             "contact limit reached: 7 contacts already from 2024-06-03 to 2024-06-09; "
             "at most 7 contacts in any 7 consecutive local days",
             datetime(2024, 6, 10, 12, 0, tzinfo=UTC),
@@ -206,7 +206,7 @@ class TestRecipientZone:
         req = request(us_debtor(timezone="America/New_York"))
         decision = decide(req, CN_SHENZHEN, (), self.NOON_UTC, "reject")
         assert isinstance(decision, Refuse)
-        assert decision.code is RefusalCode.QUIET_HOURS
+        assert decision.code is PolicyCode.QUIET_HOURS
         assert "America/New_York" in decision.reason
 
     def test_days_are_counted_in_the_recipient_zone(self) -> None:
@@ -218,7 +218,7 @@ class TestRecipientZone:
         new_york_noon = local(NEW_YORK, 2024, 6, 10, 12)
         refused = decide(in_shanghai, CN_SHENZHEN, history, shanghai_evening, "defer")
         assert isinstance(refused, Refuse)
-        assert refused.code is RefusalCode.CONTACT_LIMIT
+        assert refused.code is PolicyCode.CONTACT_LIMIT
         allowed = decide(in_new_york, CN_SHENZHEN, history, new_york_noon, "defer")
         assert allowed == Allow(new_york_noon)
 
