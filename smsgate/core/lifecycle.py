@@ -6,8 +6,10 @@ delivery reports); each used to know on its own which statuses it may leave and
 which group a status belongs to, and the stores spelled the groups again in
 SQL. This table is the one place: every group below is what the modules read,
 and :func:`check_move` says whether a move is allowed (:class:`IllegalMove`).
-The store's status update is to refuse any other move through it, and its SQL
-to spell the groups from here, once the store is written once (#16 item 2).
+The store enforces it: its status update changes a message only from a
+status in :func:`sources_of` the new one, in the same statement, and raises
+:class:`IllegalMove` otherwise (``smsgate.store.sql.messages``), and its SQL
+spells the groups from here.
 
 ::
 
@@ -16,6 +18,7 @@ to spell the groups from here, once the store is written once (#16 item 2).
             └─> held ──> queued/scheduled   ├──> queued (retry)
                  │                     │  ├──> failed / unknown / delivered
     queued, scheduled, held ──> rejected  └──> sending (looked up again)
+    queued, scheduled ──> held (a complaint)
                                 unknown ──> delivered / failed (a late report)
 
 ``sending`` may stay ``sending`` (a lookup is due, an interrupted attempt is
@@ -65,8 +68,9 @@ FINAL = frozenset({_S.DELIVERED, _S.FAILED, _S.REJECTED})
 #: Every allowed move: status -> the statuses it may become.
 MOVES: Mapping[MessageStatus, frozenset[MessageStatus]] = MappingProxyType(
     {
-        _S.QUEUED: frozenset({_S.SENDING, _S.SCHEDULED, _S.REJECTED}),
-        _S.SCHEDULED: frozenset({_S.SENDING, _S.SCHEDULED, _S.REJECTED}),
+        # A complaint holds what still waits for the phone for a reviewer (``replies``).
+        _S.QUEUED: frozenset({_S.SENDING, _S.SCHEDULED, _S.HELD, _S.REJECTED}),
+        _S.SCHEDULED: frozenset({_S.SENDING, _S.SCHEDULED, _S.HELD, _S.REJECTED}),
         _S.HELD: frozenset({_S.QUEUED, _S.SCHEDULED, _S.REJECTED}),
         _S.SENDING: frozenset(
             {_S.SENDING, _S.SENT, _S.QUEUED, _S.FAILED, _S.UNKNOWN, _S.DELIVERED}
@@ -81,7 +85,9 @@ MOVES: Mapping[MessageStatus, frozenset[MessageStatus]] = MappingProxyType(
 
 
 class IllegalMove(ValueError):
-    """A move the lifecycle does not allow: a bug in the caller, never a user's mistake."""
+    """A move the lifecycle does not allow, never a user's mistake: a bug in the caller,
+    or, raised by the store, a lost race (another writer moved the message first, and
+    ``current`` is where it left it)."""
 
     def __init__(self, message_id: str, current: MessageStatus, wanted: MessageStatus) -> None:
         super().__init__(f"message {message_id}: no move from {current} to {wanted}")

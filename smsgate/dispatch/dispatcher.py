@@ -49,9 +49,11 @@ import structlog
 
 from smsgate.carriers import CarrierAdapter, CarrierError, OutcomeUnknown, QueriesStatus
 from smsgate.carriers.fleet import CarrierFleet
+from smsgate.core.lifecycle import IllegalMove
 from smsgate.dispatch.backoff import Jitter, Retrying, RetryPolicy, full_jitter
 from smsgate.dispatch.lanes import Answer, Lane, Lanes
 from smsgate.dispatch.outcomes import WARNINGS, DispatchOutcome, DispatchReport, Disposition
+from smsgate.dispatch.overtaken import moved_meanwhile
 from smsgate.dispatch.preparation import Claim, Ready, prepare_send
 from smsgate.dispatch.reconcile import Reconcile, record_lookup
 from smsgate.dispatch.results import record_answer
@@ -188,6 +190,8 @@ class Dispatcher:
     async def _dispatch(self, item: OutboxItem) -> DispatchOutcome:
         # A failed item must not cancel its siblings' sends (the TaskGroup
         # would), so store errors end here; the lease hands the item on later.
+        # So does a move the store refused in the first transaction, rolled
+        # back whole: another writer moved the message meanwhile (``overtaken``).
         try:
             async with self._store.transaction() as tx:
                 prepared = await prepare_send(tx, item, self._claim, self._clock())
@@ -199,6 +203,8 @@ class Dispatcher:
             return await self._send(prepared)
         except StoreError as error:
             return DispatchOutcome(Disposition.ERROR, item.message_id, {"error": str(error)})
+        except IllegalMove as refused:
+            return moved_meanwhile(item.message_id, refused)
 
     async def _send(self, ready: Ready) -> DispatchOutcome:
         lane = self._lanes.get(ready.carrier)

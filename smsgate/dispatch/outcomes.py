@@ -32,6 +32,8 @@ class Disposition(StrEnum):
     RELEASED = "message_released"
     SKIPPED = "message_skipped"
     LEASE_LOST = "message_lease_lost"
+    #: Another writer (a report, a reply) moved the message first (``overtaken``).
+    MOVED_MEANWHILE = "message_moved_meanwhile"
     ERROR = "message_dispatch_error"
 
 

@@ -8,7 +8,9 @@ circuits), records a new attempt as under way and marks the message
 ``sending``. Only after that commits does the carrier get called, so a crash
 mid-send leaves an unfinished attempt behind, which is how the next claimant
 knows that the outcome is unknown and must not resend blindly: it goes to an
-operator, or, for an account that reconciles, is looked up (``Reconcile``).
+operator, or, for an account that reconciles, is looked up (``Reconcile``);
+unless a delivery report settled the message meanwhile, which proves the
+carrier had it (the attempt is finished as sent, the report's status kept).
 
 The message's contact booking moves with its send in the same transaction:
 a rescheduled message's booking moves to the instant it will go, and one
@@ -29,7 +31,7 @@ from typing import Protocol
 
 from smsgate.carriers import OutboundSms
 from smsgate.core.audience import Audience
-from smsgate.core.lifecycle import SENDABLE
+from smsgate.core.lifecycle import REPORTED, SENDABLE
 from smsgate.core.policy import Allow, Contact, Defer, PolicyError, Refuse
 from smsgate.dispatch.lanes import AllCircuitsOpen, Chosen
 from smsgate.dispatch.outcomes import DispatchOutcome, Disposition, outcome_of
@@ -99,6 +101,8 @@ async def prepare_send(
     attempts = await tx.attempts.of_message(message.id)
     last = attempts[-1] if attempts else None
     if last is not None and last.outcome is None:
+        if message.status in REPORTED:
+            return await _settle_reported(tx, message, last, claim, now)
         return await _settle_interrupted(tx, message, last, claim, now)
     if awaiting_lookup(message, last):
         assert last is not None  # awaiting_lookup says so
@@ -166,6 +170,23 @@ async def _other_contacts(
         for r in records
         if r.message_id != message.id
     ]
+
+
+async def _settle_reported(
+    tx: UnitOfWork, message: Message, attempt: SendAttempt, claim: Claim, now: datetime
+) -> DispatchOutcome:
+    """A report settled the message while its send was cut off: the carrier had it.
+
+    As when the report beats the answer (``results``), the report's status
+    stays and the attempt is finished as sent; there is nothing to look up.
+    """
+    detail = "interrupted, but a delivery report says the carrier had it"
+    await tx.attempts.finish(message.id, attempt.attempt, AttemptOutcome.SENT, now, detail=detail)
+    await tx.outbox.complete(message.id, claim.owner)
+    return outcome_of(
+        Disposition.SENT, message, attempt=attempt.attempt, carrier=attempt.carrier,
+        reason="reported",
+    )  # fmt: skip
 
 
 async def _settle_interrupted(

@@ -30,8 +30,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from smsgate.carriers import CarrierError, Lookup, LookupAnswer
+from smsgate.core.lifecycle import IllegalMove
 from smsgate.dispatch.backoff import Retrying
 from smsgate.dispatch.outcomes import DispatchOutcome, Disposition, outcome_of
+from smsgate.dispatch.overtaken import overtaken
 from smsgate.store import (
     AttemptOutcome,
     Message,
@@ -84,7 +86,29 @@ async def record_lookup(
     retrying: Retrying,
     now: datetime,
 ) -> DispatchOutcome:
-    """Act on the carrier's answer about ``pending`` (see the module docstring's table)."""
+    """Act on the carrier's answer about ``pending`` (see the module docstring's table).
+
+    A move the store refuses (a report, or another dispatcher's lookup, moved
+    the message first) keeps the finished attempt and settles as ``overtaken``.
+    """
+    try:
+        return await _record(tx, pending, answer, owner, retrying, now)
+    except IllegalMove as refused:
+        attempt = pending.attempt
+        return await overtaken(
+            tx, pending.message, refused, owner, attempt=attempt.attempt,
+            carrier=attempt.carrier, reconciled=True,
+        )  # fmt: skip
+
+
+async def _record(
+    tx: UnitOfWork,
+    pending: Reconcile,
+    answer: Lookup | CarrierError,
+    owner: str,
+    retrying: Retrying,
+    now: datetime,
+) -> DispatchOutcome:
     if isinstance(answer, CarrierError):
         if pending.failed_lookups + 1 >= retrying.lookups:
             return await _give_up(tx, pending, answer, owner, now)

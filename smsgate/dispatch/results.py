@@ -27,7 +27,13 @@ reported ``delivered``/``failed`` status, and the attempt is finished as
 
 The attempt row is finished in every case. If the lease was lost meanwhile
 (the send outlived it), the carrier's answer is still recorded, because it
-is the truth about the message, and the outcome says the lease was lost.
+is the truth about the message, and the outcome says the lease was lost. A
+move the lifecycle no longer allows is refused by the store: an error answer
+after a report (``delivered`` never becomes ``queued`` or ``failed``),
+another dispatcher that gave the message to an operator meanwhile, a report
+that landed, on PostgreSQL, between the check above and the move. Then the
+answer stays on the attempt and the message keeps the other writer's status
+(``overtaken``): a reported message is never queued and sent again.
 """
 
 from __future__ import annotations
@@ -41,10 +47,11 @@ from smsgate.carriers import (
     RetryableCarrierError,
     SendResult,
 )
-from smsgate.core.lifecycle import REPORTED
+from smsgate.core.lifecycle import REPORTED, IllegalMove
 from smsgate.dispatch.backoff import Retrying
 from smsgate.dispatch.lanes import Answer
 from smsgate.dispatch.outcomes import DispatchOutcome, Disposition, outcome_of
+from smsgate.dispatch.overtaken import overtaken
 from smsgate.dispatch.preparation import Ready
 from smsgate.dispatch.reconcile import AWAITING, schedule_lookup
 from smsgate.store import AttemptOutcome, MessageStatus, UnitOfWork
@@ -53,7 +60,23 @@ from smsgate.store import AttemptOutcome, MessageStatus, UnitOfWork
 async def record_answer(
     tx: UnitOfWork, ready: Ready, answer: Answer, owner: str, retrying: Retrying, now: datetime
 ) -> DispatchOutcome:
-    """Record the carrier's ``answer`` to ``ready`` and settle its outbox item."""
+    """Record the carrier's ``answer`` to ``ready`` and settle its outbox item.
+
+    Each path finishes the attempt, then moves the message, then settles the
+    item; a move the store refuses (another writer moved the message first)
+    keeps the finished attempt and settles as ``overtaken`` says.
+    """
+    try:
+        return await _record(tx, ready, answer, owner, retrying, now)
+    except IllegalMove as refused:
+        return await overtaken(
+            tx, ready.message, refused, owner, attempt=ready.sms.attempt, carrier=ready.carrier
+        )
+
+
+async def _record(
+    tx: UnitOfWork, ready: Ready, answer: Answer, owner: str, retrying: Retrying, now: datetime
+) -> DispatchOutcome:
     if isinstance(answer, SendResult | OutcomeUnknown) and await _reported(tx, ready):
         return await _already_reported(tx, ready, answer, owner, now)
     if isinstance(answer, SendResult):

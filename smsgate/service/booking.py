@@ -20,6 +20,7 @@ from typing import Any
 from smsgate import store
 from smsgate.core import policy
 from smsgate.core.audience import Audience
+from smsgate.core.lifecycle import IllegalMove
 from smsgate.core.policy import Allow, Defer, OnQuietHours, PolicyProfile, Recipient, Refuse
 from smsgate.service.principals import Principal
 from smsgate.service.refusals import Refusal, RefusalCode
@@ -151,12 +152,23 @@ async def enqueue(tx: UnitOfWork, message: Message, instant: datetime) -> None:
 
 async def withdraw(
     tx: UnitOfWork, message_id: str, status: MessageStatus, now: datetime, detail: str
-) -> None:
+) -> bool:
     """Undo ``enqueue`` for a message that will not go as booked: it takes ``status``
-    (rejected, or held for a reviewer), leaves the outbox and gives back its slot."""
-    await tx.messages.set_status(message_id, status, now, detail)
+    (rejected, or held for a reviewer), leaves the outbox and gives back its slot.
+
+    ``False``, and nothing changed, if another writer moved the message after
+    the caller read it (PostgreSQL's concurrent writers; the store refuses the
+    move): another reply or a retirement settled it, or a dispatcher took it
+    to a carrier, too late to stop, as for a message sent a moment earlier;
+    the caller's opt-out or retirement still stops the next one.
+    """
+    try:
+        await tx.messages.set_status(message_id, status, now, detail)
+    except IllegalMove:
+        return False
     await tx.outbox.discard(message_id)
     await tx.contacts.withdraw(message_id)
+    return True
 
 
 def audit_event(

@@ -37,6 +37,7 @@ from datetime import datetime
 import structlog
 
 from smsgate.bootstrap import Gateway
+from smsgate.core.lifecycle import IllegalMove
 from smsgate.core.policy import OnQuietHours, Recipient, Refuse
 from smsgate.core.scanner import ScanResult, Verdict
 from smsgate.logs import mask_phone
@@ -158,7 +159,7 @@ async def _release_now(
         await _audit(tx, reviewer, AuditAction.MESSAGE_REFUSED, message, now, detail)
         return refused
     instant, status = booking.slot_of(decision, now)
-    await tx.messages.set_status(message.id, status, now, f"released by a reviewer: {reason}")
+    await _move(tx, message, status, now, f"released by a reviewer: {reason}")
     await tx.messages.set_send_at(message.id, instant)
     await booking.enqueue(tx, message, instant)
     detail = {"reason": reason, "status": status.value, "send_at": instant.isoformat()}
@@ -171,7 +172,7 @@ async def reject(gateway: Gateway, reviewer: Principal, message_id: str, reason:
     now = gateway.clock()
     async with gateway.store.transaction() as tx:
         message = await _held(tx, reviewer.creditor_id, message_id)
-        await tx.messages.set_status(message.id, MessageStatus.REJECTED, now, reason)
+        await _move(tx, message, MessageStatus.REJECTED, now, reason)
         await _audit(tx, reviewer, AuditAction.MESSAGE_REJECTED, message, now, {"reason": reason})
     _log("message_rejected", reviewer, message)
     return Reviewed(message.id, MessageStatus.REJECTED, None, reason)
@@ -182,11 +183,26 @@ async def _held(tx: UnitOfWork, creditor_id: str, message_id: str) -> Message:
     if message is None:
         raise not_found("message")
     if message.status is not MessageStatus.HELD:
-        raise Refusal(
-            RefusalCode.INVALID_STATE,
-            f"the message is {message.status.value}, not held; only held messages are reviewed",
-        )
+        raise _not_held(message.status)
     return message
+
+
+async def _move(
+    tx: UnitOfWork, message: Message, status: MessageStatus, now: datetime, detail: str
+) -> None:
+    """Move the held message on; ``invalid_state`` if another writer moved it since it was
+    read (another reviewer or a retirement, on PostgreSQL), as if this came after it."""
+    try:
+        await tx.messages.set_status(message.id, status, now, detail)
+    except IllegalMove as moved:
+        raise _not_held(moved.current) from None
+
+
+def _not_held(status: MessageStatus) -> Refusal:
+    return Refusal(
+        RefusalCode.INVALID_STATE,
+        f"the message is {status.value}, not held; only held messages are reviewed",
+    )
 
 
 def _recipient(message: Message) -> Recipient:

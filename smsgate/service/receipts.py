@@ -16,6 +16,10 @@ late "failed" after "delivered" is recorded but does not rewrite history.
 ``sending`` is included because a fast carrier's report can arrive before the
 dispatcher has recorded the carrier's answer; the dispatcher then keeps the
 reported state instead of overwriting it with ``sent``.
+
+Two reports for one message may race on PostgreSQL (both read ``sent``); the
+store lets one move land and refuses the other (``IllegalMove``), which is
+then recorded and moves nothing, exactly as if it had come second.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import structlog
 
 from smsgate.carriers import DeliveryReport
 from smsgate.carriers.echo import carrier_text
-from smsgate.core.lifecycle import AWAITING_REPORT
+from smsgate.core.lifecycle import AWAITING_REPORT, IllegalMove
 from smsgate.store import (
     RECEIPT_PREFIX,
     DeliveryReceipt,
@@ -164,7 +168,10 @@ async def _apply(
     if final is None or message.status not in AWAITING_REPORT:
         return ReceiptEffect.RECORDED
     detail = f"{receipt.carrier}: {receipt.error_code or receipt.state.value}"
-    await tx.messages.set_status(message.id, final, now, detail)
+    try:
+        await tx.messages.set_status(message.id, final, now, detail)
+    except IllegalMove:  # another report (or the dispatcher) moved it first
+        return ReceiptEffect.RECORDED
     return ReceiptEffect.MOVED
 
 

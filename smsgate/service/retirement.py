@@ -32,7 +32,8 @@ async def settle_retired(
     rejected = []
     detail = f"{TEMPLATE_RETIRED}: the template was retired ({reason})"
     for message in await tx.messages.pending_of_template(actor.creditor_id, template_id):
-        await booking.withdraw(tx, message.id, MessageStatus.REJECTED, now, detail)
+        if not await booking.withdraw(tx, message.id, MessageStatus.REJECTED, now, detail):
+            continue  # moved on since it was read (``booking.withdraw``)
         facts: dict[str, JsonValue] = {
             "reason": TEMPLATE_RETIRED,
             "template_id": template_id,

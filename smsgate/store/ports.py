@@ -196,7 +196,12 @@ class MessageRepository(Protocol):
     async def set_status(
         self, message_id: str, status: MessageStatus, at: datetime, detail: str = ""
     ) -> None:
-        """Change the status and append it to the history; raises ``NotFound``."""
+        """Move the message to ``status`` and append it to the history.
+
+        Only a move of the lifecycle table (``smsgate.core.lifecycle``) lands;
+        raises ``IllegalMove`` (with the status found) for any other, including
+        one that lost a race to another writer, and ``NotFound`` without a message.
+        """
         ...
 
     async def history(self, message_id: str) -> list[StatusChange]:

@@ -55,6 +55,11 @@ class TestTable:
         for status, report in itertools.product(AWAITING_REPORT, REPORTED):
             check_move("m", status, report)
 
+    def test_a_complaint_holds_only_what_still_waits(self) -> None:
+        """A complaint holds queued and scheduled sends for a reviewer, never a handed-over one."""
+        assert sources_of(S.HELD) == SENDABLE
+        assert not HANDED_OVER & sources_of(S.HELD)
+
 
 class TestCheck:
     """An illegal move raises, naming the message and both statuses."""
@@ -67,7 +72,8 @@ class TestCheck:
             (S.HELD, S.SENDING),
             (S.SENT, S.QUEUED),
             (S.FAILED, S.DELIVERED),
-            (S.QUEUED, S.HELD),
+            (S.SENDING, S.HELD),
+            (S.SENT, S.HELD),
             (S.UNKNOWN, S.QUEUED),
         ],
     )

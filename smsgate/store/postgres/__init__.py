@@ -32,6 +32,12 @@ repositories that take them are the shared ones of ``smsgate.store.sql``
 * **Outbox** (``messages``): ``claim_due`` leases rows picked with
   ``FOR UPDATE SKIP LOCKED``; leases expire, so a dead dispatcher's items are
   claimed again. Dispatchers poll; see ``messages``.
+* **Message status** (``messages``): ``set_status`` is one UPDATE guarded by
+  the lifecycle's sources of the new status (in the ``WITH`` that also writes
+  the event). No lock beyond the row's: under READ COMMITTED an UPDATE of a
+  row another transaction changed waits for it and re-checks the guard, so
+  of two moves that cannot follow each other one lands and the other raises
+  ``IllegalMove``.
 * **Audit chain** (``audit``): one advisory lock per database serialises
   appends from reading the chain head to COMMIT, so the chain stays one
   chain. It is the only lock every auditing write takes; it is held for the

@@ -14,6 +14,22 @@ message id. Dispatchers find new work by polling (``smsgate dispatch
 --poll``, 1 s by default, immediately again after a full batch): an
 accepted message waits at most one poll interval, and no connection is
 pinned to a LISTEN; NOTIFY could wake them sooner if that ever matters.
+
+Status moves. ``set_status`` moves a message only along the lifecycle
+(``smsgate.core.lifecycle``): its UPDATE carries ``AND status IN (...)``,
+the sources of the new status, so the check and the write are one statement
+and no caller can skip it. If no row changed, the message's status is read
+and ``IllegalMove`` raised with it (``NotFound`` without a message). On
+SQLite writers are serialised, so the guard sees what the caller's unit
+read. On PostgreSQL (READ COMMITTED) an UPDATE of a row that another
+transaction changed waits for that commit and re-checks its condition on the
+committed row, so of two moves that cannot follow each other (two
+dispatchers' ``sent``, a report's ``failed`` and a retry's ``queued``)
+exactly one lands, and the loser raises; in the ``WITH`` that also writes
+the event, nothing is inserted for it. The guard is the table's, not a
+compare-and-set of the status the caller read: ``sending`` → ``sent``
+followed by ``sent`` → ``failed`` (a report after the answer) are both
+legal. What losing such a race means is the caller's to decide (each says).
 """
 
 from __future__ import annotations
@@ -21,7 +37,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from smsgate.core.audience import Audience
-from smsgate.core.lifecycle import HANDED_OVER, PENDING
+from smsgate.core.lifecycle import HANDED_OVER, PENDING, IllegalMove, sources_of
 from smsgate.core.scanner.findings import Verdict
 from smsgate.core.sms import Encoding
 from smsgate.store.errors import NotFound
@@ -47,19 +63,29 @@ _INSERT_MESSAGE = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_EVENT = "INSERT INTO message_events (message_id, status, at, detail) VALUES (?, ?, ?, ?)"
-_SET_STATUS = "UPDATE messages SET status = ? WHERE id = ?"
-# Where a WITH may write (PostgreSQL), one round trip for the message and its first event,
-# and for a status and its event.
+# Where a WITH may write (PostgreSQL), one round trip for the message and its first event.
 _INSERT_MESSAGE_WITH_EVENT = (
     f"WITH added AS ({_INSERT_MESSAGE} RETURNING id, status, created_at)"
     " INSERT INTO message_events (message_id, status, at, detail)"
     " SELECT id, status, created_at, '' FROM added"
 )
-_SET_STATUS_WITH_EVENT = (
-    "WITH changed AS (UPDATE messages SET status = ?2 WHERE id = ?1 RETURNING id)"
+
+
+def _guarded_update(status: MessageStatus) -> str:
+    """The update that moves a message to ``status`` only from one of its sources."""
+    sources = sources_of(status)
+    allowed = f" AND status IN {_sql_list(sources)}" if sources else " AND FALSE"
+    return f"UPDATE messages SET status = ?2 WHERE id = ?1{allowed}"
+
+
+#: Per new status: the guarded update alone, and (where a WITH may write) with its event.
+_SET_STATUS = {status: _guarded_update(status) for status in MessageStatus}
+_SET_STATUS_WITH_EVENT = {
+    status: f"WITH changed AS ({update} RETURNING id)"
     " INSERT INTO message_events (message_id, status, at, detail)"
     " SELECT id, ?2, ?3, ?4 FROM changed"
-)
+    for status, update in _SET_STATUS.items()
+}
 
 
 class SqlMessages:
@@ -89,13 +115,23 @@ class SqlMessages:
     async def set_status(
         self, message_id: str, status: MessageStatus, at: datetime, detail: str = ""
     ) -> None:
+        status = MessageStatus(status)
         event = (message_id, status, self._dialect.instant(at), detail)
         if self._dialect.writes_in_with:
-            changed = await self._session.execute(_SET_STATUS_WITH_EVENT, event)
-        elif changed := await self._session.execute(_SET_STATUS, (status, message_id)):
+            changed = await self._session.execute(_SET_STATUS_WITH_EVENT[status], event)
+        elif changed := await self._session.execute(_SET_STATUS[status], event[:2]):
             changed = await self._session.execute(_INSERT_EVENT, event)
         if not changed:
+            await self._refuse_move(message_id, status)
+
+    async def _refuse_move(self, message_id: str, wanted: MessageStatus) -> None:
+        """Why the guarded update changed nothing: no such message, or not from its status."""
+        current = await self._session.value(
+            "SELECT status FROM messages WHERE id = ?", (message_id,)
+        )
+        if current is None:
             raise NotFound(f"no message {message_id!r}")
+        raise IllegalMove(message_id, MessageStatus(current), wanted)
 
     async def history(self, message_id: str) -> list[StatusChange]:
         sql = "SELECT * FROM message_events WHERE message_id = ? ORDER BY id"

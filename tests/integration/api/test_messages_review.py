@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from smsgate.store import AuditQuery
+from smsgate.store import AuditQuery, MessageStatus
 
 from .api_support import GatewayUnderTest
 from .message_support import PHONE, SIGNATURE, message, opt_out, seed_template
@@ -173,6 +174,32 @@ class TestReject:
             "detail": "misleading",
         }
         assert (await review(gw, held["id"], "release"))[1]["code"] == "invalid_state"
+
+    async def test_a_reject_racing_another_reviewer_is_409(self, gw: GatewayUnderTest) -> None:
+        """The other reviewer's rejection (another instance, still committing) comes first:
+        this one read the message held, but the store refuses its move (on PostgreSQL)."""
+        held = await send_held(gw)
+        moved, commit = asyncio.Event(), asyncio.Event()
+
+        async def rejected_elsewhere() -> None:
+            async with gw.gateway.store.transaction() as tx:
+                await tx.messages.set_status(held["id"], MessageStatus.REJECTED, gw.clock(), "x")
+                moved.set()
+                await commit.wait()
+
+        elsewhere = asyncio.create_task(rejected_elsewhere())
+        await moved.wait()
+        second = asyncio.create_task(review(gw, held["id"], "reject", reason="misleading"))
+        await asyncio.sleep(0.2)  # it read ``held`` and waits for the row (on PostgreSQL)
+        commit.set()
+        async with asyncio.timeout(10):
+            await elsewhere
+            status, body = await second
+        assert (status, body["code"]) == (409, "invalid_state")
+        token = await gw.key("acme", "sender")
+        _, detail, _ = await gw.call("GET", f"/v1/messages/{held['id']}", token=token)
+        assert [step["detail"] for step in detail["history"]][-1] == "x"
+        assert [step["status"] for step in detail["history"]].count("rejected") == 1
 
     @pytest.mark.parametrize(
         "payload",

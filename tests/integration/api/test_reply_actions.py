@@ -161,6 +161,7 @@ async def sent_for(gw: GatewayUnderTest, creditor: str, carrier_id: str) -> str:
     reference = client_reference(body["id"], 1)
     async with gw.gateway.store.transaction() as tx:
         await tx.attempts.start(SendAttempt(body["id"], 1, "peer", reference, now))
+        await tx.messages.set_status(body["id"], MessageStatus.SENDING, now, "attempt 1")
         await tx.attempts.finish(body["id"], 1, AttemptOutcome.SENT, now,
                                  carrier_message_id=carrier_id)  # fmt: skip
         await tx.messages.set_status(body["id"], MessageStatus.SENT, now)

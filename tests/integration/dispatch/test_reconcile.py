@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from smsgate.carriers import (
+    DeliveryReport,
+    DeliveryState,
     FakeCarrier,
     Lookup,
     LookupAnswer,
@@ -20,6 +22,7 @@ from smsgate.carriers.config import CarrierLimits
 from smsgate.carriers.fleet import CarrierFleet
 from smsgate.dispatch import Dispatcher, Disposition
 from smsgate.dispatch.reconcile import AWAITING
+from smsgate.service.receipts import ReceiptEffect, take_report
 from smsgate.store import AttemptOutcome, MessageStatus, SendAttempt, Store
 
 from .conftest import MakeDispatcher
@@ -154,6 +157,31 @@ class TestLookupAnswers:
         assert (await statuses(store, message.id))[-1] == (S.UNKNOWN, "reconciliation failed")
         clock.advance(LOOKUP_DELAY)
         assert (await dispatcher.run_once()).claimed == 0
+
+    async def test_a_report_during_the_lookup_keeps_its_status(
+        self, store: Store, tenant: Tenant, make_dispatcher: MakeDispatcher, clock: Clock
+    ) -> None:
+        """The lookup says "never received", but a report delivered it meanwhile: the store
+        refuses ``delivered`` -> ``queued``, the lookup's answer stays on the attempt, and
+        the item is done, so the message is not sent again."""
+        [message] = await tenant.accept(store)
+
+        async def reported_meanwhile(reference: str) -> Lookup:
+            report = DeliveryReport(DeliveryState.DELIVERED, client_reference=reference)
+            assert (await take_report(store, "q", report, clock())).effect is ReceiptEffect.MOVED
+            return Lookup(LookupAnswer.NOT_FOUND)
+
+        carrier = QueryingCarrier(first_unknown(), name="q", lookup=reported_meanwhile)
+        dispatcher = make_dispatcher(reconciling(carrier))
+        await dispatcher.run_once()
+        clock.advance(LOOKUP_DELAY)
+        assert (await dispatcher.run_once()).count(Disposition.MOVED_MEANWHILE) == 1
+        clock.advance(LOOKUP_DELAY)
+        assert (await dispatcher.run_once()).claimed == 0
+        assert await status_of(store, message.id) == S.DELIVERED
+        [attempt] = await attempt_rows(store, message.id)
+        assert attempt.outcome == AttemptOutcome.RETRYABLE
+        assert len(carrier.calls) == 1
 
 
 class TestInterrupted:

@@ -30,6 +30,7 @@ async def sent(
             reference = client_reference(message.id, 1)
             await tx.messages.add(message)
             await tx.attempts.start(SendAttempt(message.id, 1, carrier, reference, created))
+            await tx.messages.set_status(message.id, MessageStatus.SENDING, created, "attempt 1")
             await tx.attempts.finish(
                 message.id, 1, AttemptOutcome.SENT, created,
                 carrier_message_id=f"fake-{reference}",

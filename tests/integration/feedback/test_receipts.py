@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -12,12 +13,15 @@ from smsgate.carriers import (
     FakeCarrier,
     OutboundSms,
     OutcomeUnknown,
+    PermanentCarrierError,
+    RetryableCarrierError,
 )
-from smsgate.dispatch import Dispatcher
+from smsgate.dispatch import Dispatcher, Disposition
 from smsgate.service.receipts import ReceiptEffect, take_report
-from smsgate.store import AttemptOutcome, MessageStatus, Store
+from smsgate.store import AttemptOutcome, MessageStatus, SendAttempt, Store
 
 from ..dispatch.dispatch_support import Clock, Tenant, at, status_of, statuses
+from ..store_fixtures import OpenStore
 from .feedback_support import sent
 
 NOW = at(5)
@@ -157,3 +161,127 @@ class TestReportBeforeAnswer:
             assert await tx.outbox.depth() == 0
         assert attempt.outcome is AttemptOutcome.SENT
         assert len(carrier.calls) == 1
+
+    @pytest.mark.parametrize(
+        ("error", "outcome"),
+        [
+            pytest.param(RetryableCarrierError("busy"), AttemptOutcome.RETRYABLE, id="then-retry"),
+            pytest.param(PermanentCarrierError("no"), AttemptOutcome.PERMANENT, id="then-refused"),
+        ],
+    )
+    async def test_an_error_answer_after_the_report_neither_requeues_nor_fails_it(
+        self, store: Store, tenant: Tenant, error: Exception, outcome: AttemptOutcome
+    ) -> None:
+        """The store refuses ``delivered`` -> ``queued``/``failed``; the answer stays on the
+        attempt, and the item is done, so a delivered message is never sent again."""
+        [message] = await tenant.accept(store)
+
+        async def report_first(sms: OutboundSms) -> str:
+            report = DeliveryReport(DeliveryState.DELIVERED, client_reference=sms.client_reference)
+            assert (await take_report(store, "fake", report, NOW)).effect is ReceiptEffect.MOVED
+            raise error
+
+        carrier = FakeCarrier(report_first)
+        clock = Clock(at(1))
+        dispatcher = Dispatcher(store, carrier, owner="d1", clock=clock)
+        report = await dispatcher.run_once()
+        assert report.count(Disposition.MOVED_MEANWHILE) == 1
+        clock.advance(timedelta(hours=1))
+        assert (await dispatcher.run_once()).claimed == 0
+        assert await status_of(store, message.id) is MessageStatus.DELIVERED
+        async with store.read() as tx:
+            [attempt] = await tx.attempts.of_message(message.id)
+            assert await tx.outbox.depth() == 0
+        assert attempt.outcome is outcome
+        assert len(carrier.calls) == 1
+
+    async def test_a_report_while_the_dispatcher_was_down_settles_the_cut_off_attempt(
+        self, store: Store, tenant: Tenant
+    ) -> None:
+        """The report proves the carrier had it: no lookup, no operator, the status kept."""
+        [message] = await tenant.accept(store)
+        async with store.transaction() as tx:
+            await tx.outbox.claim_due(at(0), "crashed", timedelta(minutes=5), 10)
+            await tx.attempts.start(SendAttempt(message.id, 1, "fake", f"{message.id}-1", at(0)))
+            await tx.messages.set_status(message.id, MessageStatus.SENDING, at(0), "attempt 1")
+        report = DeliveryReport(DeliveryState.DELIVERED, client_reference=f"{message.id}-1")
+        assert (await take_report(store, "fake", report, at(1))).effect is ReceiptEffect.MOVED
+        carrier = FakeCarrier()
+        dispatcher = Dispatcher(store, carrier, owner="d2", clock=Clock(at(6)))
+        assert (await dispatcher.run_once()).count(Disposition.SENT) == 1
+        assert await status_of(store, message.id) is MessageStatus.DELIVERED
+        async with store.read() as tx:
+            [attempt] = await tx.attempts.of_message(message.id)
+            assert await tx.outbox.depth() == 0
+        assert attempt.outcome is AttemptOutcome.SENT
+        assert carrier.calls == []
+
+    async def test_a_report_racing_the_settling_of_a_cut_off_attempt(
+        self, store: Store, open_more: OpenStore, tenant: Tenant
+    ) -> None:
+        """The dispatcher read ``sending`` and would give it to an operator; the report (another
+        instance, still committing) lands first, so its move is refused and rolled back whole;
+        the next claim settles it as reported. Never sent, never ``unknown``."""
+        [message] = await tenant.accept(store)
+        async with store.transaction() as tx:
+            await tx.outbox.claim_due(at(0), "crashed", timedelta(minutes=5), 10)
+            await tx.attempts.start(SendAttempt(message.id, 1, "fake", f"{message.id}-1", at(0)))
+            await tx.messages.set_status(message.id, MessageStatus.SENDING, at(0), "attempt 1")
+        moved, commit = asyncio.Event(), asyncio.Event()
+
+        async def reported_elsewhere() -> None:
+            async with (await open_more()).transaction() as tx:
+                await tx.messages.set_status(message.id, MessageStatus.DELIVERED, at(6), "first")
+                moved.set()
+                await commit.wait()
+
+        elsewhere = asyncio.create_task(reported_elsewhere())
+        await moved.wait()
+        carrier, clock = FakeCarrier(), Clock(at(6))
+        dispatcher = Dispatcher(store, carrier, owner="d2", clock=clock)
+        first_round = asyncio.create_task(dispatcher.run_once())
+        await asyncio.sleep(0.2)  # it read ``sending`` and waits for the row (on PostgreSQL)
+        commit.set()
+        async with asyncio.timeout(10):
+            await elsewhere
+            [outcome] = (await first_round).outcomes
+        assert outcome.disposition in {Disposition.MOVED_MEANWHILE, Disposition.SENT}
+        clock.advance(timedelta(minutes=10))
+        await dispatcher.run_once()
+        assert await status_of(store, message.id) is MessageStatus.DELIVERED
+        async with store.read() as tx:
+            [attempt] = await tx.attempts.of_message(message.id)
+            assert await tx.outbox.depth() == 0
+        assert attempt.outcome is AttemptOutcome.SENT
+        assert carrier.calls == []
+
+
+class TestRacingReports:
+    """Two final reports for one message at once (two instances): one moves it, one is kept."""
+
+    async def test_the_report_that_loses_is_recorded_and_moves_nothing(
+        self, store: Store, open_more: OpenStore, tenant: Tenant
+    ) -> None:
+        [message] = await sent(store, tenant)
+        other = await open_more()
+        moved, commit = asyncio.Event(), asyncio.Event()
+
+        async def delivered_elsewhere() -> None:
+            """Another instance's report, its transaction still open."""
+            async with other.transaction() as tx:
+                await tx.messages.set_status(message.id, MessageStatus.DELIVERED, NOW, "first")
+                moved.set()
+                await commit.wait()
+
+        elsewhere = asyncio.create_task(delivered_elsewhere())
+        await moved.wait()
+        failed = delivered(message.id, DeliveryState.FAILED)
+        late = asyncio.create_task(take_report(store, "fake", failed, NOW))
+        await asyncio.sleep(0.2)  # it read ``sent`` and waits for the row (on PostgreSQL)
+        commit.set()
+        async with asyncio.timeout(10):
+            await elsewhere
+            outcome = await late
+        assert outcome.effect is ReceiptEffect.RECORDED
+        assert await status_of(store, message.id) is MessageStatus.DELIVERED
+        assert (await statuses(store, message.id))[-1] == (MessageStatus.DELIVERED, "first")

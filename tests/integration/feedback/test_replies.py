@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from smsgate.store import (
 from smsgate.wordlists import reply_classifier
 
 from ..dispatch.dispatch_support import PHONE, Tenant, at, outbox_row, status_of
+from ..store_fixtures import OpenStore
 from .feedback_support import sent
 
 NOW = at(30)
@@ -143,6 +145,39 @@ class TestStop:
             audit = await tx.audit.entries(AuditQuery(action="opt_out.added"))
             assert len(await tx.replies.of_creditor("acme")) == 1
         assert len(audit) == 1
+
+    async def test_a_message_a_dispatcher_took_meanwhile_is_left_to_it(
+        self, store: Store, open_more: OpenStore, tenant: Tenant
+    ) -> None:
+        """The stop read it queued, but a dispatcher (another instance) marked it sending
+        first: too late to stop, so the stop opts out and leaves it, its item and slot be."""
+        await sent(store, tenant)
+        [queued] = await tenant.accept(store, due_at=at(0))
+        other = await open_more()
+        moved, commit = asyncio.Event(), asyncio.Event()
+
+        async def dispatching() -> None:
+            async with other.transaction() as tx:
+                await tx.messages.set_status(queued.id, MessageStatus.SENDING, NOW, "attempt 1")
+                moved.set()
+                await commit.wait()
+
+        dispatcher = asyncio.create_task(dispatching())
+        await moved.wait()
+        stop = asyncio.create_task(take_reply(store, "fake", reply("退订"), KEYWORDS, NOW))
+        await asyncio.sleep(0.2)  # it read ``queued`` and waits for the row (on PostgreSQL)
+        commit.set()
+        async with asyncio.timeout(10):
+            await dispatcher
+            outcome = await stop
+        assert outcome.rejected == ()
+        assert await status_of(store, queued.id) is MessageStatus.SENDING
+        async with store.read() as tx:
+            kinds = [o.kind for o in await tx.opt_outs.active("acme", PHONE)]
+            contacts = await tx.contacts.of_phone("acme", PHONE, at(-1), at(120))
+            assert await tx.outbox.depth() == 1
+        assert kinds == [OptOutKind.OPT_OUT]
+        assert queued.id in {contact.message_id for contact in contacts}
 
     @pytest.mark.parametrize(
         "text",

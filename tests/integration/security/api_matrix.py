@@ -246,6 +246,7 @@ async def listed_reply(gw: GatewayUnderTest) -> Prepared:
     async with gw.gateway.store.transaction() as tx:
         reference = client_reference(accepted["id"], 1)
         await tx.attempts.start(SendAttempt(accepted["id"], 1, "peer", reference, now))
+        await tx.messages.set_status(accepted["id"], MessageStatus.SENDING, now, "attempt 1")
         await tx.attempts.finish(
             accepted["id"], 1, AttemptOutcome.SENT, now, carrier_message_id="p"
         )

@@ -196,6 +196,7 @@ async def sent_through(gw: GatewayUnderTest, carrier: str) -> Sent:
     reference, carrier_id = client_reference(message_id, 1), f"{carrier}-sid-1"
     async with gw.gateway.store.transaction() as tx:
         await tx.attempts.start(SendAttempt(message_id, 1, carrier, reference, now))
+        await tx.messages.set_status(message_id, MessageStatus.SENDING, now, "attempt 1")
         await tx.attempts.finish(
             message_id, 1, AttemptOutcome.SENT, now, carrier_message_id=carrier_id
         )

@@ -133,6 +133,7 @@ class TestMessages:
         async with store.transaction() as tx:
             await tx.messages.add(held)
             await tx.messages.set_status(held.id, MessageStatus.QUEUED, at(1), "released")
+            await tx.messages.set_status(held.id, MessageStatus.SENDING, at(1.5), "attempt 1")
             await tx.messages.set_status(held.id, MessageStatus.SENT, at(2))
         async with store.read() as tx:
             history = await tx.messages.history(held.id)
@@ -140,6 +141,7 @@ class TestMessages:
         assert history == [
             StatusChange(held.id, MessageStatus.HELD, T0),
             StatusChange(held.id, MessageStatus.QUEUED, at(1), "released"),
+            StatusChange(held.id, MessageStatus.SENDING, at(1.5), "attempt 1"),
             StatusChange(held.id, MessageStatus.SENT, at(2)),
         ]
         assert current is not None

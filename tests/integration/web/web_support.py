@@ -153,9 +153,11 @@ class UiWorld:
         attempt = SendAttempt(message_id, 1, CARRIER, f"{message_id}-1", now)
         async with self.gateway.store.transaction() as tx:
             await tx.attempts.start(attempt)
+            await tx.messages.set_status(message_id, MessageStatus.SENDING, now, "attempt 1")
             await tx.attempts.finish(
                 message_id, 1, AttemptOutcome.SENT, now, carrier_message_id="c1"
             )
+            await tx.messages.set_status(message_id, MessageStatus.SENT, now, f"{CARRIER} c1")
             await tx.messages.set_status(message_id, MessageStatus.DELIVERED, now)
 
     async def opt_out(self, creditor: str, phone: str) -> None:

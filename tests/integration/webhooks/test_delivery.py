@@ -88,16 +88,17 @@ class TestInOrderDelivery:
         endpoint = receiver.add("acme", secret_of("acme"))
         await configure(store, clock, receiver, acme)
         [message] = await acme.accept(store)
+        await progress(store, clock, message, MessageStatus.SENDING)
         await progress(store, clock, message, MessageStatus.FAILED, detail=REASON)
 
         with capture_logs() as logs:
             async with running(store, clock):
-                events = await endpoint.wait_for_events(2)
+                events = await endpoint.wait_for_events(3)
 
         assert events[-1]["detail"] == REASON
         [delivered] = [log for log in logs if log["event"] == "webhook_delivered"]
         assert delivered["creditor"] == "acme"
-        assert (delivered["count"], delivered["last_id"]) == (2, events[-1]["id"])
+        assert (delivered["count"], delivered["last_id"]) == (3, events[-1]["id"])
         assert not any("空号" in repr(log) for log in logs)
 
 
