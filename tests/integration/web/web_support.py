@@ -26,7 +26,6 @@ from smsgate.core.audience import Audience
 from smsgate.core.policy import OnQuietHours, Recipient
 from smsgate.core.templates import TemplateSource
 from smsgate.service import administration, opt_outs
-from smsgate.service.audit_checks import verify_audit_chain
 from smsgate.service.principals import Principal
 from smsgate.service.sending import SendRequest, send_message
 from smsgate.service.templates import TemplateDesk
@@ -41,6 +40,8 @@ from smsgate.store import (
     SendAttempt,
 )
 from smsgate.web import WebSettings, add_web
+
+from ..audit_support import sequenced_and_verified
 
 # 10:00 in Shanghai: inside the contact window.
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -215,7 +216,7 @@ async def start_ui(
         world = UiWorld(gateway, base_url, clock)
         await seed(world)
         # What `smsgate serve`'s background job would have done by now: the page shows it.
-        await verify_audit_chain(gateway.store, clock)
+        await sequenced_and_verified(gateway.store, clock, full=False)
         yield world
 
 
