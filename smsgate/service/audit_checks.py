@@ -48,6 +48,7 @@ import structlog
 from smsgate.core.audit_tree import (
     EMPTY_ROOT,
     Frontier,
+    Subtree,
     TreeHead,
     consistency_proof,
     consistency_ranges,
@@ -128,30 +129,29 @@ async def _open(
     if latest is None or latest.size < size:
         if size == 0:
             return Progress(start, Frontier())
-        return Fault(
-            TreeFault.INCONSISTENT, None, f"no signed head is as large as the verified {size}"
-        )
+        reason = f"no signed head is as large as the verified {size}"
+        return Fault(TreeFault.INCONSISTENT, None, reason)
     if not verifier.verifies(latest):
-        return Fault(
-            TreeFault.BAD_SIGNATURE,
-            None,
-            f"the head of size {latest.size} is not signed by the key",
-        )
+        reason = f"the head of size {latest.size} is not signed by the key"
+        return Fault(TreeFault.BAD_SIGNATURE, None, reason)
     async with store.read() as tx:
         verified = await tx.audit_tree.head(size) if size else None
         nodes = await tx.audit_tree.nodes(Frontier.subtrees(size))
     if size and (verified is None or verified.root != root or not verifier.verifies(verified)):
-        return Fault(
-            TreeFault.INCONSISTENT, None, f"the verified head of size {size} is gone or changed"
-        )
+        reason = f"the verified head of size {size} is gone or changed"
+        return Fault(TreeFault.INCONSISTENT, None, reason)
+    return _checkpoint_frontier(start, nodes)
+
+
+def _checkpoint_frontier(start: tuple[int, bytes], nodes: dict[Subtree, bytes]) -> Progress | Fault:
+    size, root = start
     try:
         frontier = Frontier.of(size, nodes)
     except KeyError:
         frontier = None
     if frontier is None or frontier.root() != root:
-        return Fault(
-            TreeFault.INCONSISTENT, None, f"the stored tree of {size} leaves was rewritten"
-        )
+        reason = f"the stored tree of {size} leaves was rewritten"
+        return Fault(TreeFault.INCONSISTENT, None, reason)
     return Progress(start, frontier)
 
 
