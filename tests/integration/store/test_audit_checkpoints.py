@@ -8,11 +8,8 @@ would do), after a first verification and then more appended leaves.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import asyncpg
 import pytest
 
 from smsgate.audit_keys import AuditSigner
@@ -28,15 +25,12 @@ from smsgate.store import (
     TreeFault,
     leaf_bytes,
 )
-from smsgate.store.postgres.dialect import numbered
 from smsgate.store.sql.audit import SqlAuditLog
 
-from ..audit_support import SIGNER, sequence_all, sequenced_and_verified
+from ..audit_support import SIGNER, Statement, sequence_all, sequenced_and_verified, tamper
 from .store_support import at
 
 VERIFIED_AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-TABLES = ("audit_log", "audit_tree_nodes", "audit_tree_heads")
-Statement = tuple[str, Sequence[object]]
 
 
 def clock() -> datetime:
@@ -54,28 +48,6 @@ async def append(store: Store, count: int, *, heads_of: int = 2) -> None:
 
 async def verify(store: Store, *, full: bool = False, chunk: int = 3) -> TreeCheckpoint:
     return await verify_audit_tree(store, SIGNER.verifier, clock, full=full, chunk=chunk)
-
-
-async def tamper(database_url: str, *statements: Statement) -> None:
-    """Run ``statements`` (SQLite's ``?`` spelling) with the append-only triggers out of the way."""
-    if database_url.startswith("sqlite"):
-        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
-            names = db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-            for (name,) in names.fetchall():
-                db.execute(f"DROP TRIGGER {name}")
-            for sql, params in statements:
-                db.execute(sql, params)
-        db.close()
-        return
-    base, schema = database_url.split("?search_path=")
-    connection = await asyncpg.connect(base, server_settings={"search_path": schema})
-    try:
-        for table in TABLES:
-            await connection.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-        for sql, params in statements:
-            await connection.execute(numbered(sql), *params)
-    finally:
-        await connection.close()
 
 
 async def rows(store: Store) -> list[AuditEntry]:

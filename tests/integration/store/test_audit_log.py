@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from smsgate.core.audit_tree import root_of
-from smsgate.service.sequencer import integrate
+from smsgate.service.sequencer import TreeCorrupt, integrate, run_sequencer
 from smsgate.store import AuditAction, AuditEntry, AuditEvent, AuditQuery, Store
 from smsgate.store.sql.audit_tree import SqlAuditTree
 
-from ..audit_support import SIGNER, sequence_all, sequenced_and_verified
+from ..audit_support import SIGNER, sequence_all, sequenced_and_verified, tamper
 from ..store_fixtures import OpenStore
 from .store_support import at
 
@@ -128,6 +128,35 @@ class TestSequencer:
             assert await tx.audit_tree.lead()
             assert await integrate(other, SIGNER, lambda: at(0)) is None  # skipped, not blocked
         assert await integrate(other, SIGNER, lambda: at(0)) is not None
+
+    async def test_never_signs_over_a_rewritten_tree(self, store: Store, database_url: str) -> None:
+        await append(store, event(0), event(1), event(2))
+        await sequence_all(store)
+        await append(store, event(3))
+        forged = ("UPDATE audit_tree_nodes SET hash = ? WHERE level = 1 AND idx = 0", ("00" * 32,))
+        await tamper(database_url, forged)
+        with pytest.raises(TreeCorrupt, match="signed root"):
+            await integrate(store, SIGNER, lambda: at(0))
+        async with store.read() as tx:
+            assert (await tx.audit_tree.latest_head()).size == 3  # type: ignore[union-attr]
+
+    async def test_background_rounds(self, store: Store) -> None:
+        stop = asyncio.Event()
+        job = asyncio.create_task(
+            run_sequencer(store, SIGNER, lambda: at(0), stop_event=stop, interval=0.05)
+        )
+        await append(store, event(0), event(1))
+        head = None
+        for _ in range(100):
+            async with store.read() as tx:
+                head = await tx.audit_tree.latest_head()
+            if head is not None:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(job, timeout=5)
+        assert head is not None
+        assert head.size == 2
 
     async def test_concurrent_rounds_never_fork(self, store: Store, open_more: OpenStore) -> None:
         stores = [store, await open_more(), await open_more()]
