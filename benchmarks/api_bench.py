@@ -22,6 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from smsgate.audit_keys import SIGNING_KEY_VARIABLE, AuditSigner
 from smsgate.demo_seed import seed_demo
 from smsgate.store import open_store, utc_now
 from smsgate.wordlists import load_scanner
@@ -97,6 +98,7 @@ def main() -> None:
         "SMSGATE_LOG_FORMAT": "json",
         "SMSGATE_BENCH_TOKEN": token,
         "SMSGATE_BENCH_TEMPLATE": template,
+        SIGNING_KEY_VARIABLE: os.environ.get(SIGNING_KEY_VARIABLE) or AuditSigner.generate()[1],
     }
     smsgate = Path(sys.executable).with_name("smsgate")
     servers = [

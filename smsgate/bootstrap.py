@@ -29,6 +29,7 @@ from smsgate.service.principals import KeyRing
 from smsgate.service.wordlist_audit import ReloadAuditor, audit_live_version
 from smsgate.settings import Settings
 from smsgate.store import Store, database_url, open_store, utc_now
+from smsgate.store.sql.schema import MigrationOptions
 from smsgate.wordlists import WordlistSource, shipped_wordlists
 
 
@@ -131,10 +132,13 @@ async def open_outbound(settings: Settings) -> AsyncIterator[Outbound]:
 
 @asynccontextmanager
 async def open_operator_store(
-    environ: Mapping[str, str] = os.environ,
+    environ: Mapping[str, str] = os.environ, migration: MigrationOptions | None = None
 ) -> AsyncIterator[Store]:
-    """The store of ``SMSGATE_DATABASE_URL`` (default ``./smsgate.db``) for one operator command."""
-    store = await open_store(database_url(environ))
+    """The store of ``SMSGATE_DATABASE_URL`` (default ``./smsgate.db``) for one operator command.
+
+    ``migration`` carries an operator's decisions to the migrations (``smsgate migrate``).
+    """
+    store = await open_store(database_url(environ), migration)
     try:
         yield store
     finally:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from smsgate.audit_keys import SIGNING_KEY_VARIABLE, AuditKeyError, AuditSigner
 from smsgate.store import DEFAULT_DATABASE_URL
 from smsgate.webhooks.config import WebhookConfigError, master_secret
 from smsgate.webhooks.targets import TargetAllowList
@@ -69,6 +70,12 @@ class Settings:
     #: ``SMSGATE_AUDIT_VERIFY_SECONDS``: how often ``serve`` verifies the audit entries
     #: appended since the last checkpoint (0: never; run ``smsgate audit verify``).
     audit_verify_seconds: int = 60
+    #: ``SMSGATE_AUDIT_SIGNING_KEY``: the Ed25519 key the sequencer signs tree heads with
+    #: (base64 of the raw 32 bytes; ``smsgate audit keygen`` makes one). ``serve`` refuses
+    #: to start without it; ``dispatch`` then leaves sequencing to the instances that have it.
+    audit_signer: AuditSigner | None = field(default=None, repr=False, compare=False)
+    #: ``SMSGATE_AUDIT_INTEGRATE_MS``: how often the sequencer integrates new audit leaves.
+    audit_integrate_ms: int = 200
     #: ``SMSGATE_UNKNOWN_TEMPLATE_LIMIT``: refusals for an unknown template one key may
     #: have audited per minute; past it such sends get 429 ``refusal_rate_limited``.
     unknown_template_limit: int = 30
@@ -110,6 +117,7 @@ class Settings:
             ),
             webhook_secret=_webhook_secret(env),
             webhook_targets=_webhook_targets(env),
+            audit_signer=_audit_signer(env),
             trust_proxy=env.get("SMSGATE_TRUST_PROXY", "0") in {"1", "true", "yes"},
             **_auth_throttling(env, defaults),
             **_dispatch_tuning(env, defaults),
@@ -133,6 +141,9 @@ def _audit_bounds(env: Mapping[str, str], defaults: Settings) -> dict[str, int]:
     return {
         "audit_verify_seconds": _int(
             env, "SMSGATE_AUDIT_VERIFY_SECONDS", defaults.audit_verify_seconds, 0, 86_400
+        ),
+        "audit_integrate_ms": _int(
+            env, "SMSGATE_AUDIT_INTEGRATE_MS", defaults.audit_integrate_ms, 10, 60_000
         ),
         "unknown_template_limit": _int(
             env, "SMSGATE_UNKNOWN_TEMPLATE_LIMIT", defaults.unknown_template_limit, 1, 1_000_000
@@ -162,6 +173,26 @@ def _webhook_secret(env: Mapping[str, str]) -> bytes | None:
         return master_secret(env)
     except WebhookConfigError as error:
         raise SettingsError(str(error)) from None
+
+
+def _audit_signer(env: Mapping[str, str]) -> AuditSigner | None:
+    raw = env.get(SIGNING_KEY_VARIABLE)
+    if not raw:
+        return None
+    try:
+        return AuditSigner.from_private_key(raw)
+    except AuditKeyError as error:
+        raise SettingsError(f"{error} (make one with `smsgate audit keygen`)") from None
+
+
+def require_audit_signer(settings: Settings) -> AuditSigner:
+    """The audit key of ``settings``; raises ``SettingsError`` saying how to get one."""
+    if settings.audit_signer is None:
+        raise SettingsError(
+            f"{SIGNING_KEY_VARIABLE} is not set: the audit tree's heads are signed with it. "
+            "Make one with `smsgate audit keygen` and keep it like a password (see the README)"
+        )
+    return settings.audit_signer
 
 
 def _webhook_targets(env: Mapping[str, str]) -> TargetAllowList:

@@ -10,7 +10,8 @@ closes everything on cleanup (the aiohttp ``cleanup_ctx`` idiom).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 
@@ -18,9 +19,11 @@ from smsgate.api.limits import DEFAULT_LIMITS, RequestLimits, bounded_body
 from smsgate.api.middleware import problem_responses, refuse_nul_characters, request_metrics
 from smsgate.api.operations import GATEWAY, add_routes
 from smsgate.api.routes import all_operations
+from smsgate.audit_keys import AuditSigner
 from smsgate.bootstrap import Gateway, build_gateway, close_gateway
 from smsgate.service.audit_checks import run_audit_verification
-from smsgate.settings import Settings
+from smsgate.service.sequencer import run_sequencer
+from smsgate.settings import Settings, require_audit_signer
 from smsgate.web import add_web
 from smsgate.workers import run_workers
 
@@ -57,11 +60,14 @@ async def serving_app(
 
     Builds the gateway (``smsgate.bootstrap``), calls ``on_ready`` (the demo seeds its data
     there), runs the background workers (dispatcher, webhooks) beside the API unless
-    ``SMSGATE_DISPATCH=0``, verifies new audit entries every
+    ``SMSGATE_DISPATCH=0``, integrates new audit leaves into the tree every
+    ``SMSGATE_AUDIT_INTEGRATE_MS`` (``smsgate.service.sequencer``; it needs
+    ``SMSGATE_AUDIT_SIGNING_KEY``), verifies the tree every
     ``SMSGATE_AUDIT_VERIFY_SECONDS`` (``smsgate.service.audit_checks``),
     and on shutdown lets in-flight sends finish before closing the carriers
     and the store.
     """
+    signer = require_audit_signer(settings)  # before anything is opened
     gateway = await build_gateway(settings)
     if on_ready is not None:
         await on_ready(gateway)
@@ -69,26 +75,32 @@ async def serving_app(
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        workers: asyncio.Task[None] | None = None
-        if settings.dispatch_in_process:
-            working = run_workers(
-                gateway.store, gateway.carriers, settings, stop_event=stop, clock=gateway.clock
-            )
-            workers = asyncio.create_task(working)
-        verifying: asyncio.Task[None] | None = None
-        if settings.audit_verify_seconds:
-            checking = run_audit_verification(
-                gateway.store, gateway.clock, stop_event=stop,
-                interval=settings.audit_verify_seconds,
-            )  # fmt: skip
-            verifying = asyncio.create_task(checking)
+        tasks = [asyncio.create_task(job) for job in _background(gateway, signer, stop)]
         yield
         stop.set()
-        if workers is not None:
-            await workers
-        if verifying is not None:
-            await verifying
+        for task in tasks:  # the dispatcher first: in-flight sends finish
+            await task
         await close_gateway(gateway)
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+def _background(
+    gateway: Gateway, signer: AuditSigner, stop: asyncio.Event
+) -> list[Coroutine[Any, Any, None]]:
+    """What ``serve`` runs beside the API: dispatcher, sequencer, audit verification."""
+    settings, store, clock = gateway.settings, gateway.store, gateway.clock
+    jobs: list[Coroutine[Any, Any, None]] = []
+    if settings.dispatch_in_process:
+        jobs.append(run_workers(store, gateway.carriers, settings, stop_event=stop, clock=clock))
+    interval = settings.audit_integrate_ms / 1000
+    jobs.append(run_sequencer(store, signer, clock, stop_event=stop, interval=interval))
+    if settings.audit_verify_seconds:
+        jobs.append(
+            run_audit_verification(
+                store, signer.verifier, clock, stop_event=stop,
+                interval=settings.audit_verify_seconds,
+            )
+        )  # fmt: skip
+    return jobs

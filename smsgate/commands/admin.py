@@ -1,4 +1,4 @@
-"""Administrative commands: migrate, creditors create / webhook, keys, audit verify.
+"""Administrative commands: migrate, creditors create / webhook, keys, audit.
 
 The DESIGN.md contract: ``keys create`` prints the new key alone on its last
 line, so scripts can take it with ``tail -1``; ``keys rotate`` does the same
@@ -8,6 +8,12 @@ label, person, state, last use), never a token. ``keys create`` needs
 ``creditors confirmation ID --text T | --off`` sets or turns off the
 creditor's one confirmation text per stop. ``creditors webhook --url``
 does the same with the creditor's derived webhook signing secret.
+``audit verify`` checks the audit tree against its newest signed head
+(``smsgate.service.audit_checks``) with the public key from ``--public-key``,
+``SMSGATE_AUDIT_PUBLIC_KEY`` or the signing key (and, holding the signing
+key, first integrates pending leaves as a sequencer would, so an install
+run by CLI alone has its entries in the tree); ``audit keygen`` prints a new
+signing key (and its public key), ``audit public-key`` the configured one's.
 """
 
 from __future__ import annotations
@@ -16,14 +22,24 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from smsgate.audit_keys import (
+    PUBLIC_KEY_VARIABLE,
+    SIGNING_KEY_VARIABLE,
+    AuditKeyError,
+    AuditSigner,
+    AuditVerifier,
+)
 from smsgate.bootstrap import open_operator_store
 from smsgate.service import administration
-from smsgate.service.audit_checks import verify_audit_chain
-from smsgate.store import Role, StoreError, utc_now
+from smsgate.service.audit_checks import verify_audit_tree
+from smsgate.service.sequencer import integrate
+from smsgate.store import Role, Store, StoreError, TreeCheckpoint, utc_now
+from smsgate.store.sql.schema import MigrationOptions
 from smsgate.webhooks.config import creditor_secret, require_master_secret
 from smsgate.webhooks.targets import TargetAllowList
 from smsgate.wordlists import load_scanner
@@ -34,7 +50,12 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def register(subparsers: Any) -> None:
     """Add the administrative commands."""
     migrate = subparsers.add_parser("migrate", help="create or upgrade the database schema")
-    migrate.set_defaults(handler=lambda args: _run(_migrate()))
+    migrate.add_argument(
+        "--accept-broken-chain", type=int, metavar="SEQ", default=None,
+        help="migrate an audit log whose old hash chain is broken at SEQ (the first bad entry "
+        "the refused migration named), recording that in the log",
+    )  # fmt: skip
+    migrate.set_defaults(handler=lambda args: _run(_migrate(args.accept_broken_chain)))
 
     creditors = subparsers.add_parser("creditors", help="manage creditors (tenants)")
     creditor_commands = creditors.add_subparsers(dest="action", required=True)
@@ -61,18 +82,36 @@ def register(subparsers: Any) -> None:
     key.set_defaults(handler=lambda args: _run(_create_key(args)))
     _register_key_lifecycle(key_commands)
 
-    audit = subparsers.add_parser("audit", help="the audit log")
+    _register_audit(subparsers)
+
+
+def _register_audit(subparsers: Any) -> None:
+    audit = subparsers.add_parser("audit", help="the audit log and its Merkle tree")
     audit_commands = audit.add_subparsers(dest="action", required=True)
     verify = audit_commands.add_parser(
         "verify",
-        help="check the hash chain of the audit log after the last checkpoint",
-        description="Check the entries appended since the last verified one (the checkpoint), "
-        "and move the checkpoint; --full checks every entry from the first.",
+        help="check the audit tree against its newest signed head, from the last verified one",
+        description="Check the leaves added since the last verified tree head (the checkpoint) "
+        "and that the newest signed head extends it, and move the checkpoint; --full checks "
+        "every leaf from the first.",
     )
     verify.add_argument(
-        "--full", action="store_true", help="check every entry, also those before the checkpoint"
+        "--full", action="store_true", help="check every leaf, also those before the checkpoint"
     )
-    verify.set_defaults(handler=lambda args: _run(_verify(full=args.full)))
+    verify.add_argument(
+        "--public-key", default=None, metavar="BASE64",
+        help=f"the audit key's public key (default {PUBLIC_KEY_VARIABLE}, else derived from "
+        f"{SIGNING_KEY_VARIABLE})",
+    )  # fmt: skip
+    verify.set_defaults(handler=lambda args: _run(_verify(args)))
+    keygen = audit_commands.add_parser(
+        "keygen", help=f"print a new audit signing key ({SIGNING_KEY_VARIABLE}) and its public key"
+    )
+    keygen.set_defaults(handler=lambda args: _keygen())
+    public = audit_commands.add_parser(
+        "public-key", help=f"print the public key of {SIGNING_KEY_VARIABLE} (for verifiers)"
+    )
+    public.set_defaults(handler=lambda args: _public_key())
 
 
 def _register_key_lifecycle(key_commands: Any) -> None:
@@ -131,8 +170,9 @@ def _run(coroutine: Any) -> int:
     return status
 
 
-async def _migrate() -> int:
-    async with open_operator_store() as store:
+async def _migrate(accept_broken_chain: int | None) -> int:
+    options = MigrationOptions(accept_broken_chain_at=accept_broken_chain)
+    async with open_operator_store(migration=options) as store:
         version = await store.migrate()
     print(f"database schema at version {version}")
     return EXIT_OK
@@ -251,13 +291,80 @@ async def _confirmation(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _verify(*, full: bool) -> int:
+def _keygen() -> int:
+    signer, private = AuditSigner.generate()
+    print("keep the signing key secret, like a password; verifiers need only the public key")
+    print(f"public key {signer.verifier.public_key} (key id {signer.verifier.key_id})")
+    print(f"{SIGNING_KEY_VARIABLE}={private}")
+    return EXIT_OK
+
+
+def _public_key() -> int:
+    raw = os.environ.get(SIGNING_KEY_VARIABLE)
+    if not raw:
+        print(f"smsgate: {SIGNING_KEY_VARIABLE} is not set", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        verifier = AuditSigner.from_private_key(raw).verifier
+    except AuditKeyError as error:
+        print(f"smsgate: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{verifier.public_key}  (key id {verifier.key_id})")
+    return EXIT_OK
+
+
+def audit_verifier(public_key: str | None) -> AuditVerifier:
+    """The verifier ``audit verify`` uses; raises ``AuditKeyError`` when there is no key."""
+    if public_key:
+        return AuditVerifier.from_public_key(public_key, "--public-key")
+    if configured := os.environ.get(PUBLIC_KEY_VARIABLE):
+        return AuditVerifier.from_public_key(configured)
+    if signing := os.environ.get(SIGNING_KEY_VARIABLE):
+        return AuditSigner.from_private_key(signing).verifier
+    raise AuditKeyError(
+        f"no key to check the tree heads with: pass --public-key or set {PUBLIC_KEY_VARIABLE} "
+        f"(or {SIGNING_KEY_VARIABLE})"
+    )
+
+
+async def _verify(args: argparse.Namespace) -> int:
+    try:
+        verifier = audit_verifier(args.public_key)
+    except AuditKeyError as error:
+        print(f"smsgate: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    started = time.monotonic()
+    signing = os.environ.get(SIGNING_KEY_VARIABLE)
     async with open_operator_store() as store:
-        result = await verify_audit_chain(store, utc_now, full=full)
+        if signing and not args.public_key:  # the key is here: sequence what is pending first
+            integrated = await sequence_pending(store, AuditSigner.from_private_key(signing))
+            if integrated:
+                print(f"integrated {integrated} pending leaves into the tree first")
+        result = await verify_audit_tree(store, verifier, utc_now, full=args.full)
+    print(verification_report(result, time.monotonic() - started),
+          file=sys.stdout if result.ok else sys.stderr)  # fmt: skip
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+async def sequence_pending(store: Store, signer: AuditSigner) -> int:
+    """Run sequencer rounds until nothing is pending (or another instance leads); how many."""
+    count = 0
+    while (done := await integrate(store, signer, utc_now)) is not None:
+        count += done.leaves
+    return count
+
+
+def verification_report(result: TreeCheckpoint, seconds: float) -> str:
+    """The one line ``audit verify`` prints: size, root prefix, leaves checked, time; or why not."""
+    scope = "from leaf 0" if result.full else "since the last verified head"
+    tree = f"tree size {result.size}, root {result.root[:16]}…"
     if result.ok:
-        scope = "every entry checked" if full else f"{result.checked} checked since the checkpoint"
-        print(f"audit chain intact: {result.seq} entries ({scope})")
-        return EXIT_OK
+        return (
+            f"audit tree intact: {tree} ({result.checked} leaves checked {scope}, {seconds:.2f} s)"
+        )
     fault = None if result.fault is None else result.fault.value
-    print(f"audit chain BROKEN at seq {result.bad_seq}: {fault}", file=sys.stderr)
-    return EXIT_FAILED
+    where = "" if result.bad_leaf is None else f" at leaf {result.bad_leaf}"
+    return (
+        f"audit tree BROKEN{where}: {fault}: {result.reason} (last good {tree}; "
+        f"{result.checked} leaves checked {scope}, {seconds:.2f} s)"
+    )

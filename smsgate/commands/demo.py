@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from smsgate.audit_keys import SIGNING_KEY_VARIABLE, AuditSigner
 from smsgate.core.policy import number_zones
 from smsgate.demo_seed import DemoSetup, seed_demo
 from smsgate.logs import configure_logging
@@ -51,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
         os.environ["SMSGATE_DATABASE_URL"] = f"sqlite:///{DEMO_DATABASE}"
+    if not os.environ.get(SIGNING_KEY_VARIABLE):
+        os.environ[SIGNING_KEY_VARIABLE] = AuditSigner.generate()[1]
     settings = Settings.from_env()
     configure_logging(settings.log_format)
     port = args.port or settings.port
@@ -59,10 +62,23 @@ def run(args: argparse.Namespace) -> int:
         setup = await seed_demo(gateway.store, gateway.wordlists.current(), utc_now())
         carriers = ", ".join(gateway.carriers.names())
         print(banner(setup, settings.host, port, utc_now(), carriers), flush=True)
+        print(audit_banner(os.environ[SIGNING_KEY_VARIABLE]), flush=True)
 
     web.run_app(serving_app(settings, seed_and_introduce), host=settings.host, port=port,
                 access_log=None, print=None)  # fmt: skip
     return 0
+
+
+def audit_banner(signing_key: str) -> str:
+    """The demo's audit key: the private one (to reuse) and the public one (to verify with)."""
+    public = AuditSigner.from_private_key(signing_key).verifier.public_key
+    return "\n".join([
+        "The audit tree's heads are signed with this key (made for the demo unless",
+        f"{SIGNING_KEY_VARIABLE} was set); `smsgate audit verify` checks them with its public key:",
+        f"  {SIGNING_KEY_VARIABLE}={signing_key}",
+        f"  public key {public}",
+        "",
+    ])  # fmt: skip
 
 
 #: Mobile ranges spread around the globe, each in one time zone or two close ones (six more

@@ -1,7 +1,9 @@
 """``smsgate dispatch``: run the background workers alone (for separate dispatcher processes).
 
 That is the outbox dispatcher, status webhooks, and the sink SMPP sessions
-hand their receipts and replies to (``smsgate.workers``).
+hand their receipts and replies to (``smsgate.workers``), and, when
+``SMSGATE_AUDIT_SIGNING_KEY`` is set, the audit tree's sequencer
+(``smsgate.service.sequencer``; only one instance integrates at a time).
 
 It sends through the carrier fleet the settings configure (``SMSGATE_CARRIERS``,
 else the one ``SMSGATE_CARRIER``); a bad carrier configuration ends it before
@@ -19,7 +21,9 @@ from typing import Any
 from smsgate.bootstrap import open_outbound
 from smsgate.carriers import InvalidCarrierConfig, UnknownCarrier
 from smsgate.logs import configure_logging
+from smsgate.service.sequencer import run_sequencer
 from smsgate.settings import Settings, SettingsError
+from smsgate.store import utc_now
 from smsgate.workers import run_workers
 
 
@@ -51,6 +55,19 @@ async def _dispatch(settings: Settings, poll: float) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with open_outbound(settings) as outbound:
-        await run_workers(
-            outbound.store, outbound.carriers, settings, stop_event=stop, poll_interval=poll
-        )
+        sequencing = None
+        if settings.audit_signer is not None:  # else the serve instances sequence
+            sequencing = asyncio.create_task(
+                run_sequencer(
+                    outbound.store, settings.audit_signer, utc_now, stop_event=stop,
+                    interval=settings.audit_integrate_ms / 1000,
+                )
+            )  # fmt: skip
+        try:
+            await run_workers(
+                outbound.store, outbound.carriers, settings, stop_event=stop, poll_interval=poll
+            )
+        finally:
+            stop.set()
+            if sequencing is not None:
+                await sequencing

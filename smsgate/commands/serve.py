@@ -8,7 +8,7 @@ from typing import Any
 
 from smsgate.carriers import InvalidCarrierConfig, UnknownCarrier
 from smsgate.logs import configure_logging
-from smsgate.settings import Settings, SettingsError
+from smsgate.settings import Settings, SettingsError, require_audit_signer
 
 
 def register(subparsers: Any) -> None:
@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         settings = Settings.from_env()
+        require_audit_signer(settings)
         configure_logging(settings.log_format)
         web.run_app(
             serving_app(settings),

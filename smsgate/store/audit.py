@@ -1,31 +1,42 @@
-"""The audit trail's records and its hash chain, independent of any database.
+"""The audit trail's records: events, entries, their Merkle leaves, and verification results.
 
-Each entry's ``hash`` is the SHA-256 of a canonical JSON of its own fields and
-the previous entry's hash, so changing, removing or reordering any entry
-breaks every link after it. The canonical form (sorted keys, no spaces, UTF-8
-rather than ``\\u`` escapes, instants as ``instants.format_instant`` writes them)
-is part of the stored evidence: changing it would make every existing chain
-fail to verify, so it is fixed here, once, for all implementations.
+Each entry is a leaf of the audit tree (``smsgate.core.audit_tree``). Its
+*leaf bytes* are a canonical JSON of the entry's own fields and its leaf
+version: sorted keys, no spaces, UTF-8 rather than ``\\u`` escapes, instants
+as ``instants.format_instant`` writes them::
 
-A hash chain shows tampering by someone who edits rows; it cannot stop someone
-who rewrites the whole chain from the tampered row on. Anchoring the latest
-hash outside the database (a log line, a daily export) closes that gap.
+    {"action":…,"actor":…,"at":…,"creditor":…,"detail":{…},"subject":…,"v":1}
+
+and its *leaf hash* is SHA-256(0x00 ‖ leaf bytes), stored in the row. The
+form is part of the stored evidence, fixed here once for both databases:
+changing it would make every existing leaf fail to verify, so a new form
+gets a new ``v`` (``LEAF_VERSION``) and old leaves keep theirs.
+
+Neither ``seq`` (the database's id for the row, assigned at insert) nor the
+tree position (``leaf_index``, assigned later by the sequencer) is in the
+leaf: the position is what the tree itself proves. What the leaf commits to
+is what was decided. Issue #17's retention work (item 5) will put salted
+digests of personal data into ``detail`` for new entries under a new leaf
+version; the tree and its proofs do not change for it.
+
+Entries from before the tree (schema step 11) were a hash chain; they keep
+their ``prev_hash``/``chain_hash`` (``smsgate.store.audit_chain``) and became
+leaves in ``seq`` order when the chain was verified once at migration.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from smsgate.core.audit_tree import EMPTY_ROOT, leaf_hash
 from smsgate.store.instants import format_instant
 from smsgate.store.records import JsonObject
 
-#: The ``prev_hash`` of the first entry: there is nothing before it.
-GENESIS_HASH = "0" * 64
+#: The leaf form of entries written now.
+LEAF_VERSION = 1
 
 
 class AuditAction(StrEnum):
@@ -52,6 +63,8 @@ class AuditAction(StrEnum):
     STOP_CONFIRMATION_CLEARED = "stop_confirmation.cleared"
     STOP_CONFIRMATION_QUEUED = "stop_confirmation.queued"
     WORDLIST_CHANGED = "wordlist.changed"
+    #: The migration to the tree took a broken old chain as it was (the operator accepted it).
+    CHAIN_BREAK_ACCEPTED = "audit.chain_break_accepted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +84,12 @@ class AuditEvent:
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """An appended ``AuditEvent`` with its place in the chain."""
+    """An appended ``AuditEvent``: its row id, its leaf hash and (once integrated) tree position.
+
+    ``leaf_index`` is ``None`` until the sequencer puts the leaf in the tree.
+    ``prev_hash``/``chain_hash`` are set only on entries of the old hash
+    chain (before schema step 11).
+    """
 
     seq: int
     at: datetime
@@ -80,118 +98,86 @@ class AuditEntry:
     action: str
     subject: str
     detail: JsonObject
-    prev_hash: str
-    hash: str
-
-
-class ChainFault(StrEnum):
-    """Why an entry fails verification."""
-
-    HASH_MISMATCH = "hash_mismatch"  # the entry's fields do not give its stored hash
-    BROKEN_LINK = "broken_link"  # its prev_hash is not the previous entry's hash
-    SEQ_GAP = "seq_gap"  # a sequence number is missing or repeated
-
-
-@dataclass(frozen=True, slots=True)
-class ChainVerification:
-    """The outcome of walking the chain: ``ok``, or the first bad entry and why."""
-
-    checked: int
-    bad_seq: int | None = None
-    fault: ChainFault | None = None
+    leaf_hash: str
+    leaf_version: int = LEAF_VERSION
+    leaf_index: int | None = None
+    prev_hash: str | None = None
+    chain_hash: str | None = None
 
     @property
-    def ok(self) -> bool:
-        """Whether every entry checked out."""
-        return self.fault is None
+    def event(self) -> AuditEvent:
+        """What was recorded, without where it is kept."""
+        return AuditEvent(
+            self.at, self.creditor_id, self.actor, self.action, self.subject, self.detail
+        )
 
 
-def entry_hash(event: AuditEvent, seq: int, prev_hash: str) -> str:
-    """The SHA-256 (hex) that the entry for ``event`` at ``seq`` after ``prev_hash`` must carry."""
+def leaf_bytes(event: AuditEvent, version: int = LEAF_VERSION) -> bytes:
+    """The canonical leaf bytes of ``event`` (see the module docstring); ``ValueError`` for an
+    unknown leaf version."""
+    if version != 1:
+        raise ValueError(f"unknown audit leaf version {version}")
     canonical = {
-        "seq": seq,
+        "v": version,
         "at": format_instant(event.at),
         "creditor": event.creditor_id,
         "actor": event.actor,
         "action": event.action,
         "subject": event.subject,
         "detail": event.detail,
-        "prev_hash": prev_hash,
     }
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text.encode("utf-8")
 
 
-def chain_entry(event: AuditEvent, seq: int, prev_hash: str) -> AuditEntry:
-    """The entry that appends ``event`` after an entry whose hash is ``prev_hash``.
+def leaf_hash_of(event: AuditEvent, version: int = LEAF_VERSION) -> str:
+    """The hex leaf hash ``event``'s row must carry."""
+    return leaf_hash(leaf_bytes(event, version)).hex()
 
-    The detail is taken as JSON would give it back (tuples become lists,
-    non-string keys strings), so the entry hashes the same when read back.
-    """
+
+def as_stored(event: AuditEvent) -> AuditEvent:
+    """``event`` with its detail as JSON gives it back (tuples become lists, keys strings),
+    so that what is hashed now is what a verifier reads later."""
     detail: JsonObject = json.loads(json.dumps(event.detail, ensure_ascii=False))
-    event = replace(event, detail=detail)
-    digest = entry_hash(event, seq, prev_hash)
-    return AuditEntry(
-        seq, event.at, event.creditor_id, event.actor, event.action, event.subject,
-        detail, prev_hash, digest,
-    )  # fmt: skip
+    return replace(event, detail=detail)
 
 
-#: The name of the one chain there is today; checkpoints are kept per chain.
-AUDIT_CHAIN = "audit_log"
+class TreeFault(StrEnum):
+    """Why the audit tree fails verification, at ``bad_leaf`` where a leaf is to blame."""
+
+    LEAF_ALTERED = "leaf_altered"  # the row's fields no longer give its leaf hash (tampered leaf)
+    LEAF_MISSING = "leaf_missing"  # no row holds this position of the tree (removed leaf)
+    LEAF_MOVED = "leaf_moved"  # the row here is not the leaf integrated here (reordered range)
+    ROOT_MISMATCH = "root_mismatch"  # rows and nodes agree, the signed head does not (rewritten)
+    BAD_SIGNATURE = "bad_signature"  # a tree head's signature does not verify with the key
+    INCONSISTENT = "inconsistent"  # the head does not extend the one verified before
 
 
 @dataclass(frozen=True, slots=True)
-class AuditCheckpoint:
-    """How far a chain is known good, and what its last verification run found.
+class TreeCheckpoint:
+    """How far the audit tree is known good, and what its last verification run found.
 
-    ``seq``/``hash`` name the last entry verified good (0 and ``GENESIS_HASH``
-    before any); a run continues after it. ``checked`` counts the entries the
-    last run checked, ``full`` says whether it started from the first entry;
-    ``bad_seq``/``fault`` the first bad entry it found, if any. Only a full run
-    (``smsgate audit verify --full``) re-reads entries before ``seq``.
+    ``size``/``root`` (hex) are the last signed tree head verified good (0 and
+    the empty root before any); a run continues from there. ``checked``
+    counts the leaves the last run re-hashed, ``full`` says whether it
+    started from leaf 0; ``bad_leaf``/``fault``/``reason`` describe the first
+    fault it found, if any (``bad_leaf`` is ``None`` for a fault of a head).
     """
 
-    seq: int
-    hash: str
+    size: int
+    root: str
     verified_at: datetime
     checked: int
     full: bool
-    bad_seq: int | None = None
-    fault: ChainFault | None = None
-    chain: str = AUDIT_CHAIN
+    bad_leaf: int | None = None
+    fault: TreeFault | None = None
+    reason: str = ""
 
     @property
     def ok(self) -> bool:
-        """Whether the last run found every entry it checked good."""
+        """Whether the last run found everything it checked good."""
         return self.fault is None
 
 
-def verify_chain(
-    entries: Iterable[AuditEntry], *, after_seq: int = 0, after_hash: str = GENESIS_HASH
-) -> ChainVerification:
-    """Walk ``entries`` in ``seq`` order; report the first entry that fails.
-
-    By default the walk starts at the first entry; ``after_seq``/``after_hash``
-    continue it after an entry already verified (a checkpoint).
-    """
-    expected_seq, prev_hash, checked = after_seq + 1, after_hash, 0
-    for entry in entries:
-        fault = _fault_of(entry, expected_seq, prev_hash)
-        if fault is not None:
-            return ChainVerification(checked, entry.seq, fault)
-        expected_seq, prev_hash, checked = entry.seq + 1, entry.hash, checked + 1
-    return ChainVerification(checked)
-
-
-def _fault_of(entry: AuditEntry, expected_seq: int, prev_hash: str) -> ChainFault | None:
-    if entry.seq != expected_seq:
-        return ChainFault.SEQ_GAP
-    event = AuditEvent(
-        entry.at, entry.creditor_id, entry.actor, entry.action, entry.subject, entry.detail
-    )
-    if entry_hash(event, entry.seq, entry.prev_hash) != entry.hash:
-        return ChainFault.HASH_MISMATCH
-    if entry.prev_hash != prev_hash:
-        return ChainFault.BROKEN_LINK
-    return None
+#: The hex root of the empty tree, the checkpoint before any verification.
+EMPTY_ROOT_HEX = EMPTY_ROOT.hex()

@@ -11,6 +11,7 @@ which database said so. The tree::
     ├── InvalidDatabaseUrl        (also ValueError) a URL we cannot read
     ├── UnsupportedDatabase       (also NotImplementedError) e.g. postgresql:// for now
     ├── SchemaTooNew              the file was migrated by a newer smsgate
+    ├── BrokenAuditChain          the old hash chain failed its check before the tree migration
     ├── TransactionClosed         a unit of work used after its block ended
     ├── ReadOnlyTransaction       a write attempted inside ``Store.read()``
     ├── NotFound                  (also LookupError) an update of a missing row
@@ -54,6 +55,24 @@ class SchemaTooNew(StoreError):
     Running an older binary against a newer schema could write rows the newer
     code misreads, so the store refuses to open instead.
     """
+
+
+class BrokenAuditChain(StoreError):
+    """The audit log's old hash chain failed verification, so it was not migrated to the tree.
+
+    ``seq`` is the first bad entry and ``fault`` why; nothing was changed. An
+    operator who accepts the break reruns the migration with
+    ``smsgate migrate --accept-broken-chain SEQ`` (that very ``seq``).
+    """
+
+    def __init__(self, seq: int, fault: str) -> None:
+        super().__init__(
+            f"the audit log's hash chain is broken at seq {seq} ({fault}): the migration to the "
+            f"Merkle tree stopped and changed nothing; to migrate the entries as they are, run "
+            f"`smsgate migrate --accept-broken-chain {seq}`"
+        )
+        self.seq = seq
+        self.fault = fault
 
 
 class TransactionClosed(StoreError):

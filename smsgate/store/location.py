@@ -14,12 +14,14 @@ out of the URL.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from smsgate.store.errors import InvalidDatabaseUrl
 from smsgate.store.ports import Store
+from smsgate.store.sql.schema import MigrationOptions
 from smsgate.store.sqlite import SqliteSettings, Synchronous, open_sqlite_store
 
 if TYPE_CHECKING:  # imported when a postgresql URL is opened: asyncpg loads only then
@@ -35,18 +37,20 @@ def database_url(environ: Mapping[str, str]) -> str:
     return environ.get(DATABASE_URL_VARIABLE) or DEFAULT_DATABASE_URL
 
 
-async def open_store(url: str) -> Store:
-    """Open and migrate the store ``url`` names.
+async def open_store(url: str, migration: MigrationOptions | None = None) -> Store:
+    """Open and migrate the store ``url`` names (``migration``: an operator's decisions).
 
     Raises ``InvalidDatabaseUrl`` for a URL we cannot read,
     ``StoreUnavailable`` if the database cannot be opened or reached and
-    ``SchemaTooNew`` if a newer smsgate migrated it.
+    ``SchemaTooNew`` if a newer smsgate migrated it, ``BrokenAuditChain``
+    if the audit tree's migration found the old chain broken.
     """
+    options = migration or MigrationOptions()
     if urlsplit(url).scheme in _POSTGRES_SCHEMES:
         from smsgate.store.postgres import open_postgres_store
 
-        return await open_postgres_store(postgres_settings(url))
-    return await open_sqlite_store(sqlite_settings(url))
+        return await open_postgres_store(replace(postgres_settings(url), migration=options))
+    return await open_sqlite_store(replace(sqlite_settings(url), migration=options))
 
 
 def sqlite_settings(url: str) -> SqliteSettings:
@@ -82,7 +86,9 @@ def postgres_settings(url: str) -> PostgresSettings:
     passed_on = urlencode([(name, value) for name, value in options if name != "pool_size"])
     dsn = urlunsplit(("postgresql", parts.netloc, parts.path, passed_on, ""))
     try:
-        return PostgresSettings(dsn, *(int(size) for size in pool_size[-1:]))
+        if not pool_size:
+            return PostgresSettings(dsn)
+        return PostgresSettings(dsn, pool_size=int(pool_size[-1]))
     except ValueError:
         raise InvalidDatabaseUrl(
             f"pool_size must be a whole number >= 1, got {pool_size}"

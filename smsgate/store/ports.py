@@ -33,19 +33,14 @@ Methods raise the ``smsgate.store.errors`` family, never driver errors.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from smsgate.store.audit import (
-    AUDIT_CHAIN,
-    AuditCheckpoint,
-    AuditEntry,
-    AuditEvent,
-    ChainVerification,
-)
+from smsgate.core.audit_tree import Subtree, TreeHead
+from smsgate.store.audit import AuditEntry, AuditEvent, TreeCheckpoint
 from smsgate.store.callback_records import DeliveryReceipt, InboundReply
 from smsgate.store.records import (
     ApiKey,
@@ -490,30 +485,71 @@ class AuditQuery:
 
 
 class AuditLog(Protocol):
-    """The append-only, hash-chained record of every decision."""
+    """The append-only record of every decision: the leaves of the audit tree."""
 
     async def append(self, event: AuditEvent) -> AuditEntry:
-        """Chain ``event`` after the latest entry (read in the same transaction) and store it."""
+        """Store ``event`` as a new leaf (not yet in the tree) in this unit; takes no lock."""
         ...
 
     async def entries(self, query: AuditQuery) -> list[AuditEntry]:
         """Matching entries in ``seq`` order, at most ``query.limit``; page with ``after_seq``."""
         ...
 
-    async def verify(self) -> ChainVerification:
-        """Walk the whole chain from the first entry; report the first bad one.
-
-        Reads every entry: for tests and small logs. Operators and the UI use
-        the checkpointed, bounded walk of ``smsgate.service.audit_checks``.
-        """
+    async def leaves(self, start: int, end: int) -> list[AuditEntry]:
+        """The entries at tree positions ``start <= leaf_index < end``, by position."""
         ...
 
-    async def checkpoint(self, chain: str = AUDIT_CHAIN) -> AuditCheckpoint | None:
-        """The chain's last verification result, ``None`` before the first run."""
+    async def checkpoint(self) -> TreeCheckpoint | None:
+        """The tree's last verification result, ``None`` before the first run."""
         ...
 
-    async def save_checkpoint(self, checkpoint: AuditCheckpoint) -> None:
+    async def save_checkpoint(self, checkpoint: TreeCheckpoint) -> None:
         """Record a verification result; an incremental run never clears a recorded fault."""
+        ...
+
+
+class AuditTree(Protocol):
+    """The audit tree's positions, stored perfect subtrees and signed heads (the sequencer's)."""
+
+    async def lead(self) -> bool:
+        """Become the sequencer for this write unit; ``False`` if another instance is."""
+        ...
+
+    async def latest_head(self) -> TreeHead | None:
+        """The signed head of the largest tree, ``None`` before the first."""
+        ...
+
+    async def head(self, size: int) -> TreeHead | None:
+        """The signed head of the tree of ``size`` leaves, if one was signed."""
+        ...
+
+    async def heads(self, after_size: int, through_size: int, limit: int) -> list[TreeHead]:
+        """Signed heads with ``after_size < size <= through_size``, smallest first."""
+        ...
+
+    async def pending(self, limit: int) -> list[tuple[int, bytes]]:
+        """``(seq, leaf hash)`` of up to ``limit`` entries not yet in the tree, by ``seq``."""
+        ...
+
+    async def place(self, seqs: Sequence[int], first_index: int) -> None:
+        """Give the entries ``seqs`` the positions ``first_index``, ``+1`` …; raises
+        ``Conflict`` (the unit must roll back) if one already has a position."""
+        ...
+
+    async def nodes(self, subtrees: Collection[Subtree]) -> dict[Subtree, bytes]:
+        """The stored hashes of those of ``subtrees`` that are stored."""
+        ...
+
+    async def leaf_nodes(self, start: int, end: int) -> dict[int, bytes]:
+        """The leaf hashes the sequencer integrated at positions ``[start, end)``, by position."""
+        ...
+
+    async def add_nodes(self, nodes: Sequence[tuple[Subtree, bytes]]) -> None:
+        """Store completed perfect subtrees; raises ``AlreadyExists`` for a stored one."""
+        ...
+
+    async def add_head(self, head: TreeHead) -> None:
+        """Store a signed head; raises ``AlreadyExists`` for a size already signed."""
         ...
 
 
@@ -548,6 +584,8 @@ class UnitOfWork(Protocol):
     def idempotency(self) -> IdempotencyStore: ...
     @property
     def audit(self) -> AuditLog: ...
+    @property
+    def audit_tree(self) -> AuditTree: ...
     @property
     def reporting(self) -> ReportingQueries: ...
     @property

@@ -8,8 +8,8 @@ than :data:`EXPORT_MAX` is refused with a request to narrow the filter,
 never silently cut. Dates are days of the display time zone, both ends
 included.
 
-The page shows the chain's last verification (its checkpoint: through which
-entry, when, and any fault), never verifies on a view: verification is
+The page shows the audit tree's last verification (its checkpoint: the
+verified tree size and root, when, and any fault), never verifies on a view: verification is
 incremental and runs in the background (``smsgate.service.audit_checks``), so
 reviewers looking at the page cannot stall the API. Exports stream: the rows
 are read in pages of :data:`EXPORT_PAGE` by ``seq`` (keyset, each page its own
@@ -49,7 +49,9 @@ from smsgate.web.review import key_labels
 PAGE_ROWS = 500
 EXPORT_MAX = 100_000
 EXPORT_PAGE = 1000
-COLUMNS = ("seq", "at", "creditor_id", "actor", "action", "subject", "detail", "prev_hash", "hash")
+COLUMNS = (
+    "seq", "at", "creditor_id", "actor", "action", "subject", "detail", "leaf_index", "leaf_hash",
+)  # fmt: skip
 _NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 
@@ -155,7 +157,13 @@ class ExportEncoder(Protocol):
 
 
 def row_of(entry: AuditEntry) -> dict[str, Any]:
-    """An entry as one export row (instants as the chain hashes them, detail as JSON)."""
+    """An entry as one export row (instants as its leaf hashes them, detail as JSON).
+
+    ``leaf_index`` is the entry's position in the audit tree (empty until the
+    sequencer integrated it, within about a second) and ``leaf_hash`` what the
+    row's fields hash to: with an inclusion proof (issue #17 item 4) that is
+    what ties an exported row to a signed tree head.
+    """
     return {
         "seq": entry.seq,
         "at": format_instant(entry.at),
@@ -164,8 +172,8 @@ def row_of(entry: AuditEntry) -> dict[str, Any]:
         "action": entry.action,
         "subject": entry.subject,
         "detail": entry.detail,
-        "prev_hash": entry.prev_hash,
-        "hash": entry.hash,
+        "leaf_index": entry.leaf_index,
+        "leaf_hash": entry.leaf_hash,
     }
 
 

@@ -257,18 +257,19 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "opt_outs.none_for_phone": ("此号码没有有效的退订记录。", "This phone has no active opt-out."),
     "audit.title": ("审计日志", "Audit trail"),
     "audit.chain_ok": (
-        "哈希链校验通过（共 {n} 条记录，{when} 校验）。",
-        "The hash chain verifies ({n} entries, checked {when}).",
+        "审计树校验通过：{n} 条记录，根哈希 {root}…，签名有效（{when} 校验）。",
+        "The audit tree verifies: {n} entries, root {root}…, signed ({when}).",
     ),
     "audit.chain_bad": (
-        "哈希链校验失败：第 {seq} 条记录异常（{fault}），此前 {n} 条正常（{when} 校验）。",
-        "The hash chain does NOT verify: entry {seq} fails ({fault}) after {n} good entries"
-        " (checked {when}).",
+        "审计树校验失败：{where}{fault}（{reason}）；此前 {n} 条记录正常（{when} 校验）。",
+        "The audit tree does NOT verify: {where}{fault} ({reason}); {n} entries good before"
+        " it (checked {when}).",
     ),
+    "audit.chain_bad_leaf": ("第 {leaf} 个叶子：", "leaf {leaf}: "),
     "audit.chain_unverified": (
-        "哈希链尚未校验：服务每分钟校验新记录，也可运行 smsgate audit verify。",
-        "The hash chain has not been verified yet: the service checks new entries every"
-        " minute, or run smsgate audit verify.",
+        "审计树尚未校验：服务每分钟校验新的签名树头，也可运行 smsgate audit verify。",
+        "The audit tree has not been verified yet: the service checks each new signed tree"
+        " head every minute, or run smsgate audit verify.",
     ),
     "audit.from": ("开始日期", "From"),
     "audit.to": ("结束日期", "To"),

@@ -32,14 +32,14 @@ async def expected_seqs(world: UiWorld, template_id: str) -> list[int]:
 
 
 class TestExport:
-    """The CSV holds exactly the rows the filter selects, with the chain's hashes."""
+    """The CSV holds exactly the rows the filter selects, with their leaf hashes."""
 
     async def test_filtered_csv_export(self, world: UiWorld, browser: Browser) -> None:
         template_id = world.templates["overdue-reminder"]
         async with tab(browser, world.base_url, accept_downloads=True, **DESKTOP) as page:
             await sign_in(page, world.tokens["reviewer"])
             await page.goto("/ui/audit")
-            assert "哈希链校验通过" in await page.locator("#chain").inner_text()
+            assert "审计树校验通过" in await page.locator("#chain").inner_text()
             await page.get_by_label("模板").select_option(label="overdue-reminder")
             await page.get_by_role("button", name="筛选").click()
             await page.wait_for_url(f"**template={template_id}**")

@@ -10,11 +10,16 @@ import pytest
 
 from smsgate.service.principals import hash_secret
 
+from .audit_support import AUDIT_ENVIRONMENT
+
 SMSGATE = [sys.executable, "-m", "smsgate.cli"]
 
 
-def run(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SMSGATE_DATABASE_URL": f"sqlite:///{database}"}
+def run(
+    database: Path, *args: str, environment: dict[str, str] = AUDIT_ENVIRONMENT
+) -> subprocess.CompletedProcess[str]:
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SMSGATE_AUDIT")}
+    env = {**inherited, **environment, "SMSGATE_DATABASE_URL": f"sqlite:///{database}"}
     return subprocess.run(
         [*SMSGATE, *args], capture_output=True, text=True, env=env, timeout=60, check=False
     )
@@ -113,15 +118,17 @@ class TestSetup:
 
 
 class TestAuditVerify:
-    """audit verify reports an intact chain, and a tampered one."""
+    """audit verify sequences what is pending, reports an intact tree, and a tampered one."""
 
     def test_intact_then_tampered(self, tmp_path: Path) -> None:
         database = tmp_path / "smsgate.db"
         run(database, "creditors", "create", "acme", "--name", "A", "--signature", "安信金融")
         run(database, "keys", "create", "--creditor", "acme", "--roles", "sender")
         intact = run(database, "audit", "verify")
-        assert intact.returncode == 0
-        assert "intact: 2 entries" in intact.stdout
+        assert intact.returncode == 0, intact.stderr
+        assert "integrated 2 pending leaves" in intact.stdout
+        assert "audit tree intact: tree size 2, root " in intact.stdout
+        assert "2 leaves checked" in intact.stdout
         with sqlite3.connect(database) as db:
             triggers = db.execute(
                 "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_log'"
@@ -129,14 +136,39 @@ class TestAuditVerify:
             for (name,) in triggers:
                 db.execute(f"DROP TRIGGER {name}")
             db.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1")
-        # Seq 1 lies before the checkpoint the first run left: only a full run reads it again.
+        # Leaf 0 lies before the checkpoint the first run left: only a full run reads it again.
         broken = run(database, "audit", "verify", "--full")
         assert broken.returncode == 1
-        assert "BROKEN at seq 1" in broken.stderr
+        assert "audit tree BROKEN at leaf 0: leaf_altered" in broken.stderr
         # Once found, the fault stays: an incremental run reports it too.
         still = run(database, "audit", "verify")
         assert still.returncode == 1
-        assert "BROKEN at seq 1" in still.stderr
+        assert "BROKEN at leaf 0" in still.stderr
+
+    def test_public_key_only(self, tmp_path: Path) -> None:
+        database = tmp_path / "smsgate.db"
+        run(database, "creditors", "create", "acme", "--name", "A", "--signature", "安信金融")
+        run(database, "audit", "verify")
+        public = run(database, "audit", "public-key").stdout.split()[0]
+        checked = run(database, "audit", "verify", "--full", "--public-key", public)
+        assert checked.returncode == 0, checked.stderr
+        assert "tree size 1" in checked.stdout
+        other = run(database, "audit", "keygen").stdout.splitlines()[1].split()[2]
+        wrong = run(database, "audit", "verify", "--full", "--public-key", other)
+        assert wrong.returncode == 1
+        assert "bad_signature" in wrong.stderr
+
+    def test_no_key(self, tmp_path: Path) -> None:
+        done = run(tmp_path / "smsgate.db", "audit", "verify", environment={})
+        assert done.returncode == 2
+        assert "no key to check the tree heads with" in done.stderr
+
+    def test_keygen(self, tmp_path: Path) -> None:
+        lines = run(tmp_path / "smsgate.db", "audit", "keygen").stdout.splitlines()
+        key = lines[-1].removeprefix("SMSGATE_AUDIT_SIGNING_KEY=")
+        public = run(tmp_path / "x.db", "audit", "public-key", environment={
+            "SMSGATE_AUDIT_SIGNING_KEY": key})  # fmt: skip
+        assert public.stdout.split()[0] == lines[1].split()[2]
 
 
 def created_key_id(stdout: str) -> str:
@@ -184,7 +216,7 @@ class TestKeyLifecycle:
         assert token not in listing
         verify = run(database, "audit", "verify")
         # creditor, key created, key rotated, successor created, successor revoked (once)
-        assert "intact: 5 entries" in verify.stdout
+        assert "intact: tree size 5," in verify.stdout
 
     def test_person_is_listed_and_kept_by_rotation(self, tmp_path: Path) -> None:
         database = tmp_path / "smsgate.db"

@@ -32,6 +32,7 @@ from smsgate.demo_seed import seed_demo
 from smsgate.store import Store, open_store, utc_now
 from smsgate.wordlists import load_scanner
 
+from .audit_support import AUDIT_ENVIRONMENT
 from .local import free_port, until_ready
 from .pg_server import PostgresServer
 
@@ -83,7 +84,10 @@ async def seeded(store: Store) -> Seeded:
 
 @pytest.fixture
 def fleet(database_url_pg: str, seeded: Seeded, tmp_path: Path) -> Iterator[Fleet]:
-    base = {**os.environ, "SMSGATE_DATABASE_URL": database_url_pg, "SMSGATE_LOG_FORMAT": "json"}
+    base = {
+        **os.environ, **AUDIT_ENVIRONMENT, "SMSGATE_DATABASE_URL": database_url_pg,
+        "SMSGATE_LOG_FORMAT": "json",
+    }  # fmt: skip
     ports = (free_port(), free_port())
     files = (tmp_path / "sent-1.jsonl", tmp_path / "sent-2.jsonl")
     commands = [

@@ -21,11 +21,12 @@ Constraints that stand for a domain rule are named, because
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from smsgate.store.postgres.session import Connection, advisory_key
 from smsgate.store.postgres.translate import APPEND_ONLY_STATE, FOUR_EYES_STATE
-from smsgate.store.sql.schema import Migration, check_order, latest, pending
+from smsgate.store.postgres.tree_migration import TREE_SQL, convert_chain
+from smsgate.store.sql.schema import Migration, MigrationOptions, check_order, latest, pending
 from smsgate.store.sql.violations import APPEND_ONLY_MESSAGE, FOUR_EYES_MESSAGE
 
 __all__ = ["MIGRATIONS", "MIGRATION_LOCK", "Migration", "apply_migrations"]
@@ -429,7 +430,13 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "audit verification checkpoints", _AUDIT_CHECKPOINTS),
     Migration(9, "phones detached from a debtor (wrong-number replies)", _DETACHED_PHONES),
     Migration(10, "stop confirmations", _STOP_CONFIRMATIONS),
+    Migration(11, "audit merkle tree", TREE_SQL),
 )
+
+#: Steps with a Python half, run after their SQL in the same transaction (by version).
+CONVERSIONS: dict[int, Callable[[Connection, MigrationOptions], Awaitable[None]]] = {
+    11: convert_chain,
+}
 
 _CREATE_LEDGER = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -441,12 +448,15 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 
 
 async def apply_migrations(
-    connection: Connection, migrations: Sequence[Migration] = MIGRATIONS
+    connection: Connection,
+    migrations: Sequence[Migration] = MIGRATIONS,
+    options: MigrationOptions = MigrationOptions(),  # noqa: B008 (frozen, never changed)
 ) -> int:
     """Apply the steps of ``migrations`` not applied yet, atomically; the resulting version.
 
     Raises ``SchemaTooNew`` if the database knows a version ``migrations``
-    lacks, and asyncpg's errors otherwise (the store translates them).
+    lacks, ``BrokenAuditChain`` if step 11 finds the old chain broken, and
+    asyncpg's errors otherwise (the store translates them).
     """
     check_order(migrations)
     async with connection.transaction():
@@ -455,6 +465,9 @@ async def apply_migrations(
         rows = await connection.fetch("SELECT version FROM schema_migrations")
         for step in pending(migrations, {row["version"] for row in rows}):
             await connection.execute(step.sql)
+            conversion = CONVERSIONS.get(step.version) if step in MIGRATIONS else None
+            if conversion is not None:
+                await conversion(connection, options)
             await connection.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
                 step.version,

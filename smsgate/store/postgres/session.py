@@ -92,6 +92,17 @@ class PostgresSession:
             await self.value("SELECT pg_advisory_xact_lock(?)", (key,))
             self._locked.add(key)
 
+    async def try_lock(self, *parts: str) -> bool:
+        """In a write unit, take the advisory lock of ``parts`` if free (held to the end)."""
+        key = advisory_key(*parts)
+        if not self.writing:
+            return False
+        if key not in self._locked:
+            if not await self.value("SELECT pg_try_advisory_xact_lock(?)", (key,)):
+                return False
+            self._locked.add(key)
+        return True
+
     async def run(self, sql: str) -> None:
         """Run transaction control (BEGIN, COMMIT, ROLLBACK) even after ``end``."""
         try:

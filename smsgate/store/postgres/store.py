@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
@@ -39,6 +39,7 @@ from smsgate.store.postgres.migrations import apply_migrations
 from smsgate.store.postgres.session import Connection, PostgresSession
 from smsgate.store.postgres.translate import DRIVER_ERRORS, translate
 from smsgate.store.sql.opening import started
+from smsgate.store.sql.schema import MigrationOptions
 from smsgate.store.sql.unit import SqlUnitOfWork
 
 POOL_SIZE = 10
@@ -59,6 +60,7 @@ class PostgresSettings:
     dsn: str
     pool_size: int = POOL_SIZE
     lock_timeout_ms: int = LOCK_TIMEOUT_MS
+    migration: MigrationOptions = field(default_factory=MigrationOptions)
 
     def __post_init__(self) -> None:
         if self.pool_size < 1 or self.lock_timeout_ms < 1:
@@ -114,7 +116,7 @@ class PostgresStore:
     async def migrate(self) -> int:
         async with self._connection() as connection:
             try:
-                return await apply_migrations(connection)
+                return await apply_migrations(connection, options=self._settings.migration)
             except DRIVER_ERRORS as error:
                 raise translate(error) from error
 

@@ -1,17 +1,18 @@
-"""The audit log (``AuditLog``): one hash chain, whichever writer appends.
+"""The audit log (``AuditLog``): leaves appended in the caller's unit, without a global lock.
 
-``append`` reads the latest entry and inserts the next one in the caller's
-write unit, so concurrent writers always extend one chain and never fork it
-(the primary key on ``seq`` would refuse a fork anyway). On SQLite the
-single writer's ``BEGIN IMMEDIATE`` serialises appenders, across processes
-too. On PostgreSQL ``append`` first takes one advisory lock shared by every
-appender (per database), held until the appending transaction ends; the
-next appender's read, a new statement under READ COMMITTED once the lock is
-granted, therefore sees the entry just committed. That lock is the one place
-where write units of different creditors and debtors wait for each other,
-and it is short: appending is among the last statements of a unit, so it
-covers little more than the COMMIT's WAL flush. Triggers refuse UPDATE and
-DELETE of audit rows (and TRUNCATE on PostgreSQL).
+``append`` computes the entry's leaf hash (``smsgate.store.audit``) and
+inserts the row in one statement; the database gives it its ``seq``
+(SQLite's rowid, PostgreSQL's identity column) and ``leaf_index`` stays NULL
+until the sequencer integrates it (``smsgate.store.sql.audit_tree``). No
+unit of work reads another's audit rows or waits for one: the decision and
+its leaf commit together, and a unit that rolls back takes its leaf with
+it (on PostgreSQL its ``seq`` is then a gap). Triggers refuse UPDATE and
+DELETE of audit rows (and TRUNCATE on PostgreSQL), except the sequencer's
+setting of a NULL ``leaf_index``.
+
+The verification checkpoint (``TreeCheckpoint``, one row) records the last
+verified tree head and what the last run found; an incremental run never
+saves "ok" over a recorded fault, only a full run replaces it.
 """
 
 from __future__ import annotations
@@ -19,31 +20,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from smsgate.store.audit import (
-    AUDIT_CHAIN,
-    GENESIS_HASH,
-    AuditCheckpoint,
     AuditEntry,
     AuditEvent,
-    ChainFault,
-    ChainVerification,
-    chain_entry,
-    verify_chain,
+    TreeCheckpoint,
+    TreeFault,
+    as_stored,
+    leaf_hash_of,
 )
 from smsgate.store.ports import AuditQuery
 from smsgate.store.sql.dialect import Dialect, Row, Session
 
-CHAIN_LOCK = ("audit", "chain head")
-
-_SAVE_CHECKPOINT = (
-    "INSERT INTO audit_checkpoints (chain, seq, hash, verified_at, checked, full_run, bad_seq,"
-    " fault) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chain) DO UPDATE SET"
-    " seq = excluded.seq, hash = excluded.hash, verified_at = excluded.verified_at,"
-    " checked = excluded.checked, full_run = excluded.full_run, bad_seq = excluded.bad_seq,"
-    " fault = excluded.fault WHERE audit_checkpoints.fault IS NULL OR excluded.full_run = TRUE"
-)
 _INSERT = (
-    "INSERT INTO audit_log (seq, at, creditor_id, actor, action, subject, detail, prev_hash,"
-    " hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO audit_log (at, creditor_id, actor, action, subject, detail, leaf_version,"
+    " leaf_hash) VALUES (?, ?, ?, ?, ?, ?, 1, ?) RETURNING seq"
+)
+_SAVE_CHECKPOINT = (
+    "INSERT INTO audit_tree_checkpoint (id, tree_size, root_hash, verified_at, checked, full_run,"
+    " bad_leaf, fault, reason) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+    " tree_size = excluded.tree_size, root_hash = excluded.root_hash,"
+    " verified_at = excluded.verified_at, checked = excluded.checked,"
+    " full_run = excluded.full_run, bad_leaf = excluded.bad_leaf, fault = excluded.fault,"
+    " reason = excluded.reason"
+    " WHERE audit_tree_checkpoint.fault IS NULL OR excluded.full_run = TRUE"
 )
 
 
@@ -55,38 +53,36 @@ class SqlAuditLog:
         self._dialect = session.dialect
 
     async def append(self, event: AuditEvent) -> AuditEntry:
-        await self._session.lock(*CHAIN_LOCK)
-        last = await self._session.row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        seq, prev_hash = (0, GENESIS_HASH) if last is None else (last["seq"], last["hash"])
-        entry = chain_entry(event, seq + 1, prev_hash)
-        await self._session.execute(_INSERT, _params(entry, self._dialect))
-        return entry
+        stored = as_stored(event)
+        digest = leaf_hash_of(stored)
+        seq = await self._session.value(_INSERT, _params(stored, digest, self._dialect))
+        return AuditEntry(
+            int(seq), stored.at, stored.creditor_id, stored.actor, stored.action,
+            stored.subject, stored.detail, digest,
+        )  # fmt: skip
 
     async def entries(self, query: AuditQuery) -> list[AuditEntry]:
         where, params = _conditions(query, self._dialect)
         sql = f"SELECT * FROM audit_log WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?"
-        # A page of up to thousands of entries (verification, exports): decoded off the loop.
+        # A page of up to thousands of entries (exports): decoded off the loop.
         return await self._session.scan(sql, [*params, query.limit], self._entries)
 
-    async def verify(self) -> ChainVerification:
-        def verify(rows: Iterable[Row]) -> ChainVerification:
-            return verify_chain(entry_of_row(row, self._dialect) for row in rows)
+    async def leaves(self, start: int, end: int) -> list[AuditEntry]:
+        sql = "SELECT * FROM audit_log WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index"
+        return await self._session.scan(sql, (start, end), self._entries)
 
-        return await self._session.scan("SELECT * FROM audit_log ORDER BY seq", (), verify)
-
-    async def checkpoint(self, chain: str = AUDIT_CHAIN) -> AuditCheckpoint | None:
-        sql = "SELECT * FROM audit_checkpoints WHERE chain = ?"
-        row = await self._session.row(sql, (chain,))
+    async def checkpoint(self) -> TreeCheckpoint | None:
+        row = await self._session.row("SELECT * FROM audit_tree_checkpoint WHERE id = 1")
         return None if row is None else _checkpoint(row, self._dialect)
 
-    async def save_checkpoint(self, checkpoint: AuditCheckpoint) -> None:
+    async def save_checkpoint(self, checkpoint: TreeCheckpoint) -> None:
         fault = None if checkpoint.fault is None else checkpoint.fault.value
         await self._session.execute(
             _SAVE_CHECKPOINT,
             (
-                checkpoint.chain, checkpoint.seq, checkpoint.hash,
-                self._dialect.instant(checkpoint.verified_at), checkpoint.checked,
-                checkpoint.full, checkpoint.bad_seq, fault,
+                checkpoint.size, checkpoint.root, self._dialect.instant(checkpoint.verified_at),
+                checkpoint.checked, checkpoint.full, checkpoint.bad_leaf, fault,
+                checkpoint.reason,
             ),
         )  # fmt: skip
 
@@ -94,16 +90,16 @@ class SqlAuditLog:
         return [entry_of_row(row, self._dialect) for row in rows]
 
 
-def _checkpoint(row: Row, dialect: Dialect) -> AuditCheckpoint:
-    return AuditCheckpoint(
-        seq=row["seq"],
-        hash=row["hash"],
+def _checkpoint(row: Row, dialect: Dialect) -> TreeCheckpoint:
+    return TreeCheckpoint(
+        size=row["tree_size"],
+        root=row["root_hash"],
         verified_at=dialect.read_instant(row["verified_at"]),
         checked=row["checked"],
         full=bool(row["full_run"]),
-        bad_seq=row["bad_seq"],
-        fault=None if row["fault"] is None else ChainFault(row["fault"]),
-        chain=row["chain"],
+        bad_leaf=row["bad_leaf"],
+        fault=None if row["fault"] is None else TreeFault(row["fault"]),
+        reason=row["reason"],
     )
 
 
@@ -128,10 +124,10 @@ def _conditions(query: AuditQuery, dialect: Dialect) -> tuple[list[str], list[ob
     return where, params
 
 
-def _params(entry: AuditEntry, dialect: Dialect) -> tuple[object, ...]:
+def _params(event: AuditEvent, digest: str, dialect: Dialect) -> tuple[object, ...]:
     return (
-        entry.seq, dialect.instant(entry.at), entry.creditor_id, entry.actor, entry.action,
-        entry.subject, dialect.json(entry.detail), entry.prev_hash, entry.hash,
+        dialect.instant(event.at), event.creditor_id, event.actor, event.action, event.subject,
+        dialect.json(event.detail), digest,
     )  # fmt: skip
 
 
@@ -145,6 +141,9 @@ def entry_of_row(row: Row, dialect: Dialect) -> AuditEntry:
         action=row["action"],
         subject=row["subject"],
         detail=dialect.read_json(row["detail"]),
+        leaf_hash=row["leaf_hash"],
+        leaf_version=row["leaf_version"],
+        leaf_index=row["leaf_index"],
         prev_hash=row["prev_hash"],
-        hash=row["hash"],
+        chain_hash=row["hash"],
     )

@@ -91,6 +91,13 @@ class Session(Protocol):
         """
         ...
 
+    async def try_lock(self, *parts: str) -> bool:
+        """In a write unit, take the lock named by ``parts`` if it is free; whether it was.
+
+        Held until the unit ends. ``True`` where write units are serialised anyway.
+        """
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class JsonElements:

@@ -16,6 +16,19 @@ from smsgate.store.errors import SchemaTooNew
 
 
 @dataclass(frozen=True, slots=True)
+class MigrationOptions:
+    """What an operator decided for steps that may refuse to run.
+
+    ``accept_broken_chain_at``: step 11 (the audit tree) verifies the old
+    hash chain first and stops at a broken one; naming its first bad ``seq``
+    here (``smsgate migrate --accept-broken-chain SEQ``) lets it convert the
+    entries as they are, recording that in the log.
+    """
+
+    accept_broken_chain_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Migration:
     """One step of the schema: its version, what it does, and its SQL statements."""
 

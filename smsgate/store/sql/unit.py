@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from smsgate.store.sql.attempts import SqlAttemptLog
 from smsgate.store.sql.audit import SqlAuditLog
+from smsgate.store.sql.audit_tree import SqlAuditTree
 from smsgate.store.sql.callbacks import SqlReceiptLog, SqlReplyLog
 from smsgate.store.sql.confirmations import SqlConfirmations
 from smsgate.store.sql.contacts import SqlContactLedger
@@ -90,6 +91,10 @@ class SqlUnitOfWork:
     @property
     def audit(self) -> SqlAuditLog:
         return SqlAuditLog(self._session)
+
+    @property
+    def audit_tree(self) -> SqlAuditTree:
+        return SqlAuditTree(self._session)
 
     @property
     def reporting(self) -> SqlReporting:

@@ -16,13 +16,14 @@ hold even for someone writing SQL by hand.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from smsgate.store.instants import format_instant, utc_now
-from smsgate.store.sql.schema import Migration, check_order, latest, pending
+from smsgate.store.sql.schema import Migration, MigrationOptions, check_order, latest, pending
 from smsgate.store.sql.violations import APPEND_ONLY_MESSAGE, FOUR_EYES_MESSAGE
+from smsgate.store.sqlite.tree_migration import TREE_SQL, convert_chain
 
-__all__ = ["MIGRATIONS", "Migration", "apply_migrations", "statements"]
+__all__ = ["MIGRATIONS", "Migration", "MigrationOptions", "apply_migrations", "statements"]
 
 
 _INITIAL_SCHEMA = f"""
@@ -423,7 +424,13 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "audit verification checkpoints", _AUDIT_CHECKPOINTS),
     Migration(9, "phones detached from a debtor (wrong-number replies)", _DETACHED_PHONES),
     Migration(10, "stop confirmations", _STOP_CONFIRMATIONS),
+    Migration(11, "audit merkle tree", TREE_SQL),
 )
+
+#: Steps with a Python half, run after their SQL in the same transaction (by version).
+CONVERSIONS: dict[int, Callable[[sqlite3.Connection, MigrationOptions], None]] = {
+    11: convert_chain,
+}
 
 _CREATE_LEDGER = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -446,10 +453,15 @@ def statements(sql: str) -> Iterator[str]:
         raise ValueError(f"incomplete SQL statement in migration: {pending.strip()[:80]!r}")
 
 
-def apply_migrations(db: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+def apply_migrations(
+    db: sqlite3.Connection,
+    migrations: Sequence[Migration] = MIGRATIONS,
+    options: MigrationOptions = MigrationOptions(),  # noqa: B008 (frozen, never changed)
+) -> int:
     """Apply the steps of ``migrations`` not applied yet, atomically; the resulting version.
 
-    Raises ``SchemaTooNew`` if the database knows a version ``migrations`` lacks.
+    Raises ``SchemaTooNew`` if the database knows a version ``migrations``
+    lacks, and ``BrokenAuditChain`` if step 11 finds the old chain broken.
     Runs on the executor thread of the writer connection, outside any transaction.
     """
     check_order(migrations)
@@ -458,7 +470,7 @@ def apply_migrations(db: sqlite3.Connection, migrations: Sequence[Migration] = M
         db.execute(_CREATE_LEDGER)
         applied = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
         for step in pending(migrations, applied):
-            _apply(db, step)
+            _apply(db, step, options)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
@@ -466,9 +478,12 @@ def apply_migrations(db: sqlite3.Connection, migrations: Sequence[Migration] = M
     return latest(migrations)
 
 
-def _apply(db: sqlite3.Connection, step: Migration) -> None:
+def _apply(db: sqlite3.Connection, step: Migration, options: MigrationOptions) -> None:
     for statement in statements(step.sql):
         db.execute(statement)
+    conversion = CONVERSIONS.get(step.version) if step in MIGRATIONS else None
+    if conversion is not None:
+        conversion(db, options)
     db.execute(
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
         (step.version, step.name, format_instant(utc_now())),

@@ -181,3 +181,7 @@ class SqliteSession:
 
     async def lock(self, *parts: str) -> None:
         """Nothing to take: the single writer already serialises write units."""
+
+    async def try_lock(self, *parts: str) -> bool:
+        """Always had: the single writer already serialises write units."""
+        return True

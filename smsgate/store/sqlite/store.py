@@ -48,6 +48,7 @@ from pathlib import Path
 from smsgate.store.errors import StoreUnavailable
 from smsgate.store.ports import UnitOfWork
 from smsgate.store.sql.opening import started
+from smsgate.store.sql.schema import MigrationOptions
 from smsgate.store.sql.unit import SqlUnitOfWork
 from smsgate.store.sqlite.group_commit import GroupCommit, GroupLimits
 from smsgate.store.sqlite.migrations import apply_migrations
@@ -73,6 +74,7 @@ class SqliteSettings:
     synchronous: Synchronous = Synchronous.FULL
     readers: int = READERS
     group: GroupLimits = field(default_factory=GroupLimits)
+    migration: MigrationOptions = field(default_factory=MigrationOptions)
 
 
 async def open_sqlite_store(settings: SqliteSettings) -> SqliteStore:
@@ -141,7 +143,8 @@ class SqliteStore:
 
     async def migrate(self) -> int:
         async with self._writing().exclusive() as line:
-            return await line.offload(apply_migrations)
+            options = self._settings.migration
+            return await line.offload(partial(apply_migrations, options=options))
 
     async def ping(self) -> None:
         async with self.read() as tx:

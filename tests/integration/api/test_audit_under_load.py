@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from smsgate.service.audit_checks import verify_audit_chain
 from smsgate.store import AuditEvent, AuditQuery
-from smsgate.store import audit as audit_chain
+from smsgate.store import audit as audit_leaves
 from smsgate.store.sql.reporting import SqlReporting
 from smsgate.web import audit as audit_page
 
+from ..audit_support import sequenced_and_verified
 from ..web.ui_client import UiClient
 from .api_support import GatewayUnderTest
 
@@ -44,15 +44,15 @@ async def reviewer(gw: GatewayUnderTest) -> AsyncIterator[UiClient]:
 
 @pytest.fixture
 def hashed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Each audit entry hashed (by an append or a verification) adds one item."""
+    """Each audit leaf hashed (by an append or a verification) adds one item."""
     calls: list[int] = []
-    real = audit_chain.entry_hash
+    real = audit_leaves.leaf_hash
 
-    def counted(*args: Any) -> str:
+    def counted(*args: Any) -> bytes:
         calls.append(1)
         return real(*args)
 
-    monkeypatch.setattr(audit_chain, "entry_hash", counted)
+    monkeypatch.setattr(audit_leaves, "leaf_hash", counted)
     return calls
 
 
@@ -78,19 +78,17 @@ class TestAuditPage:
         self, gw: GatewayUnderTest, reviewer: UiClient, hashed: list[int]
     ) -> None:
         await seed_audit(gw, 300)
-        await verify_audit_chain(gw.gateway.store, gw.clock)
-        async with gw.gateway.store.read() as tx:
-            head = (await tx.audit.checkpoint()).seq  # type: ignore[union-attr]
+        head = (await sequenced_and_verified(gw.gateway.store, gw.clock)).size
         hashed.clear()
         for _ in range(4):
             page = await reviewer.get("/ui/audit")
             assert page.status == 200
-            assert f"哈希链校验通过（共 {head} 条记录" in page.text
+            assert f"审计树校验通过：{head} 条记录" in page.text
         assert hashed == []
 
     async def test_before_any_verification(self, gw: GatewayUnderTest, reviewer: UiClient) -> None:
         page = await reviewer.get("/ui/audit")
-        assert "哈希链尚未校验" in page.text
+        assert "审计树尚未校验" in page.text
 
 
 class TestExport:

@@ -11,6 +11,7 @@ from smsgate.core.audience import Audience
 from smsgate.core.policy.contacts import Channel
 from smsgate.store import AuditQuery, ContactRecord, Role
 
+from ..audit_support import sequenced_and_verified
 from .api_support import DEFAULT_NOW, GatewayUnderTest
 
 PHONE = "+8613800138000"
@@ -74,7 +75,6 @@ class TestRecordContact:
         assert principal is not None
         async with gw.gateway.store.read() as tx:
             [entry] = await tx.audit.entries(AuditQuery(action="contact.recorded"))
-            verification = await tx.audit.verify()
         assert (entry.creditor_id, entry.actor, entry.subject) == (
             "acme",
             principal.key_id,
@@ -87,7 +87,7 @@ class TestRecordContact:
             "channel": "call",
             "contact_at": "2026-11-23T01:00:00.000000Z",
         }
-        assert verification.ok
+        assert (await sequenced_and_verified(gw.gateway.store)).ok
 
     async def test_other_creditor_ledger_is_untouched(self, gw: GatewayUnderTest) -> None:
         await record(gw, creditor="globex")

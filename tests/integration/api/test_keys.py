@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 from smsgate.service.principals import hash_secret
 from smsgate.store import AuditQuery
 
+from ..audit_support import sequenced_and_verified
 from .api_support import GatewayUnderTest, start_gateway
 
 KEY_FIELDS = {
@@ -282,8 +283,7 @@ class TestKeyUse:
         admin = await gw.key("acme", "admin")
         victim = await create(gw, admin, "sender")
         await gw.call("POST", f"/v1/keys/{victim['id']}/rotate", token=admin, json={})
-        async with gw.gateway.store.read() as tx:
-            result = await tx.audit.verify()
+        result = await sequenced_and_verified(gw.gateway.store)
         assert result.ok
         assert result.checked >= 6  # 2 creditors, 2 created keys, a rotation, its successor
 

@@ -8,6 +8,7 @@ import pytest
 
 from smsgate.store import AuditEntry, AuditQuery, OptOut, OptOutKind, Role
 
+from ..audit_support import sequenced_and_verified
 from .api_support import GatewayUnderTest
 
 PHONE = "+8613800138000"
@@ -213,8 +214,7 @@ class TestRemoveOptOut:
             "reason": "entered by mistake",
             "opt_out_at": "2026-11-23T02:00:00.000000Z",
         }
-        async with gw.gateway.store.read() as tx:
-            verification = await tx.audit.verify()
+        verification = await sequenced_and_verified(gw.gateway.store)
         assert verification.ok
         assert verification.checked >= 2
 

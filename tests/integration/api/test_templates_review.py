@@ -12,6 +12,7 @@ from structlog.testing import capture_logs
 from smsgate.store import AuditQuery
 from smsgate.wordlists import shipped_wordlists
 
+from ..audit_support import sequenced_and_verified
 from .api_support import GatewayUnderTest, start_gateway
 from .test_templates import (
     BODY,
@@ -111,7 +112,6 @@ class TestAudit:
         await gw.call("POST", _path(created, "retire"), token=author, json={"reason": "下线"})
         async with gw.gateway.store.read() as tx:
             entries = await tx.audit.entries(AuditQuery(subject=created["id"]))
-            verification = await tx.audit.verify()
         assert [(e.action, e.detail["version"]) for e in entries] == [
             ("template.created", 1), ("template.submitted", 1), ("template.approved", 1),
             ("template.created", 2), ("template.submitted", 2), ("template.rejected", 2),
@@ -123,7 +123,7 @@ class TestAudit:
         assert rejected.detail["reason"] == "措辞"
         assert rejected.detail["wordlist_version"] == created["wordlist_version"]
         assert entries[0].actor == await key_id(gw, author)
-        assert verification.ok
+        assert (await sequenced_and_verified(gw.gateway.store)).ok
 
     async def test_refusals_write_nothing(self, gw: GatewayUnderTest) -> None:
         created = await create(gw, body=BODY + "请到派出所。")

@@ -10,6 +10,7 @@ import pytest
 from smsgate.store import AuditEntry, AuditQuery
 from smsgate.wordlists import shipped_wordlists
 
+from ..audit_support import sequenced_and_verified
 from .api_support import GatewayUnderTest, start_gateway
 
 
@@ -51,5 +52,4 @@ class TestWordlistAudit:
             {"old_version": None, "new_version": first},
             {"old_version": first, "new_version": second},
         ]
-        async with gw.gateway.store.read() as tx:
-            assert (await tx.audit.verify()).ok
+        assert (await sequenced_and_verified(gw.gateway.store)).ok

@@ -38,6 +38,7 @@ from smsgate.demo_seed import seed_demo
 from smsgate.store import open_store, utc_now
 from smsgate.wordlists import load_scanner
 
+from ..audit_support import AUDIT_ENVIRONMENT
 from ..local import free_port, until_ready
 
 FAULT_SECONDS = float(os.environ.get("SMSGATE_FAULT_SECONDS", "3"))
@@ -71,7 +72,10 @@ async def seed(url: str) -> Seeded:
 def service_env(url: str, **more: str) -> dict[str, str]:
     """The environment of an smsgate process on ``url``: none of the caller's ``SMSGATE_*``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("SMSGATE_")}
-    return {**env, "SMSGATE_DATABASE_URL": url, "SMSGATE_LOG_FORMAT": "json", **more}
+    return {
+        **env, **AUDIT_ENVIRONMENT, "SMSGATE_DATABASE_URL": url, "SMSGATE_LOG_FORMAT": "json",
+        **more,
+    }  # fmt: skip
 
 
 @dataclass

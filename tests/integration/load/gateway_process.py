@@ -20,6 +20,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..audit_support import AUDIT_ENVIRONMENT
 from ..local import free_port, until_ready
 
 SMSGATE = str(Path(sys.executable).with_name("smsgate"))
@@ -61,6 +62,7 @@ def gateway_process(
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("SMSGATE_")}
     env = {
         **inherited,
+        **AUDIT_ENVIRONMENT,
         "SMSGATE_DATABASE_URL": database_url,
         "SMSGATE_PORT": str(port),
         "SMSGATE_CARRIERS": str(carriers),

@@ -17,6 +17,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from smsgate.store import AuditEvent, parse_instant
+from smsgate.store.audit_chain import GENESIS_HASH, entry_hash
 from smsgate.store.postgres.migrations import MIGRATIONS as PG_MIGRATIONS
 from smsgate.store.postgres.migrations import apply_migrations as pg_apply
 from smsgate.store.sqlite.migrations import MIGRATIONS, apply_migrations
@@ -31,6 +33,19 @@ CREATED = (
     (2, "operator:cli", "key_old", {"roles": ["author", "reviewer"], "label": ""}),
     (3, "key_admin", "key_new", {"roles": ["author", "reviewer"], "replaces": "key_old"}),
 )
+
+
+def chained() -> list[tuple[int, str, str, str, str, str]]:
+    """``CREATED`` as the hash chain stored it: (seq, actor, subject, detail, prev, hash)."""
+    rows, prev = [], GENESIS_HASH
+    for seq, actor, subject, detail in CREATED:
+        event = AuditEvent(parse_instant(INSTANT), "acme", actor, "key.created", subject, detail)
+        digest = entry_hash(event, seq, prev)
+        rows.append((seq, actor, subject, json.dumps(detail), prev, digest))
+        prev = digest
+    return rows
+
+
 EXPECTED = {
     "key_admin": ("key_admin", None, None),
     "key_old": ("key_old", None, None),
@@ -64,10 +79,10 @@ class TestSqlite:
                 " VALUES (?, 'acme', '[\"author\",\"reviewer\"]', ?, '', ?)",
                 (key_id, "hash-" + key_id, INSTANT),
             )
-        for seq, actor, subject, detail in CREATED:
+        for seq, actor, subject, detail, prev, digest in chained():
             db.execute(
                 "INSERT INTO audit_log VALUES (?, ?, 'acme', ?, 'key.created', ?, ?, ?, ?)",
-                (seq, INSTANT, actor, subject, json.dumps(detail), f"p{seq}", f"h{seq}"),
+                (seq, INSTANT, actor, subject, detail, prev, digest),
             )
         db.execute(
             "INSERT INTO templates VALUES ('tpl_1', 'acme', 'n', 'debtor', ?, NULL)", (INSTANT,)
@@ -116,11 +131,11 @@ class TestPostgres:
                 key_id,
                 "hash-" + key_id,
             )
-        for seq, actor, subject, detail in CREATED:
+        for seq, actor, subject, detail, prev, digest in chained():
             await db.execute(
                 "INSERT INTO audit_log VALUES"
-                " ($1, now(), 'acme', $2, 'key.created', $3, $4, $5, $6)",
-                seq, actor, subject, json.dumps(detail), f"p{seq}", f"h{seq}",
+                " ($1, $2, 'acme', $3, 'key.created', $4, $5, $6, $7)",
+                seq, parse_instant(INSTANT), actor, subject, detail, prev, digest,
             )  # fmt: skip
         await db.execute(
             "INSERT INTO templates VALUES ('tpl_1', 'acme', 'n', 'debtor', now(), NULL)"

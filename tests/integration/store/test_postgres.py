@@ -26,11 +26,13 @@ from smsgate.store import (
     StoreBusy,
     StoreError,
     StoreUnavailable,
+    TreeFault,
     open_store,
 )
 from smsgate.store.postgres import store as postgres_store
 from smsgate.store.postgres.migrations import MIGRATIONS
 
+from ..audit_support import sequence_all, sequenced_and_verified
 from ..local import free_port
 from ..pg_server import PostgresServer
 from .store_support import T0, Tenant, at, creditor
@@ -96,8 +98,13 @@ class TestRulesHoldForHandWrittenSql:
         "sql",
         [
             pytest.param("UPDATE audit_log SET actor = 'someone else'", id="update"),
+            pytest.param("UPDATE audit_log SET leaf_index = leaf_index + 1", id="move"),
+            pytest.param("UPDATE audit_log SET leaf_index = NULL", id="unplace"),
             pytest.param("DELETE FROM audit_log", id="delete"),
             pytest.param("TRUNCATE audit_log", id="truncate"),
+            pytest.param("UPDATE audit_tree_nodes SET hash = 'x'", id="node-update"),
+            pytest.param("DELETE FROM audit_tree_heads", id="head-delete"),
+            pytest.param("TRUNCATE audit_tree_nodes", id="node-truncate"),
         ],
     )
     async def test_audit_log_append_only(
@@ -105,10 +112,20 @@ class TestRulesHoldForHandWrittenSql:
     ) -> None:
         async with store.transaction() as tx:
             await tx.audit.append(AuditEvent(T0, "acme", "key_1", "template.created", "tpl_1"))
+        await sequence_all(store)
         with pytest.raises(asyncpg.PostgresError, match="audit log is append-only"):
             await raw.execute(sql)
-        async with store.read() as tx:
-            assert (await tx.audit.verify()).checked == 1
+        result = await sequenced_and_verified(store)
+        assert (result.ok, result.checked) == (True, 1)
+
+    async def test_the_sequencer_may_place_a_leaf_once(
+        self, store: Store, raw: asyncpg.Connection
+    ) -> None:
+        async with store.transaction() as tx:
+            await tx.audit.append(AuditEvent(T0, "acme", "key_1", "template.created", "tpl_1"))
+        await raw.execute("UPDATE audit_log SET leaf_index = 0")  # what the sequencer does
+        with pytest.raises(asyncpg.PostgresError, match="audit log is append-only"):
+            await raw.execute("UPDATE audit_log SET leaf_index = 0, actor = 'x'")
 
     async def test_tampering_found(self, store: Store, raw: asyncpg.Connection) -> None:
         async with store.transaction() as tx:
@@ -116,9 +133,8 @@ class TestRulesHoldForHandWrittenSql:
                 await tx.audit.append(AuditEvent(at(minutes), "acme", "k", "a.b", "s"))
         await raw.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
         await raw.execute("""UPDATE audit_log SET detail = '{"x":1}' WHERE seq = 2""")
-        async with store.read() as tx:
-            result = await tx.audit.verify()
-        assert (result.ok, result.bad_seq) == (False, 2)
+        result = await sequenced_and_verified(store)
+        assert (result.ok, result.bad_leaf, result.fault) == (False, 1, TreeFault.LEAF_ALTERED)
 
     async def test_four_eyes_in_the_database(self, store: Store, raw: asyncpg.Connection) -> None:
         tenant = await Tenant().save(store)

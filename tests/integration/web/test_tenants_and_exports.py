@@ -93,7 +93,7 @@ class TestExports:
         )
         document = json.loads((await client.get(f"/ui/audit/export.json{suffix}")).text)
         assert [int(r["seq"]) for r in csv_rows] == [e.seq for e in wanted]
-        assert [r["hash"] for r in csv_rows] == [e.hash for e in wanted]
+        assert [r["leaf_hash"] for r in csv_rows] == [e.leaf_hash for e in wanted]
         assert [e["seq"] for e in document["entries"]] == [e.seq for e in wanted]
         assert document["count"] == len(wanted)
         page = (await client.get(f"/ui/audit{suffix}")).text

@@ -14,6 +14,7 @@ import pytest
 
 from smsgate.cli import main
 
+from ..audit_support import AUDIT_ENVIRONMENT
 from .webhook_support import MASTER, secret_of
 
 URL = "https://hooks.example.com/smsgate/acme"
@@ -25,6 +26,8 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "smsgate.db"
     monkeypatch.setenv("SMSGATE_DATABASE_URL", f"sqlite:///{path}")
     monkeypatch.setenv("SMSGATE_WEBHOOK_SECRET", MASTER.decode())
+    for name, value in AUDIT_ENVIRONMENT.items():  # audit verify checks the tree with it
+        monkeypatch.setenv(name, value)
     assert main(["creditors", "create", "acme", "--name", "A", "--signature", "安信金融"]) == 0
     return path
 
