@@ -14,10 +14,7 @@ import dataclasses
 import functools
 import hashlib
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable
-
-import ahocorasick_rs
 
 from smsgate.core.audience import Audience
 from smsgate.core.scanner.allowlist import AllowList, unsuppressed
@@ -28,22 +25,26 @@ from smsgate.core.scanner.boundaries import (
     in_a_word,
     read_match,
 )
+from smsgate.core.scanner.clauses import ClauseFindings
 from smsgate.core.scanner.findings import Evasion, Finding, ScanResult, Severity, Verdict
 from smsgate.core.scanner.folding import CharacterFolding, FoldedText
-from smsgate.core.scanner.readings import toneless_syllables
+from smsgate.core.scanner.matching import (
+    AudienceMatcher,
+    spelled_lists,
+    syllable_table,
+    table_probes,
+)
 from smsgate.core.scanner.spellings import (
     Spelling,
     SpellingKind,
     all_chinese,
     is_chinese,
-    spellings_of,
 )
-from smsgate.core.scanner.wordlist import TermList, Wordlist
+from smsgate.core.scanner.wordlist import Wordlist
 
 _SEVERITY_RANK = {Severity.REVIEW: 1, Severity.BLOCK: 2}
 _Candidate = tuple[int, int, Spelling]
 _READINGS_KEPT = 4096
-_SpelledLists = list[tuple[TermList, list[tuple[str, Spelling]]]]
 #: Spellings whose Chinese matches are read in context (pinyin and initials are Latin).
 _READ_IN_CONTEXT = frozenset({SpellingKind.AS_WRITTEN, SpellingKind.HOMOPHONE})
 
@@ -87,8 +88,13 @@ class Scanner:
         #: Readings of windows seen lately: a template's words around a variable
         #: repeat in every message sent with it (bounded: cleared when full).
         self._readings: dict[tuple[str, int, int], Reading] = {}
-        spelled = _spelled_lists(wordlist, folding, homophones=lexicon is not None)
-        self._matchers = {audience: _AudienceMatcher(spelled, audience) for audience in Audience}
+        self._by_clause = ClauseFindings(self._judge_clause)
+        self._quick_table, self._quick_dropped = folding.quick_translation
+        spelled = spelled_lists(wordlist, folding, homophones=lexicon is not None)
+        probes = table_probes(folding)
+        self._matchers = {
+            audience: AudienceMatcher(spelled, audience, probes) for audience in Audience
+        }
         self._allow = AllowList(wordlist.allowed, folding)
         self._syllables = syllable_table(wordlist, folding)
         self._syllable_map = str.maketrans(self._syllables)
@@ -123,7 +129,25 @@ class Scanner:
         by position; spans are code-point offsets into ``text``. Never raises
         for any ``str``.
         """
-        result = self._scan(text, audience)
+        # The clean path inline (most texts): a Python call costs about what a pass does.
+        encoded = text.encode("utf-8", "surrogatepass")
+        quick = encoded.translate(self._quick_table, self._quick_dropped)
+        # Classes of the text as written: ``RMB 500`` and ``No.98`` have no letter
+        # beside a digit (the quick fold would join them). A one-byte memchr rules
+        # out most texts (no ASCII letter at all) before the two-byte searches.
+        classes = encoded.translate(_CLASS_TABLE)
+        latin = b"a" in classes and (b"a1" in classes or b"1a" in classes)
+        matcher = self._matchers[audience]
+        # One automaton pass over the quick fold finds the terms, and the probes for
+        # what the quick fold cannot settle (see :mod:`matching`).
+        if matcher.find_in_quick(quick):
+            result = self._candidate_pass(text, encoded, quick, audience)
+        elif not latin:
+            return self._clean
+        else:
+            result = self._clean
+        if latin:
+            result = self._with_leet(text, matcher, self._with_syllables(text, matcher, result))
         if not result.findings:
             return result
         return self._outside(text, result, own_names)
@@ -149,31 +173,52 @@ class Scanner:
             return result
         return ScanResult(Verdict.of(findings), findings, self.version)
 
-    def _scan(self, text: str, audience: Audience) -> ScanResult:
+    def _plain_pass(self, text: str, audience: Audience) -> ScanResult:
+        """The findings of ``text`` through the whole folding table (it needs more than
+        the quick fold): clause by clause, unless a match could bridge a clause break."""
         folding = self._folding
+        folded = folding.fold(text)
         matcher = self._matchers[audience]
-        encoded = text.encode(errors="surrogatepass")
-        quick = folding.quick_fold(text, encoded)
-        # Classes of the text as written: ``RMB 500`` and ``No.98`` have no
-        # letter beside a digit (the quick fold would join them).
-        classes = encoded.translate(_CLASS_TABLE)
-        if quick is None:
-            result = self._judge(folding.fold(text), matcher)
+        if not matcher.any_hit(folded.folded):
+            return self._clean
+        if folding.may_bridge_breaks(text):
+            return self._judge(folded, matcher)
+        return self._judged_by_clause(text, audience)
+
+    def _candidate_pass(
+        self, text: str, encoded: bytes, quick: bytes, audience: Audience
+    ) -> ScanResult:
+        """The findings of ``text`` (UTF-8 ``encoded``, quick fold ``quick``), in which a
+        pattern or a probe occurs (see :mod:`matching`): in code points, by clause."""
+        folding = self._folding
+        if folding.quick_bytes(text, encoded) is None:
+            return self._plain_pass(text, audience)  # a character only the table folds
+        if folding.may_bridge_breaks(text):
+            return self._judge(folding.fold(text), self._matchers[audience])
+        if not self._matchers[audience].term_in_quick(quick):
+            return self._clean  # only a probe: two clause breaks in a row, say
+        return self._judged_by_clause(text, audience)
+
+    def _judged_by_clause(self, text: str, audience: Audience) -> ScanResult:
+        """The plain pass over ``text`` (which bridges no clause break), assembled from
+        its clauses' findings (see :mod:`clauses`)."""
+        findings = self._by_clause.of(text, audience)
+        if not findings:
+            return self._clean
+        return ScanResult(Verdict.of(findings), tuple(findings), self._version)
+
+    def _judge_clause(self, clause: str, audience: Audience) -> tuple[Finding, ...]:
+        """The findings of the plain pass over one clause (offsets into the clause)."""
+        folding = self._folding
+        # A clause holds no clause break, so it bridges none either.
+        if folding.quick_bytes(clause, clause.encode("utf-8", "surrogatepass")) is None:
+            folded = folding.fold(clause)
         else:
-            if matcher.in_bytes.find_matches_as_indexes(quick, overlapping=True):
-                # A candidate: now work in code points.
-                result = self._judge(folding.quick_folded_text(text), matcher)
-            elif not _letter_beside_digit(classes):
-                return self._clean
-            else:
-                result = self._clean
-        if not _letter_beside_digit(classes):
-            return result
-        result = self._with_syllables(text, matcher, result)
-        return self._with_leet(text, matcher, result)
+            folded = folding.quick_folded_text(clause)
+        return self._judge(folded, self._matchers[audience]).findings
 
     def _with_syllables(
-        self, text: str, matcher: _AudienceMatcher, result: ScanResult
+        self, text: str, matcher: AudienceMatcher, result: ScanResult
     ) -> ScanResult:
         """``result`` plus the pinyin findings of ``text`` read syllable by syllable.
 
@@ -192,10 +237,7 @@ class Scanner:
         rough = self._folding.fold(text).folded.translate(self._syllable_map)
         rough = _TONE_NUMBER.sub("", rough)
         pinyin = matcher.pinyin_patterns
-        if not any(
-            index in pinyin
-            for index, _, _ in matcher.in_text.find_matches_as_indexes(rough, overlapping=True)
-        ):
+        if not any(index in pinyin for _, _, index in matcher.hits(rough)):
             return result
         read = self._syllable_read(text)
         if read is None:
@@ -248,7 +290,7 @@ class Scanner:
             return None
         return FoldedText(text, folded, lambda: origins), converted
 
-    def _with_leet(self, text: str, matcher: _AudienceMatcher, result: ScanResult) -> ScanResult:
+    def _with_leet(self, text: str, matcher: AudienceMatcher, result: ScanResult) -> ScanResult:
         """``result`` plus the Latin terms that leetspeak spells (``p0lice``).
 
         Each leet character is one letter, so the substituted text has the
@@ -275,13 +317,13 @@ class Scanner:
         """Scan an already folded text (tests use it to hold every fold to the same result)."""
         return self._judge(folded, self._matchers[audience])
 
-    def _judge(self, folded: FoldedText, matcher: _AudienceMatcher) -> ScanResult:
-        hits = matcher.in_text.find_matches_as_indexes(folded.folded, overlapping=True)
+    def _judge(self, folded: FoldedText, matcher: AudienceMatcher) -> ScanResult:
+        hits = matcher.hits(folded.folded)
         if not hits:
             return self._clean
         candidates = [
             (start, end, spelling)
-            for index, start, end in hits
+            for start, end, index in hits
             for spelling in matcher.spellings[index]
             if self._stands_alone(folded, start, end, spelling)
         ]
@@ -417,66 +459,6 @@ class Scanner:
         if any(folded.gaps(start, end)):
             return Evasion.SPACED
         return Evasion.PLAIN
-
-
-class _AudienceMatcher:
-    """The automata of every spelling that applies to one audience, on text and on UTF-8."""
-
-    def __init__(self, spelled: _SpelledLists, audience: Audience) -> None:
-        by_pattern: dict[str, dict[Spelling, None]] = defaultdict(dict)
-        for term_list, spellings in spelled:
-            if audience in term_list.audiences:
-                for folded, spelling in spellings:
-                    by_pattern[folded][spelling] = None
-        # An automaton needs a pattern; NUL never survives folding, so it never matches.
-        patterns = list(by_pattern) or ["\0"]
-        self.spellings = [tuple(by_pattern.get(p, ())) for p in patterns]
-        self.pinyin_patterns = frozenset(
-            index
-            for index, spellings in enumerate(self.spellings)
-            if any(spelling.kind is SpellingKind.PINYIN for spelling in spellings)
-        )
-        # A contiguous NFA: for the ~16k patterns homophones make, the library's
-        # default picks the noncontiguous one, 1.6x slower per text; a DFA is
-        # faster still but takes ~40 MB per automaton (measured with 1.0.3).
-        contiguous = ahocorasick_rs.Implementation.ContiguousNFA
-        self.in_text = ahocorasick_rs.AhoCorasick(patterns, implementation=contiguous)
-        self.in_bytes = ahocorasick_rs.BytesAhoCorasick(
-            [p.encode() for p in patterns], implementation=contiguous
-        )
-
-
-def _spelled_lists(
-    wordlist: Wordlist, folding: CharacterFolding, *, homophones: bool
-) -> _SpelledLists:
-    """Every list with its folded patterns, spelled once for all audiences."""
-    spelled = []
-    for term_list in wordlist.lists:
-        patterns = [
-            (folded, spelling)
-            for pattern, spelling in spellings_of(term_list, homophones=homophones)
-            if (folded := folding.fold_term(pattern))
-        ]
-        spelled.append((term_list, patterns))
-    return spelled
-
-
-def syllable_table(wordlist: Wordlist, folding: CharacterFolding) -> dict[str, str]:
-    """Each Chinese character of a pinyin-spelled term, and its toneless syllable.
-
-    Built once per wordlist from pypinyin, reading each term as a whole (so a
-    polyphonic character gets the reading it has in the term); where terms
-    disagree, the first reading wins. Scanning then looks characters up,
-    never runs pypinyin on a text.
-    """
-    table: dict[str, str] = {}
-    for term_list in wordlist.lists:
-        for term in term_list.terms:
-            if not (term_list.spelled_in_pinyin(term) and all_chinese(term)):
-                continue
-            for char, syllable in zip(term, toneless_syllables(term), strict=True):
-                table.setdefault(folding.canonical(char), syllable)
-    return table
 
 
 def _chinese_window(folded: FoldedText, start: int, end: int) -> tuple[str, int]:
