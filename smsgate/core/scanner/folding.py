@@ -29,7 +29,9 @@ even ``str.translate`` with a dict, is too slow for the common case. Most
 messages hold nothing that needs the table except ASCII capitals and ASCII
 separators (``1,234.50``, ``9:00``, spaces). For those, :meth:`CharacterFolding.quick_fold`
 folds the UTF-8 bytes with one ``bytes.translate`` call, and the scanner
-matches a bytes automaton on the result. Everything else takes
+matches a bytes automaton on the result; that automaton also finds the
+characters that need the table (:attr:`CharacterFolding.table_needed`), so
+the scanner asks no regex of a clean text. Everything else takes
 :meth:`CharacterFolding.fold`, the whole table. Both give the same findings;
 a property test holds them to it.
 

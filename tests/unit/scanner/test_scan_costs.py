@@ -177,6 +177,27 @@ class TestKeptClauses:
         assert all(text[at : at + len(clause)] == clause for at, clause in clauses(text))
 
 
+#: Pieces of texts where clause-by-clause judging would go wrong if a rule reached
+#: across a break: terms, allow-listed phrases and their cues, two ordinary words
+#: that spell a term, pinyin with its word edges, separators and breaks.
+_TERMS_AND_WORDS = ["派出所", "公安", "局", "办公安全", "成立案例库", "立案", "就", "上门服务"]
+_TERMS_AND_WORDS += ["派人", "家畜", "生病", "建立", "案卷", "傳票", "gongan", "gong", "an", "g.a."]
+_PIECES = st.sampled_from(
+    [*_TERMS_AND_WORDS, "x", "您好", *sorted(CLAUSE_BREAKS), " ", "*", "\u200b", "\u3000", "【"]
+)
+
+
+class TestClauseByClause:
+    """A text judged clause by clause gets exactly the findings of the whole text."""
+
+    @given(st.lists(_PIECES, max_size=14).map("".join), st.sampled_from(Audience))
+    def test_the_same_findings_as_the_whole_table(
+        self, shipped_scanner: Scanner, text: str, audience: Audience
+    ) -> None:
+        whole = shipped_scanner.scan_folded(default_folding().fold(text), audience)
+        assert shipped_scanner.scan(text, audience) == whole
+
+
 _BREAK = st.sampled_from(sorted(CLAUSE_BREAKS))
 _ASCII_GAP = st.text(alphabet=" .*-", max_size=2)
 _FILLER = st.text(alphabet="您好请的账单元天月日还款时间", max_size=6)
