@@ -15,9 +15,7 @@ one automaton pass: about 1.5x what raw Aho-Corasick on the text costs
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
-import re
 from collections.abc import Callable, Iterable
 
 from smsgate.core.audience import Audience
@@ -32,6 +30,7 @@ from smsgate.core.scanner.boundaries import (
 from smsgate.core.scanner.clauses import ClauseFindings
 from smsgate.core.scanner.findings import Evasion, Finding, ScanResult, Severity, Verdict
 from smsgate.core.scanner.folding import CharacterFolding, FoldedText
+from smsgate.core.scanner.latin import LatinReads
 from smsgate.core.scanner.matching import (
     AudienceMatcher,
     spelled_lists,
@@ -52,16 +51,6 @@ _READINGS_KEPT = 4096
 #: Spellings whose Chinese matches are read in context (pinyin and initials are Latin).
 _READ_IN_CONTEXT = frozenset({SpellingKind.AS_WRITTEN, SpellingKind.HOMOPHONE})
 
-#: Leetspeak (``p0lice``, ``j@il``, ``k1ll``) is read only inside a token that
-#: mixes at least two ASCII letters with leet characters, and only Latin terms
-#: count there: ``1,000``, ``9:30`` and ``RMB500`` stay numbers.
-_LEET_TOKEN = re.compile(r"[A-Za-z0-9@$!|]{3,}")
-_LEET_TABLES = (
-    str.maketrans("0134578@$!|", "oieastbasil"),
-    str.maketrans("1!|", "lli"),
-)
-_MIN_LEET_LETTERS = 2
-
 #: Both leetspeak and pinyin tone numbers (``gong1an1``) need an ASCII letter
 #: beside a digit or leet sign. One ``bytes.translate`` into classes (``a``
 #: letter, ``1`` digit or sign, `` `` anything else) and two substring tests
@@ -70,8 +59,6 @@ _CLASS_TABLE = bytes(
     0x61 if 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A else 0x31 if chr(c) in "0123456789@$!|" else 0x20
     for c in range(256)
 )
-_TONES = frozenset("12345")
-_TONE_NUMBER = re.compile(r"(?<=[a-z])[1-5](?![0-9])")
 
 
 class Scanner:
@@ -100,8 +87,7 @@ class Scanner:
             audience: AudienceMatcher(spelled, audience, probes) for audience in Audience
         }
         self._allow = AllowList(wordlist.allowed, folding)
-        self._syllables = syllable_table(wordlist, folding)
-        self._syllable_map = str.maketrans(self._syllables)
+        self._latin = LatinReads(folding, syllable_table(wordlist, folding), self._judge)
         self._version = _version(wordlist.version, folding.data_version)
         self._clean = ScanResult(Verdict.PASS, (), self._version)
 
@@ -150,8 +136,9 @@ class Scanner:
             return self._clean
         else:
             result = self._clean
-        if latin:
-            result = self._with_leet(text, matcher, self._with_syllables(text, matcher, result))
+        if latin and (extra := self._latin.findings(text, matcher)):
+            findings = _outermost([*result.findings, *extra])
+            result = ScanResult(Verdict.of(findings), findings, self._version)
         if not result.findings:
             return result
         return self._outside(text, result, own_names)
@@ -220,102 +207,6 @@ class Scanner:
         else:
             folded = folding.quick_folded_text(clause)
         return self._judge(folded, self._matchers[audience]).findings
-
-    def _with_syllables(
-        self, text: str, matcher: AudienceMatcher, result: ScanResult
-    ) -> ScanResult:
-        """``result`` plus the pinyin findings of ``text`` read syllable by syllable.
-
-        The read drops tone numbers (``gong1an1``) and writes each Chinese
-        character of the table built with the wordlist as its syllable
-        (``公an`` -> ``gongan``, ``失信bei执行人``); every folded character keeps
-        its original index, so spans index ``text``. A finding of the read
-        counts only if its spelling holds an ASCII letter (all-Chinese matches
-        are the plain pass's) and every character written as a syllable is
-        one of the term's own: another with the same sound (宫an) is a
-        homophone, not pinyin.
-        """
-        # A cheap look first (two C-level translations and one automaton pass):
-        # the careful read, a Python loop that keeps every origin, runs only
-        # when a pinyin pattern matches the syllable form at all.
-        rough = self._folding.fold(text).folded.translate(self._syllable_map)
-        rough = _TONE_NUMBER.sub("", rough)
-        pinyin = matcher.pinyin_patterns
-        if not any(index in pinyin for _, _, index in matcher.hits(rough)):
-            return result
-        read = self._syllable_read(text)
-        if read is None:
-            return result
-        folded, converted = read
-        extra = []
-        for finding in self._judge(folded, matcher).findings:
-            if finding.evasion is not Evasion.PINYIN:
-                continue
-            written = range(finding.start, finding.end)
-            own = all(
-                self._folding.canonical(text[i]) in finding.term for i in written if i in converted
-            )
-            if own and any(_ascii_letter(text[i]) for i in written):
-                end = finding.end
-                if end < len(text) and text[end] in _TONES and _ascii_letter(text[end - 1]):
-                    end += 1  # the last syllable's tone number is part of the spelling
-                extra.append(
-                    dataclasses.replace(finding, end=end, matched_text=text[finding.start : end])
-                )
-        if not extra:
-            return result
-        findings = _outermost([*result.findings, *extra])
-        return ScanResult(Verdict.of(findings), findings, self.version)
-
-    def _syllable_read(self, text: str) -> tuple[FoldedText, set[int]] | None:
-        canonical = self._folding.canonical
-        syllables = self._syllables
-        pieces: list[str] = []
-        origins: list[int] = []
-        converted: set[int] = set()
-        last = len(text) - 1
-        for index, char in enumerate(text):
-            piece = canonical(char)
-            syllable = syllables.get(piece)
-            if syllable is not None:
-                piece = syllable
-                converted.add(index)
-            elif (
-                char in _TONES
-                and index > 0
-                and _ascii_letter(text[index - 1])
-                and not (index < last and text[index + 1].isdigit())
-            ):
-                piece = ""
-            pieces.append(piece)
-            origins.extend([index] * len(piece))
-        folded = "".join(pieces)
-        if folded == self._folding.fold(text).folded:
-            return None
-        return FoldedText(text, folded, lambda: origins), converted
-
-    def _with_leet(self, text: str, matcher: AudienceMatcher, result: ScanResult) -> ScanResult:
-        """``result`` plus the Latin terms that leetspeak spells (``p0lice``).
-
-        Each leet character is one letter, so the substituted text has the
-        same length and its spans index ``text``; only findings whose span
-        holds a substituted character are new.
-        """
-        extra: list[Finding] = []
-        for table in _LEET_TABLES:
-            read = _LEET_TOKEN.sub(functools.partial(_leet, table=table), text)
-            if read == text:
-                continue
-            for finding in self._judge(self._folding.fold(read), matcher).findings:
-                written = text[finding.start : finding.end]
-                if finding.term.isascii() and written != read[finding.start : finding.end]:
-                    extra.append(
-                        dataclasses.replace(finding, matched_text=written, evasion=Evasion.LEET)
-                    )
-        if not extra:
-            return result
-        findings = _outermost([*result.findings, *extra])
-        return ScanResult(Verdict.of(findings), findings, self.version)
 
     def scan_folded(self, folded: FoldedText, audience: Audience = Audience.DEBTOR) -> ScanResult:
         """Scan an already folded text (tests use it to hold every fold to the same result)."""
@@ -486,28 +377,10 @@ def _chinese_window(folded: FoldedText, start: int, end: int) -> tuple[str, int]
     return text[low:high], start - low
 
 
-def _letter_beside_digit(classes: bytes) -> bool:
-    # A one-byte memchr rules out most texts (no ASCII letter at all) before
-    # the two-byte searches, which cost far more.
-    return b"a" in classes and (b"a1" in classes or b"1a" in classes)
-
-
-def _ascii_letter(char: str) -> bool:
-    return char.isascii() and char.isalpha()
-
-
 def _version(wordlist_version: str, unicode_data: str) -> str:
     if not unicode_data:
         return wordlist_version
     return f"{wordlist_version}+u{hashlib.sha256(unicode_data.encode()).hexdigest()[:8]}"
-
-
-def _leet(match: re.Match[str], table: dict[int, int]) -> str:
-    """A token read as leetspeak, if it mixes letters and leet characters."""
-    token = match[0]
-    read = token.translate(table)
-    letters = sum(char.isalpha() for char in token)
-    return read if letters >= _MIN_LEET_LETTERS and read != token else token
 
 
 def _same_word(edge: str, neighbour: str) -> bool:
