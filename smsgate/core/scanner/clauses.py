@@ -37,6 +37,8 @@ from smsgate.core.scanner.folding import CLAUSE_BREAKS
 #: a template is short; a long run without a break is judged every time).
 CLAUSES_KEPT = 4096
 LONGEST_KEPT = 160
+#: How many placements of one clause's findings are kept with them.
+OFFSETS_KEPT = 8
 
 _BREAK = re.compile(f"[{''.join(sorted(CLAUSE_BREAKS))}]")
 
@@ -50,20 +52,41 @@ class ClauseFindings:
     def __init__(self, judge: ClauseJudge, kept: int = CLAUSES_KEPT) -> None:
         """``judge`` must be a pure function of its arguments: its answers are kept."""
         self._judge = judge
-        self._kept = functools.lru_cache(maxsize=kept)(judge)
+        self._kept = functools.lru_cache(maxsize=kept)(self._judged)
 
     def of(self, text: str, audience: Audience) -> list[Finding]:
         """The findings of ``text`` (which must not bridge a clause break), in order;
         offsets index ``text``."""
         findings: list[Finding] = []
         for offset, clause in clauses(text):
-            judge = self._kept if len(clause) <= LONGEST_KEPT else self._judge
-            found = judge(clause, audience)
-            if found and offset:
-                findings.extend(moved(finding, offset) for finding in found)
-            else:
-                findings.extend(found)
+            judged = self._kept if len(clause) <= LONGEST_KEPT else self._judged
+            findings.extend(judged(clause, audience).at(offset))
         return findings
+
+    def _judged(self, clause: str, audience: Audience) -> _Judged:
+        return _Judged(self._judge(clause, audience))
+
+
+class _Judged:
+    """One clause's findings, and the same placed at the few offsets the clause has
+    stood at (a variable before it is a name of two to four characters, say)."""
+
+    __slots__ = ("findings", "placed")
+
+    def __init__(self, findings: tuple[Finding, ...]) -> None:
+        self.findings = findings
+        self.placed = {0: findings}
+
+    def at(self, offset: int) -> tuple[Finding, ...]:
+        """The findings moved ``offset`` code points on."""
+        if not self.findings:
+            return ()
+        placed = self.placed.get(offset)
+        if placed is None:
+            placed = tuple(moved(finding, offset) for finding in self.findings)
+            if len(self.placed) < OFFSETS_KEPT:
+                self.placed[offset] = placed
+        return placed
 
 
 def clauses(text: str) -> Iterator[tuple[int, str]]:

@@ -299,7 +299,7 @@ class CharacterFolding:
         if self._needs_table(text) is not None:
             return None
         folded = encoded.translate(self._ascii_lower, self._ascii_dropped)
-        return None if b"\xff" in folded else folded
+        return None if 0xFF in folded else folded
 
     def may_bridge_breaks(self, text: str) -> bool:
         """Whether a match in ``text`` could bridge a clause break: a single character
