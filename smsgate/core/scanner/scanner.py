@@ -7,9 +7,9 @@ audience filter, word boundaries for Latin spellings, the clause-break rule,
 the allow-list, the dictionary's reading, and mapping spans back to the
 original, clause by clause, each clause's findings kept for the next message
 that carries it (see :mod:`clauses`). Clean text, the vast majority, costs
-one UTF-8 encoding, two ``bytes.translate`` calls, three byte searches and
-one automaton pass: about 1.5x what raw Aho-Corasick on the text costs
-(``benchmarks/scan_bench.py``).
+one UTF-8 encoding, two ``bytes.translate`` calls, a memchr or two and one
+automaton pass: 1.1-1.3x what raw Aho-Corasick on the text costs in the
+breakdown ``benchmarks/scan_bench.py`` prints.
 """
 
 from __future__ import annotations
