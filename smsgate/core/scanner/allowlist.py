@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import daachorse
+import ahocorasick_rs
 
 from smsgate.core.scanner.folding import CLAUSE_BREAKS, CharacterFolding, FoldedText
 from smsgate.core.scanner.wordlist import AllowedPhrase
@@ -44,9 +44,7 @@ class AllowList:
             before.update(c for c in map(folding.fold_term, entry.not_before) if c)
         self._phrases = list(cues)
         self._cues = [(tuple(after), tuple(before)) for after, before in cues.values()]
-        self._automaton = (
-            daachorse.CharwiseDoubleArrayAhoCorasick(self._phrases) if self._phrases else None
-        )
+        self._automaton = ahocorasick_rs.AhoCorasick(self._phrases) if self._phrases else None
 
     def occurrences(self, folded: FoldedText) -> list[Span]:
         """Where an allowed phrase stands in its harmless reading: same gap rules as
@@ -56,7 +54,7 @@ class AllowList:
         text = folded.folded
         return [
             (start, end)
-            for start, end, index in self._automaton.find_overlapping(text)
+            for index, start, end in self._automaton.find_matches_as_indexes(text, overlapping=True)
             if folded.gaps_allowed(start, end, spaced_out=False)
             and not self._cued(folded, index, start, end)
         ]

@@ -68,7 +68,7 @@ class LatinReads:
         rough = self._folding.fold(text).folded.translate(self._syllable_map)
         rough = _TONE_NUMBER.sub("", rough)
         pinyin = matcher.pinyin_patterns
-        if not any(index in pinyin for _, _, index in matcher.hits(rough)):
+        if not any(index in pinyin for index, _, _ in matcher.hits(rough)):
             return []
         read = self._syllable_read(text)
         if read is None:

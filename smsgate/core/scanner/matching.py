@@ -1,12 +1,15 @@
 """The automata of one wordlist: every folded spelling of the lists for one audience.
 
-Each :class:`AudienceMatcher` holds two double-array Aho-Corasick automata
-(daachorse): one over folded text for the careful work, and one over the
-UTF-8 of the quick fold, which decides for most texts that nothing is there.
-Measured on the benchmark's clean messages with the ~16k patterns that
-homophones make (#15 item 5): 0.49 µs a text against 0.79 µs for
-ahocorasick-rs 1.0.3's contiguous NFA, in about 2 MB (its DFA: 0.61 µs in
-~25 MB per automaton).
+Each :class:`AudienceMatcher` holds two ahocorasick-rs automata: one over
+folded text for the careful work, and one over the UTF-8 of the quick fold,
+which decides for most texts that nothing is there. Both are contiguous NFAs,
+chosen by measurement (#15 item 5) on the benchmark's clean messages, whose
+quick folds the ~66k patterns and probes below are searched in: 0.66 µs a
+text (0.16 µs of it the call), a scanner of every audience in ~33 MB and
+0.4 s. The DFA searched in 0.61 µs but took ~455 MB and 0.9 s a scanner; the
+noncontiguous NFA 1.07 µs. The match kind is the standard one: overlapping
+searches need it, and the leftmost kinds were no faster for the yes-or-no
+question a clean text is asked.
 
 The quick automaton also holds *probes* for what the quick fold cannot settle,
 so that clean text needs no other test (two regex searches over every text
@@ -32,7 +35,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-import daachorse
+import ahocorasick_rs
 
 from smsgate.core.audience import Audience
 from smsgate.core.scanner.folding import CLAUSE_BREAKS, CLAUSE_BRIDGE_MIN_LENGTH, CharacterFolding
@@ -43,8 +46,11 @@ from smsgate.core.scanner.wordlist import TermList, Wordlist
 #: Every list with its folded patterns and what each spells.
 SpelledLists = list[tuple[TermList, list[tuple[str, Spelling]]]]
 
-#: A match: start, end (code points or bytes, end exclusive) and pattern index.
+#: A match: pattern index, start and end (code points or bytes, end exclusive).
 Hit = tuple[int, int, int]
+
+#: See the module docstring: the fastest implementation that stays small.
+_IMPLEMENTATION = ahocorasick_rs.Implementation.ContiguousNFA
 
 
 class AudienceMatcher:
@@ -69,27 +75,30 @@ class AudienceMatcher:
             for index, spellings in enumerate(self.spellings)
             if any(spelling.kind is SpellingKind.PINYIN for spelling in spellings)
         )
-        self._in_text = daachorse.CharwiseDoubleArrayAhoCorasick(patterns)
+        self._in_text = ahocorasick_rs.AhoCorasick(patterns, implementation=_IMPLEMENTATION)
         self._terms = len(patterns)
         quick = [p.encode() for p in [*patterns, *bridge_probes(patterns)]]
-        self._in_quick = daachorse.DoubleArrayAhoCorasick([*quick, *table_probes])
+        self._in_quick = ahocorasick_rs.BytesAhoCorasick(
+            [*quick, *table_probes], implementation=_IMPLEMENTATION
+        )
         #: The one question a clean text is asked: do any patterns or probes occur in
         #: its quick fold (``bytes.translate`` of its UTF-8 by
         #: :attr:`CharacterFolding.quick_translation`)? A bound method, called inline.
-        self.find_in_quick: Callable[[bytes], list[Hit]] = self._in_quick.find
+        self.find_in_quick: Callable[[bytes], list[Hit]] = self._in_quick.find_matches_as_indexes
 
     def hits(self, folded: str) -> list[Hit]:
         """Every occurrence of a pattern in ``folded`` text, overlapping ones included."""
-        return self._in_text.find_overlapping(folded)
+        return self._in_text.find_matches_as_indexes(folded, overlapping=True)
 
     def any_hit(self, folded: str) -> bool:
         """Whether any pattern occurs in ``folded`` text."""
-        return bool(self._in_text.find(folded))
+        return bool(self._in_text.find_matches_as_indexes(folded))
 
     def term_in_quick(self, quick: bytes) -> bool:
         """Whether a pattern, not only a bridge probe, occurs in a quick fold."""
         terms = self._terms
-        return any(index < terms for _, _, index in self._in_quick.find_overlapping(quick))
+        hits = self._in_quick.find_matches_as_indexes(quick, overlapping=True)
+        return any(index < terms for index, _, _ in hits)
 
 
 def table_probes(folding: CharacterFolding) -> list[bytes]:
