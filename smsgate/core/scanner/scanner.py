@@ -1,20 +1,21 @@
-"""The scanner: one Aho-Corasick automaton per wordlist version, matched on folded text.
+"""The scanner: the automata of one wordlist version, matched on folded text.
 
-A scan folds the text (see :mod:`folding`), runs the automaton once with
-overlapping matches, and only for a text with a candidate match does the
-careful work: audience filter, word boundaries for Latin spellings, the
-clause-break rule, the allow-list, and mapping spans back to the original.
-Clean text, the vast majority, costs one regex search, one ``lower()`` and one
-automaton pass.
+A scan folds the text (see :mod:`folding`) and runs one automaton pass over
+its quick fold (see :mod:`matching`); only for a text with a candidate match,
+or a probe for what the quick fold cannot settle, does the careful work:
+audience filter, word boundaries for Latin spellings, the clause-break rule,
+the allow-list, the dictionary's reading, and mapping spans back to the
+original, clause by clause, each clause's findings kept for the next message
+that carries it (see :mod:`clauses`). Clean text, the vast majority, costs
+one UTF-8 encoding, two ``bytes.translate`` calls, a memchr or two and one
+ahocorasick-rs pass: 1.5-2.5x what raw ahocorasick-rs on the text costs in
+the breakdown ``benchmarks/scan_bench.py`` prints.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
-import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 import ahocorasick_rs
@@ -28,45 +29,43 @@ from smsgate.core.scanner.boundaries import (
     in_a_word,
     read_match,
 )
+from smsgate.core.scanner.clauses import ClauseFindings
 from smsgate.core.scanner.findings import Evasion, Finding, ScanResult, Severity, Verdict
 from smsgate.core.scanner.folding import CharacterFolding, FoldedText
-from smsgate.core.scanner.readings import toneless_syllables
+from smsgate.core.scanner.latin import LatinReads
+from smsgate.core.scanner.matching import (
+    AudienceMatcher,
+    spelled_lists,
+    syllable_table,
+    table_probes,
+)
 from smsgate.core.scanner.spellings import (
     Spelling,
     SpellingKind,
     all_chinese,
     is_chinese,
-    spellings_of,
 )
-from smsgate.core.scanner.wordlist import TermList, Wordlist
+from smsgate.core.scanner.wordlist import Wordlist
 
 _SEVERITY_RANK = {Severity.REVIEW: 1, Severity.BLOCK: 2}
 _Candidate = tuple[int, int, Spelling]
 _READINGS_KEPT = 4096
-_SpelledLists = list[tuple[TermList, list[tuple[str, Spelling]]]]
 #: Spellings whose Chinese matches are read in context (pinyin and initials are Latin).
 _READ_IN_CONTEXT = frozenset({SpellingKind.AS_WRITTEN, SpellingKind.HOMOPHONE})
 
-#: Leetspeak (``p0lice``, ``j@il``, ``k1ll``) is read only inside a token that
-#: mixes at least two ASCII letters with leet characters, and only Latin terms
-#: count there: ``1,000``, ``9:30`` and ``RMB500`` stay numbers.
-_LEET_TOKEN = re.compile(r"[A-Za-z0-9@$!|]{3,}")
-_LEET_TABLES = (
-    str.maketrans("0134578@$!|", "oieastbasil"),
-    str.maketrans("1!|", "lli"),
-)
-_MIN_LEET_LETTERS = 2
-
 #: Both leetspeak and pinyin tone numbers (``gong1an1``) need an ASCII letter
 #: beside a digit or leet sign. One ``bytes.translate`` into classes (``a``
-#: letter, ``1`` digit or sign, `` `` anything else) and two substring tests
-#: find that far faster than a regex, on every text.
+#: letter, ``1`` digit or sign, `` `` anything else), two one-byte searches
+#: (``0x61 in``: a memchr; ``b"a" in`` would first try the operand as an int and
+#: raise and clear a TypeError, ten times the cost) and, for the texts with both,
+#: an ahocorasick-rs automaton for the two pairs (measured on the benchmark's
+#: texts with both, a quarter of them: 0.30 µs a text, against 0.59 µs for two
+#: two-byte ``in`` over a three-letter alphabet and 1.0 µs for a regex).
 _CLASS_TABLE = bytes(
     0x61 if 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A else 0x31 if chr(c) in "0123456789@$!|" else 0x20
     for c in range(256)
 )
-_TONES = frozenset("12345")
-_TONE_NUMBER = re.compile(r"(?<=[a-z])[1-5](?![0-9])")
+_LETTER_BESIDE_DIGIT = ahocorasick_rs.BytesAhoCorasick([b"a1", b"1a"]).find_matches_as_indexes
 
 
 class Scanner:
@@ -87,11 +86,15 @@ class Scanner:
         #: Readings of windows seen lately: a template's words around a variable
         #: repeat in every message sent with it (bounded: cleared when full).
         self._readings: dict[tuple[str, int, int], Reading] = {}
-        spelled = _spelled_lists(wordlist, folding, homophones=lexicon is not None)
-        self._matchers = {audience: _AudienceMatcher(spelled, audience) for audience in Audience}
+        self._by_clause = ClauseFindings(self._judge_clause)
+        self._quick_table, self._quick_dropped = folding.quick_translation
+        spelled = spelled_lists(wordlist, folding, homophones=lexicon is not None)
+        probes = table_probes(folding)
+        self._matchers = {
+            audience: AudienceMatcher(spelled, audience, probes) for audience in Audience
+        }
         self._allow = AllowList(wordlist.allowed, folding)
-        self._syllables = syllable_table(wordlist, folding)
-        self._syllable_map = str.maketrans(self._syllables)
+        self._latin = LatinReads(folding, syllable_table(wordlist, folding), self._judge)
         self._version = _version(wordlist.version, folding.data_version)
         self._clean = ScanResult(Verdict.PASS, (), self._version)
 
@@ -123,7 +126,26 @@ class Scanner:
         by position; spans are code-point offsets into ``text``. Never raises
         for any ``str``.
         """
-        result = self._scan(text, audience)
+        # The clean path inline (most texts): a Python call costs about what a pass does.
+        encoded = text.encode("utf-8", "surrogatepass")
+        quick = encoded.translate(self._quick_table, self._quick_dropped)
+        # Classes of the text as written: ``RMB 500`` and ``No.98`` have no letter
+        # beside a digit (the quick fold would join them). A memchr rules out most
+        # texts (no ASCII letter at all).
+        classes = encoded.translate(_CLASS_TABLE)
+        latin = 0x61 in classes and 0x31 in classes and bool(_LETTER_BESIDE_DIGIT(classes))
+        matcher = self._matchers[audience]
+        # One automaton pass over the quick fold finds the terms, and the probes for
+        # what the quick fold cannot settle (see :mod:`matching`).
+        if matcher.find_in_quick(quick):
+            result = self._candidate_pass(text, encoded, quick, audience)
+        elif not latin:
+            return self._clean
+        else:
+            result = self._clean
+        if latin and (extra := self._latin.findings(text, matcher)):
+            findings = _outermost([*result.findings, *extra])
+            result = ScanResult(Verdict.of(findings), findings, self._version)
         if not result.findings:
             return result
         return self._outside(text, result, own_names)
@@ -149,134 +171,56 @@ class Scanner:
             return result
         return ScanResult(Verdict.of(findings), findings, self.version)
 
-    def _scan(self, text: str, audience: Audience) -> ScanResult:
+    def _plain_pass(self, text: str, audience: Audience) -> ScanResult:
+        """The findings of ``text`` through the whole folding table (it needs more than
+        the quick fold): clause by clause, unless a match could bridge a clause break."""
         folding = self._folding
+        folded = folding.fold(text)
         matcher = self._matchers[audience]
-        encoded = text.encode(errors="surrogatepass")
-        quick = folding.quick_fold(text, encoded)
-        # Classes of the text as written: ``RMB 500`` and ``No.98`` have no
-        # letter beside a digit (the quick fold would join them).
-        classes = encoded.translate(_CLASS_TABLE)
-        if quick is None:
-            result = self._judge(folding.fold(text), matcher)
-        else:
-            if matcher.in_bytes.find_matches_as_indexes(quick, overlapping=True):
-                # A candidate: now work in code points.
-                result = self._judge(folding.quick_folded_text(text), matcher)
-            elif not _letter_beside_digit(classes):
-                return self._clean
-            else:
-                result = self._clean
-        if not _letter_beside_digit(classes):
-            return result
-        result = self._with_syllables(text, matcher, result)
-        return self._with_leet(text, matcher, result)
+        if not matcher.any_hit(folded.folded):
+            return self._clean
+        if folding.may_bridge_breaks(text):
+            return self._judge(folded, matcher)
+        return self._judged_by_clause(text, audience)
 
-    def _with_syllables(
-        self, text: str, matcher: _AudienceMatcher, result: ScanResult
+    def _candidate_pass(
+        self, text: str, encoded: bytes, quick: bytes, audience: Audience
     ) -> ScanResult:
-        """``result`` plus the pinyin findings of ``text`` read syllable by syllable.
+        """The findings of ``text`` (UTF-8 ``encoded``, quick fold ``quick``), in which a
+        pattern or a probe occurs (see :mod:`matching`): in code points, by clause."""
+        folding = self._folding
+        if folding.quick_bytes(text, encoded) is None:
+            return self._plain_pass(text, audience)  # a character only the table folds
+        if folding.may_bridge_breaks(text):
+            return self._judge(folding.fold(text), self._matchers[audience])
+        if not self._matchers[audience].term_in_quick(quick):
+            return self._clean  # only a probe: two clause breaks in a row, say
+        return self._judged_by_clause(text, audience)
 
-        The read drops tone numbers (``gong1an1``) and writes each Chinese
-        character of the table built with the wordlist as its syllable
-        (``公an`` -> ``gongan``, ``失信bei执行人``); every folded character keeps
-        its original index, so spans index ``text``. A finding of the read
-        counts only if its spelling holds an ASCII letter (all-Chinese matches
-        are the plain pass's) and every character written as a syllable is
-        one of the term's own: another with the same sound (宫an) is a
-        homophone, not pinyin.
-        """
-        # A cheap look first (two C-level translations and one automaton pass):
-        # the careful read, a Python loop that keeps every origin, runs only
-        # when a pinyin pattern matches the syllable form at all.
-        rough = self._folding.fold(text).folded.translate(self._syllable_map)
-        rough = _TONE_NUMBER.sub("", rough)
-        pinyin = matcher.pinyin_patterns
-        if not any(
-            index in pinyin
-            for index, _, _ in matcher.in_text.find_matches_as_indexes(rough, overlapping=True)
-        ):
-            return result
-        read = self._syllable_read(text)
-        if read is None:
-            return result
-        folded, converted = read
-        extra = []
-        for finding in self._judge(folded, matcher).findings:
-            if finding.evasion is not Evasion.PINYIN:
-                continue
-            written = range(finding.start, finding.end)
-            own = all(
-                self._folding.canonical(text[i]) in finding.term for i in written if i in converted
-            )
-            if own and any(_ascii_letter(text[i]) for i in written):
-                end = finding.end
-                if end < len(text) and text[end] in _TONES and _ascii_letter(text[end - 1]):
-                    end += 1  # the last syllable's tone number is part of the spelling
-                extra.append(
-                    dataclasses.replace(finding, end=end, matched_text=text[finding.start : end])
-                )
-        if not extra:
-            return result
-        findings = _outermost([*result.findings, *extra])
-        return ScanResult(Verdict.of(findings), findings, self.version)
+    def _judged_by_clause(self, text: str, audience: Audience) -> ScanResult:
+        """The plain pass over ``text`` (which bridges no clause break), assembled from
+        its clauses' findings (see :mod:`clauses`)."""
+        findings = self._by_clause.of(text, audience)
+        if not findings:
+            return self._clean
+        return ScanResult(Verdict.of(findings), tuple(findings), self._version)
 
-    def _syllable_read(self, text: str) -> tuple[FoldedText, set[int]] | None:
-        canonical = self._folding.canonical
-        syllables = self._syllables
-        pieces: list[str] = []
-        origins: list[int] = []
-        converted: set[int] = set()
-        last = len(text) - 1
-        for index, char in enumerate(text):
-            piece = canonical(char)
-            syllable = syllables.get(piece)
-            if syllable is not None:
-                piece = syllable
-                converted.add(index)
-            elif (
-                char in _TONES
-                and index > 0
-                and _ascii_letter(text[index - 1])
-                and not (index < last and text[index + 1].isdigit())
-            ):
-                piece = ""
-            pieces.append(piece)
-            origins.extend([index] * len(piece))
-        folded = "".join(pieces)
-        if folded == self._folding.fold(text).folded:
-            return None
-        return FoldedText(text, folded, lambda: origins), converted
-
-    def _with_leet(self, text: str, matcher: _AudienceMatcher, result: ScanResult) -> ScanResult:
-        """``result`` plus the Latin terms that leetspeak spells (``p0lice``).
-
-        Each leet character is one letter, so the substituted text has the
-        same length and its spans index ``text``; only findings whose span
-        holds a substituted character are new.
-        """
-        extra: list[Finding] = []
-        for table in _LEET_TABLES:
-            read = _LEET_TOKEN.sub(functools.partial(_leet, table=table), text)
-            if read == text:
-                continue
-            for finding in self._judge(self._folding.fold(read), matcher).findings:
-                written = text[finding.start : finding.end]
-                if finding.term.isascii() and written != read[finding.start : finding.end]:
-                    extra.append(
-                        dataclasses.replace(finding, matched_text=written, evasion=Evasion.LEET)
-                    )
-        if not extra:
-            return result
-        findings = _outermost([*result.findings, *extra])
-        return ScanResult(Verdict.of(findings), findings, self.version)
+    def _judge_clause(self, clause: str, audience: Audience) -> tuple[Finding, ...]:
+        """The findings of the plain pass over one clause (offsets into the clause)."""
+        folding = self._folding
+        # A clause holds no clause break, so it bridges none either.
+        if folding.quick_bytes(clause, clause.encode("utf-8", "surrogatepass")) is None:
+            folded = folding.fold(clause)
+        else:
+            folded = folding.quick_folded_text(clause)
+        return self._judge(folded, self._matchers[audience]).findings
 
     def scan_folded(self, folded: FoldedText, audience: Audience = Audience.DEBTOR) -> ScanResult:
         """Scan an already folded text (tests use it to hold every fold to the same result)."""
         return self._judge(folded, self._matchers[audience])
 
-    def _judge(self, folded: FoldedText, matcher: _AudienceMatcher) -> ScanResult:
-        hits = matcher.in_text.find_matches_as_indexes(folded.folded, overlapping=True)
+    def _judge(self, folded: FoldedText, matcher: AudienceMatcher) -> ScanResult:
+        hits = matcher.hits(folded.folded)
         if not hits:
             return self._clean
         candidates = [
@@ -419,66 +363,6 @@ class Scanner:
         return Evasion.PLAIN
 
 
-class _AudienceMatcher:
-    """The automata of every spelling that applies to one audience, on text and on UTF-8."""
-
-    def __init__(self, spelled: _SpelledLists, audience: Audience) -> None:
-        by_pattern: dict[str, dict[Spelling, None]] = defaultdict(dict)
-        for term_list, spellings in spelled:
-            if audience in term_list.audiences:
-                for folded, spelling in spellings:
-                    by_pattern[folded][spelling] = None
-        # An automaton needs a pattern; NUL never survives folding, so it never matches.
-        patterns = list(by_pattern) or ["\0"]
-        self.spellings = [tuple(by_pattern.get(p, ())) for p in patterns]
-        self.pinyin_patterns = frozenset(
-            index
-            for index, spellings in enumerate(self.spellings)
-            if any(spelling.kind is SpellingKind.PINYIN for spelling in spellings)
-        )
-        # A contiguous NFA: for the ~16k patterns homophones make, the library's
-        # default picks the noncontiguous one, 1.6x slower per text; a DFA is
-        # faster still but takes ~40 MB per automaton (measured with 1.0.3).
-        contiguous = ahocorasick_rs.Implementation.ContiguousNFA
-        self.in_text = ahocorasick_rs.AhoCorasick(patterns, implementation=contiguous)
-        self.in_bytes = ahocorasick_rs.BytesAhoCorasick(
-            [p.encode() for p in patterns], implementation=contiguous
-        )
-
-
-def _spelled_lists(
-    wordlist: Wordlist, folding: CharacterFolding, *, homophones: bool
-) -> _SpelledLists:
-    """Every list with its folded patterns, spelled once for all audiences."""
-    spelled = []
-    for term_list in wordlist.lists:
-        patterns = [
-            (folded, spelling)
-            for pattern, spelling in spellings_of(term_list, homophones=homophones)
-            if (folded := folding.fold_term(pattern))
-        ]
-        spelled.append((term_list, patterns))
-    return spelled
-
-
-def syllable_table(wordlist: Wordlist, folding: CharacterFolding) -> dict[str, str]:
-    """Each Chinese character of a pinyin-spelled term, and its toneless syllable.
-
-    Built once per wordlist from pypinyin, reading each term as a whole (so a
-    polyphonic character gets the reading it has in the term); where terms
-    disagree, the first reading wins. Scanning then looks characters up,
-    never runs pypinyin on a text.
-    """
-    table: dict[str, str] = {}
-    for term_list in wordlist.lists:
-        for term in term_list.terms:
-            if not (term_list.spelled_in_pinyin(term) and all_chinese(term)):
-                continue
-            for char, syllable in zip(term, toneless_syllables(term), strict=True):
-                table.setdefault(folding.canonical(char), syllable)
-    return table
-
-
 def _chinese_window(folded: FoldedText, start: int, end: int) -> tuple[str, int]:
     """The folded Chinese text around ``[start, end)`` (at most :data:`WINDOW_REACH`
     characters either side, never across a clause break), and where the match
@@ -500,28 +384,10 @@ def _chinese_window(folded: FoldedText, start: int, end: int) -> tuple[str, int]
     return text[low:high], start - low
 
 
-def _letter_beside_digit(classes: bytes) -> bool:
-    # A one-byte memchr rules out most texts (no ASCII letter at all) before
-    # the two-byte searches, which cost far more.
-    return b"a" in classes and (b"a1" in classes or b"1a" in classes)
-
-
-def _ascii_letter(char: str) -> bool:
-    return char.isascii() and char.isalpha()
-
-
 def _version(wordlist_version: str, unicode_data: str) -> str:
     if not unicode_data:
         return wordlist_version
     return f"{wordlist_version}+u{hashlib.sha256(unicode_data.encode()).hexdigest()[:8]}"
-
-
-def _leet(match: re.Match[str], table: dict[int, int]) -> str:
-    """A token read as leetspeak, if it mixes letters and leet characters."""
-    token = match[0]
-    read = token.translate(table)
-    letters = sum(char.isalpha() for char in token)
-    return read if letters >= _MIN_LEET_LETTERS and read != token else token
 
 
 def _same_word(edge: str, neighbour: str) -> bool:
