@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from smsgate import __version__
-from smsgate.commands import admin, demo, dispatch, replies, scan, serve
+from smsgate.commands import admin, demo, dispatch, evidence, replies, scan, serve
 
-COMMANDS = (demo, serve, dispatch, admin, scan, replies)
+COMMANDS = (demo, serve, dispatch, admin, evidence, scan, replies)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,6 +35,8 @@ from smsgate.carriers.echo import carrier_text
 from smsgate.core.lifecycle import AWAITING_REPORT, IllegalMove
 from smsgate.store import (
     RECEIPT_PREFIX,
+    AuditAction,
+    AuditEvent,
     DeliveryReceipt,
     Message,
     MessageStatus,
@@ -85,6 +87,8 @@ async def take_report(
         receipt = _receipt(carrier, report, now, attempt, message)
         if not await tx.receipts.add(receipt):
             return _logged(ReceiptOutcome(receipt, ReceiptEffect.DUPLICATE))
+        if message is not None:
+            await tx.audit.append(_audit_event(receipt, message, now))
         effect = await _apply(tx, receipt, message, now)
     return _logged(ReceiptOutcome(receipt, effect))
 
@@ -132,6 +136,19 @@ def _receipt(
         error_code=report.error_code,
         description=report.description,
         reported_at=report.reported_at,
+    )
+
+
+def _audit_event(receipt: DeliveryReceipt, message: Message, now: datetime) -> AuditEvent:
+    """The report's audit leaf, committed with the receipt (evidence packs hold it)."""
+    detail = {
+        "receipt": receipt.id, "carrier": receipt.carrier, "state": receipt.state.value,
+        "error_code": receipt.error_code, "attempt": receipt.attempt,
+        "debtor_id": message.debtor_id,
+    }  # fmt: skip
+    actor = f"carrier:{receipt.carrier}"
+    return AuditEvent(
+        now, message.creditor_id, actor, AuditAction.DELIVERY_REPORTED, message.id, detail
     )
 
 

@@ -135,6 +135,7 @@ async def take_reply(
         for reply, message in zip(replies, answered, strict=False):
             if reply is not replies[0]:
                 await tx.replies.add(reply)
+            await tx.audit.append(_received(reply, message, f"carrier:{carrier}", now))
             acted = await _act(tx, reply, message, intents, f"carrier:{carrier}", now)
             rejected += acted[0]
             held += acted[1]
@@ -399,6 +400,17 @@ def _event(
     **detail: str,
 ) -> AuditEvent:
     return AuditEvent(now, creditor_id, actor, action, subject, {**detail, "reply": reply.id})
+
+
+def _received(reply: InboundReply, answered: Message, actor: str, now: datetime) -> AuditEvent:
+    """The reply's audit leaf (its intents, never its words), committed with the reply."""
+    detail = {
+        "reply": reply.id, "carrier": reply.carrier, "intents": sorted(reply.intents),
+        "debtor_id": answered.debtor_id, "phone": mask_phone(reply.phone),
+        "received_at": format_instant(reply.received_at),
+    }  # fmt: skip
+    action = AuditAction.REPLY_RECEIVED
+    return AuditEvent(now, answered.creditor_id, actor, action, answered.id, detail)
 
 
 def _logged(outcome: ReplyOutcome) -> ReplyOutcome:

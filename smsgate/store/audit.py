@@ -63,6 +63,10 @@ class AuditAction(StrEnum):
     STOP_CONFIRMATION_CLEARED = "stop_confirmation.cleared"
     STOP_CONFIRMATION_QUEUED = "stop_confirmation.queued"
     WORDLIST_CHANGED = "wordlist.changed"
+    #: A carrier's delivery report about one of the creditor's messages (subject: the message).
+    DELIVERY_REPORTED = "delivery.reported"
+    #: A reply attributed to one of the creditor's messages (subject: that message).
+    REPLY_RECEIVED = "reply.received"
     #: The migration to the tree took a broken old chain as it was (the operator accepted it).
     CHAIN_BREAK_ACCEPTED = "audit.chain_break_accepted"
 

@@ -220,6 +220,18 @@ class MessageRepository(Protocol):
         """
         ...
 
+    async def of_recipient(
+        self,
+        creditor_id: str,
+        *,
+        debtor_id: str | None = None,
+        phone: str | None = None,
+        limit: int = 10_000,
+    ) -> list[Message]:
+        """The creditor's messages to ``phone`` (if given) else for ``debtor_id``, any status,
+        oldest first (evidence packs)."""
+        ...
+
     async def pending_to_phone(self, creditor_id: str, phone: str) -> list[Message]:
         """The creditor's messages to ``phone`` not yet handed over (queued, scheduled, held)."""
         ...
@@ -493,6 +505,10 @@ class AuditLog(Protocol):
 
     async def entries(self, query: AuditQuery) -> list[AuditEntry]:
         """Matching entries in ``seq`` order, at most ``query.limit``; page with ``after_seq``."""
+        ...
+
+    async def about(self, creditor_id: str, subjects: Collection[str]) -> list[AuditEntry]:
+        """The creditor's entries whose subject is one of ``subjects``, in ``seq`` order."""
         ...
 
     async def leaves(self, start: int, end: int) -> list[AuditEntry]:

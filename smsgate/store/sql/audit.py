@@ -17,7 +17,7 @@ saves "ok" over a recorded fault, only a full run replaces it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from smsgate.store.audit import (
     AuditEntry,
@@ -34,6 +34,8 @@ _INSERT = (
     "INSERT INTO audit_log (at, creditor_id, actor, action, subject, detail, leaf_version,"
     " leaf_hash) VALUES (?, ?, ?, ?, ?, ?, 1, ?) RETURNING seq"
 )
+#: Subjects per ``about`` read: well under SQLite's limit of bound parameters.
+_SUBJECTS_PER_READ = 500
 _SAVE_CHECKPOINT = (
     "INSERT INTO audit_tree_checkpoint (id, tree_size, root_hash, verified_at, checked, full_run,"
     " bad_leaf, fault, reason) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
@@ -66,6 +68,16 @@ class SqlAuditLog:
         sql = f"SELECT * FROM audit_log WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?"
         # A page of up to thousands of entries (exports): decoded off the loop.
         return await self._session.scan(sql, [*params, query.limit], self._entries)
+
+    async def about(self, creditor_id: str, subjects: Collection[str]) -> list[AuditEntry]:
+        wanted, found = sorted(set(subjects)), dict[int, AuditEntry]()
+        for first in range(0, len(wanted), _SUBJECTS_PER_READ):
+            part = wanted[first : first + _SUBJECTS_PER_READ]
+            marks = ", ".join("?" for _ in part)
+            sql = f"SELECT * FROM audit_log WHERE creditor_id = ? AND subject IN ({marks})"
+            for entry in await self._session.scan(sql, [creditor_id, *part], self._entries):
+                found[entry.seq] = entry
+        return [found[seq] for seq in sorted(found)]
 
     async def leaves(self, start: int, end: int) -> list[AuditEntry]:
         sql = "SELECT * FROM audit_log WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index"

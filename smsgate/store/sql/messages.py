@@ -166,6 +166,21 @@ class SqlMessages:
         )
         return await self._messages(sql, (phone, self._dialect.instant(since), limit))
 
+    async def of_recipient(
+        self,
+        creditor_id: str,
+        *,
+        debtor_id: str | None = None,
+        phone: str | None = None,
+        limit: int = 10_000,
+    ) -> list[Message]:
+        column, value = ("debtor_id", debtor_id) if phone is None else ("phone", phone)
+        sql = (
+            f"SELECT * FROM messages WHERE creditor_id = ? AND {column} = ?"
+            " ORDER BY created_at, id LIMIT ?"
+        )
+        return await self._messages(sql, (creditor_id, value, limit))
+
     async def pending_to_phone(self, creditor_id: str, phone: str) -> list[Message]:
         sql = (
             "SELECT * FROM messages WHERE phone = ? AND creditor_id = ?"
