@@ -351,7 +351,7 @@ async def _settle_pending(
         detail = f"{stoppage.detail} ({reply.id})"
         if stoppage is _HOLD:
             detail = complaint_detail(reply)
-        if not await booking.withdraw(tx, message.id, stoppage.status, now, detail):
+        if not await booking.withdraw(tx, message, stoppage.status, now, detail):
             continue  # moved on since it was read (``booking.withdraw``)
         event = _event(stoppage.action, creditor_id, actor, message.id, now, reply,
                        reason=stoppage.reason)  # fmt: skip
