@@ -151,7 +151,7 @@ async def enqueue(tx: UnitOfWork, message: Message, instant: datetime) -> None:
 
 
 async def withdraw(
-    tx: UnitOfWork, message_id: str, status: MessageStatus, now: datetime, detail: str
+    tx: UnitOfWork, message: Message, status: MessageStatus, now: datetime, detail: str
 ) -> bool:
     """Undo ``enqueue`` for a message that will not go as booked: it takes ``status``
     (rejected, or held for a reviewer), leaves the outbox and gives back its slot.
@@ -161,13 +161,23 @@ async def withdraw(
     move): another reply or a retirement settled it, or a dispatcher took it
     to a carrier, too late to stop, as for a message sent a moment earlier;
     the caller's opt-out or retirement still stops the next one.
+
+    The phone's lock comes first (PostgreSQL; nothing on SQLite's single
+    writer). A dispatcher starting a send takes it before any of the
+    message's rows (its re-check reads the phone's opt-outs), then renews its
+    outbox lease and only then marks the message ``sending``, while this
+    moves the message before it drops the outbox row: without the shared
+    first lock the two would each hold the row the other waits for, and
+    PostgreSQL would abort one of them, perhaps a stop. With it the later
+    unit waits for the earlier one's commit, and then sees what it did.
     """
+    await tx.contacts.hold_phone(message.creditor_id, message.phone)
     try:
-        await tx.messages.set_status(message_id, status, now, detail)
+        await tx.messages.set_status(message.id, status, now, detail)
     except IllegalMove:
         return False
-    await tx.outbox.discard(message_id)
-    await tx.contacts.withdraw(message_id)
+    await tx.outbox.discard(message.id)
+    await tx.contacts.withdraw(message.id)
     return True
 
 

@@ -67,6 +67,7 @@ from smsgate.store import (
     UnitOfWork,
     format_instant,
     new_id,
+    retries,
 )
 
 log = structlog.get_logger("smsgate.feedback")
@@ -114,35 +115,55 @@ async def take_reply(
     then gets its own copy pointing at its own message, with the words
     withheld (``WITHHELD``): it learns that a reply came and what it meant,
     never what another creditor sent or was told.
+
+    The unit runs again if the database aborted it for a concurrent one
+    (``UnitAborted``, ``smsgate.store.retries``), so a stop answered by such
+    an abort is not left to the carrier's retry; raises it after the last run.
     """
     classification = classifier.classify(sms.text)
     intents = frozenset(ReplyIntent(intent.value) for intent in classification.intents)
-    async with store.transaction() as tx:
-        answered = await _answered_messages(tx, carrier, sms, classification.signatures,
-                                            now - window)  # fmt: skip
-        shared = len(answered) > 1 and bool(intents)
-        if not shared:
-            answered = answered[:1]
-        replies = [
-            _reply(carrier, sms, intents, message, now, shared=shared, copy=index)
-            for index, message in enumerate(answered or [None])
-        ]
-        if not await tx.replies.add(replies[0]):
-            return _logged(ReplyOutcome(replies[0], new=False))
-        rejected: list[str] = []
-        held: list[str] = []
-        confirmations: list[str] = []
-        for reply, message in zip(replies, answered, strict=False):
-            if reply is not replies[0]:
-                await tx.replies.add(reply)
-            await tx.audit.append(_received(reply, message, f"carrier:{carrier}", now))
-            acted = await _act(tx, reply, message, intents, f"carrier:{carrier}", now)
-            rejected += acted[0]
-            held += acted[1]
-            confirmations += acted[2]
-    outcome = ReplyOutcome(replies[0], True, tuple(rejected), tuple(held), tuple(replies[1:]),
-                           tuple(confirmations))  # fmt: skip
-    return _logged(outcome)
+
+    async def take(tx: UnitOfWork) -> ReplyOutcome:
+        since = now - window
+        return await _take(tx, carrier, sms, intents, classification.signatures, since, now)
+
+    # Aborted to break a deadlock, the unit is run again: a stop must not be lost.
+    return _logged(await retries.in_transaction(store, take, name="take_reply"))
+
+
+async def _take(
+    tx: UnitOfWork,
+    carrier: str,
+    sms: InboundSms,
+    intents: frozenset[ReplyIntent],
+    quoted: tuple[str, ...],
+    since: datetime,
+    now: datetime,
+) -> ReplyOutcome:
+    """``take_reply`` inside its unit: store the reply (and its copies) and act once."""
+    answered = await _answered_messages(tx, carrier, sms, quoted, since)
+    shared = len(answered) > 1 and bool(intents)
+    if not shared:
+        answered = answered[:1]
+    replies = [
+        _reply(carrier, sms, intents, message, now, shared=shared, copy=index)
+        for index, message in enumerate(answered or [None])
+    ]
+    if not await tx.replies.add(replies[0]):
+        return ReplyOutcome(replies[0], new=False)
+    rejected: list[str] = []
+    held: list[str] = []
+    confirmations: list[str] = []
+    for reply, message in zip(replies, answered, strict=False):
+        if reply is not replies[0]:
+            await tx.replies.add(reply)
+        await tx.audit.append(_received(reply, message, f"carrier:{carrier}", now))
+        acted = await _act(tx, reply, message, intents, f"carrier:{carrier}", now)
+        rejected += acted[0]
+        held += acted[1]
+        confirmations += acted[2]
+    return ReplyOutcome(replies[0], True, tuple(rejected), tuple(held), tuple(replies[1:]),
+                        tuple(confirmations))  # fmt: skip
 
 
 async def _act(
@@ -352,7 +373,7 @@ async def _settle_pending(
         detail = f"{stoppage.detail} ({reply.id})"
         if stoppage is _HOLD:
             detail = complaint_detail(reply)
-        if not await booking.withdraw(tx, message.id, stoppage.status, now, detail):
+        if not await booking.withdraw(tx, message, stoppage.status, now, detail):
             continue  # moved on since it was read (``booking.withdraw``)
         event = _event(stoppage.action, creditor_id, actor, message.id, now, reply,
                        reason=stoppage.reason)  # fmt: skip

@@ -31,8 +31,13 @@ async def settle_retired(
     """Reject the template's pending messages inside ``tx``; their ids, oldest first."""
     rejected = []
     detail = f"{TEMPLATE_RETIRED}: the template was retired ({reason})"
-    for message in await tx.messages.pending_of_template(actor.creditor_id, template_id):
-        if not await booking.withdraw(tx, message.id, MessageStatus.REJECTED, now, detail):
+    pending = await tx.messages.pending_of_template(actor.creditor_id, template_id)
+    # ``withdraw`` takes each message's phone lock; taken here first, in one
+    # order, two retirements sharing phones never wait on each other in a circle.
+    for phone in sorted({message.phone for message in pending}):
+        await tx.contacts.hold_phone(actor.creditor_id, phone)
+    for message in pending:
+        if not await booking.withdraw(tx, message, MessageStatus.REJECTED, now, detail):
             continue  # moved on since it was read (``booking.withdraw``)
         facts: dict[str, JsonValue] = {
             "reason": TEMPLATE_RETIRED,

@@ -47,6 +47,7 @@ from smsgate.store.errors import (
     StoreError,
     StoreUnavailable,
     TransactionClosed,
+    UnitAborted,
     UnknownReference,
     UnsupportedDatabase,
 )
@@ -195,6 +196,7 @@ __all__ = [
     "TreeFault",
     "UiSessionRecord",
     "UiSessionRepository",
+    "UnitAborted",
     "UnitOfWork",
     "UnknownReference",
     "UnsupportedDatabase",

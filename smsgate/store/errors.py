@@ -8,6 +8,7 @@ which database said so. The tree::
     StoreError
     ├── StoreUnavailable          the database cannot be opened or reached
     │   └── StoreBusy             another writer held the lock past the timeout
+    │       └── UnitAborted       the database aborted the unit for a concurrent one: run it again
     ├── InvalidDatabaseUrl        (also ValueError) a URL we cannot read
     ├── UnsupportedDatabase       (also NotImplementedError) e.g. postgresql:// for now
     ├── SchemaTooNew              the file was migrated by a newer smsgate
@@ -39,6 +40,17 @@ class StoreUnavailable(StoreError):
 
 class StoreBusy(StoreUnavailable):
     """Another writer held the database lock for longer than the busy timeout."""
+
+
+class UnitAborted(StoreBusy):
+    """The database aborted the unit of work to let a concurrent one through.
+
+    PostgreSQL breaks a deadlock (``40P01``) or a serialization failure
+    (``40001``) by rolling one transaction back whole: nothing of it was
+    kept, so running the unit again is safe, and usually goes through once
+    the other unit committed (``smsgate.store.retries``). SQLite's single
+    writer never raises it.
+    """
 
 
 class InvalidDatabaseUrl(StoreError, ValueError):

@@ -335,6 +335,14 @@ class ContactLedger(Protocol):
         """Remove the contacts of a message that will never go (a rejected held message)."""
         ...
 
+    async def hold_phone(self, creditor_id: str, phone: str) -> None:
+        """In a write unit, wait for the creditor's phone lock and hold it to the end.
+
+        The lock the phone's opt-out reads and its bookings take: a unit that
+        changes a pending message's rows takes it first (see ``booking.withdraw``).
+        """
+        ...
+
 
 class AttemptLog(Protocol):
     """Each hand-over of a message to a carrier, started before the call and finished after."""

@@ -6,14 +6,16 @@ schema names every constraint that stands for a domain rule, so the name
 selects the exception; our triggers raise their own SQLSTATEs. Connection
 trouble of any kind (refused, reset, shut down, no such database, bad
 credentials) is ``StoreUnavailable``, which readiness reports; waits that ran
-out (``lock_timeout``, a deadlock PostgreSQL broke) are ``StoreBusy``.
+out (``lock_timeout``) are ``StoreBusy``, and a unit PostgreSQL aborted for a
+concurrent one (a deadlock broken, a serialization failure) is its
+``UnitAborted``, which may be run again.
 """
 
 from __future__ import annotations
 
 import asyncpg
 
-from smsgate.store.errors import StoreBusy, StoreError, StoreUnavailable
+from smsgate.store.errors import StoreBusy, StoreError, StoreUnavailable, UnitAborted
 from smsgate.store.sql import violations
 from smsgate.store.sql.violations import APPEND_ONLY_MESSAGE, FOUR_EYES_MESSAGE, UniquenessRule
 
@@ -46,9 +48,11 @@ _UNIQUE_RULES = {
     "idempotency_keys_pkey": UniquenessRule.IDEMPOTENCY_KEY,
     "opt_outs_active": UniquenessRule.ACTIVE_OPT_OUT,
 }
-_BUSY_STATES = {
+_ABORTED_STATES = {
     "40001": "a concurrent transaction conflicted with this one",
     "40P01": "a deadlock between transactions was broken by aborting this one",
+}
+_BUSY_STATES = {
     "55P03": "a lock stayed held by another transaction past lock_timeout",
     "57014": "the statement was cancelled (statement timeout)",
 }
@@ -77,6 +81,8 @@ def _from_server(error: asyncpg.PostgresError) -> StoreError:
         return violations.four_eyes()
     if state == "25006":
         return violations.read_only()
+    if state in _ABORTED_STATES:
+        return UnitAborted(f"{_ABORTED_STATES[state]}: {error}")
     if state in _BUSY_STATES:
         return StoreBusy(f"{_BUSY_STATES[state]}: {error}")
     if state.startswith(_UNAVAILABLE_CLASSES):

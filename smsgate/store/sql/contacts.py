@@ -18,6 +18,10 @@ itself with advisory locks, per creditor and recipient rather than globally:
   change under it. (A third party's cap counts every contact to the phone;
   a debtor's counts debtor contacts, so a third-party contact needs no
   debtor lock.)
+* ``hold_phone`` takes the phone's lock alone: a withdrawal takes it before
+  it touches the message's rows, which a dispatcher's send locks under the
+  same key (see ``messages``, lock order). Giving a booking back needs no
+  debtor lock: a reader can only have counted one contact too many.
 
 Under READ COMMITTED each statement sees what was committed before it
 started, and a lock is released only after its holder's COMMIT is visible,
@@ -108,6 +112,9 @@ class SqlContactLedger:
     async def withdraw(self, message_id: str) -> int:
         sql = "DELETE FROM contacts WHERE message_id = ?"
         return await self._session.execute(sql, (message_id,))
+
+    async def hold_phone(self, creditor_id: str, phone: str) -> None:
+        await self._session.lock(PHONE_LOCK, creditor_id, phone)
 
     async def _lock_booking(self, contact: ContactRecord) -> None:
         await self._session.lock(PHONE_LOCK, contact.creditor_id, contact.phone)

@@ -30,6 +30,17 @@ the event, nothing is inserted for it. The guard is the table's, not a
 compare-and-set of the status the caller read: ``sending`` → ``sent``
 followed by ``sent`` → ``failed`` (a report after the answer) are both
 legal. What losing such a race means is the caller's to decide (each says).
+
+Lock order (PostgreSQL). A claim locks outbox rows only, in a transaction
+of its own. The units that then change a pending message's rows take them
+in two orders: the dispatcher starting an attempt renews its lease (the
+outbox row, and before it perhaps the booking it moves) and then marks the
+message ``sending``; every other unit moves the message first. The first
+kind reads the phone's opt-outs before any row, under the (creditor, phone)
+lock (``tenants``), and a withdrawal (a reply, a retirement) takes that
+lock first too (``booking.withdraw``), so the two never interleave: the
+later waits for the earlier's commit and sees its move. The other units
+meet on the message row, the first lock of each.
 """
 
 from __future__ import annotations
