@@ -12,8 +12,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
+from smsgate.api.evidence_models import EvidencePackBody
 from smsgate.core.evidence import from_json, verify_pack
 from smsgate.store import Role
 
@@ -89,6 +91,7 @@ class TestThePack:
         assert status == 200, body
         assert headers["Content-Type"] == "application/json; charset=utf-8"
         assert filename(headers) == f"evidence-debtor-{DEBTOR}-2026-11-23.json"
+        msgspec.convert(body, EvidencePackBody)  # the body is what the OpenAPI document says
         pack = from_json(body)
         assert verify_pack(pack, SIGNER.verifier.verifies) is None
         accepted = [fact.event() for fact in pack.facts]
