@@ -234,7 +234,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "held.reject": ("拒发", "Reject"),
     "held.empty": ("没有暂扣的短信。", "No message is held."),
     "held.choose": ("请选择短信和操作。", "Choose messages and an action."),
-    "evidence.title": ("证据包", "Evidence pack"),
+    "evidence.label": ("证据包：", "Evidence pack:"),
     "evidence.of_message": ("本短信", "This message"),
     "evidence.of_debtor": ("该债务人", "This debtor"),
     "evidence.json": ("JSON（可验证）", "JSON (verifiable)"),
