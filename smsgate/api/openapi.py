@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from smsgate import __version__
-from smsgate.api.operations import Operation
+from smsgate.api.operations import Operation, Response
 from smsgate.api.problems import ProblemCode
 
 _PATH_PARAMETER = re.compile(r"{([^}/]+)}")
@@ -74,7 +74,7 @@ def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         "summary": operation.summary,
         "tags": [operation.tag],
         "responses": {
-            str(status): _response(response.description, response.model, response.problem, refs)
+            str(status): _response(response, refs)
             for status, response in sorted(operation.responses.items())
         },
     }
@@ -111,6 +111,9 @@ def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         document["description"] = "Roles: " + ", ".join(sorted(operation.roles))
         for status, description in _KEY_REFUSALS:
             document["responses"].setdefault(status, _problem(description))
+    if operation.description:
+        said = [document.get("description", ""), operation.description]
+        document["description"] = ". ".join(part for part in said if part)
     if operation.request_model is not None:
         document["requestBody"] = {
             "required": True,
@@ -137,12 +140,15 @@ _BODY_REFUSALS = (
 )
 
 
-def _response(description: str, model: Any, problem: bool, refs: dict[Any, Any]) -> dict[str, Any]:
-    if problem:
-        return _problem(description)
-    if model is None:
-        return {"description": description}
-    return {"description": description, "content": {"application/json": {"schema": refs[model]}}}
+def _response(response: Response, refs: dict[Any, Any]) -> dict[str, Any]:
+    if response.problem:
+        return _problem(response.description)
+    content = {kind: {"schema": dict(schema)} for kind, schema in response.media.items()}
+    if response.model is not None:
+        content = {"application/json": {"schema": refs[response.model]}, **content}
+    if not content:
+        return {"description": response.description}
+    return {"description": response.description, "content": content}
 
 
 def _problem(description: str) -> dict[str, Any]:

@@ -56,6 +56,8 @@ class Response:
     description: str
     model: Any = None
     problem: bool = False
+    #: Other media types the response may have, beside the model's JSON: type -> JSON Schema.
+    media: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,8 @@ class Operation:
     responses: Mapping[int, Response] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, QueryParameter] = field(default_factory=dict)
+    #: What the OpenAPI document says of it beyond the summary (after the roles).
+    description: str = ""
 
     @property
     def public(self) -> bool:

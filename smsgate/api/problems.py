@@ -53,6 +53,7 @@ class ProblemCode(StrEnum):
     TIMEZONE_MISMATCH = "timezone_mismatch"
     TEMPLATE_RETIRED = "template_retired"
     REFUSAL_RATE_LIMITED = "refusal_rate_limited"
+    EVIDENCE_UNAVAILABLE = "evidence_unavailable"
 
 
 _TITLES = {
@@ -86,6 +87,7 @@ _TITLES = {
     ProblemCode.TIMEZONE_MISMATCH: "Time zone is not one of the number's",
     ProblemCode.TEMPLATE_RETIRED: "Template retired",
     ProblemCode.REFUSAL_RATE_LIMITED: "Too many sends for unknown templates",
+    ProblemCode.EVIDENCE_UNAVAILABLE: "No evidence pack can be made now",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from smsgate.api import (
     callback_routes,
     contact_routes,
+    evidence_routes,
     key_routes,
     message_routes,
     ops_routes,
@@ -22,4 +23,5 @@ def all_operations() -> list[Operation]:
         *contact_routes.OPERATIONS,
         *callback_routes.OPERATIONS,
         *key_routes.OPERATIONS,
+        *evidence_routes.OPERATIONS,
     ]

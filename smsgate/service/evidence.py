@@ -13,6 +13,12 @@ debtor's detachment of a shared phone, another template version's approval
 stay out. An entry not in the signed tree yet is named under ``pending``
 and never emitted as a fact.
 
+A debtor of years may have thousands of facts, each costing a canonical
+JSON encoding, a leaf hash and an inclusion proof of O(log n) hashes: that
+CPU work (linking the entries, proving the facts) runs on a worker thread
+(``asyncio.to_thread``), between the reads, so an export served by the API
+never stalls the event loop that answers the sends.
+
 Tenant isolation: everything is read with the creditor's id; another
 creditor's debtor, phone or message gives a valid pack with no facts (the
 same answer as an unknown one, so a pack never says what another creditor
@@ -25,12 +31,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from smsgate.core.audit_tree import (
+    Subtree,
     TreeHead,
     inclusion_proof,
     inclusion_ranges,
@@ -99,10 +106,15 @@ async def _entries(tx: UnitOfWork, subject: Subject) -> tuple[list[AuditEntry], 
     for message in messages:
         subjects |= {message.id, message.phone, message.template_id}
     candidates = await tx.audit.about(creditor, subjects)
+    linked = await asyncio.to_thread(_linked, subject, candidates)
+    return linked, {message.id: message for message in messages}
+
+
+def _linked(subject: Subject, candidates: list[AuditEntry]) -> list[AuditEntry]:
+    """The candidates ``Links`` ties to ``subject`` (CPU only: run off the event loop)."""
     events = [_event(entry) for entry in candidates]
     links = Links.of(subject, events)
-    linked = [e for e, event in zip(candidates, events, strict=True) if links.reason(event)]
-    return linked, {message.id: message for message in messages}
+    return [e for e, event in zip(candidates, events, strict=True) if links.reason(event)]
 
 
 async def _messages(tx: UnitOfWork, subject: Subject) -> list[Message]:
@@ -138,11 +150,22 @@ async def _facts(
     positions = [int(entry.leaf_index or 0) for entry in ordered]
     ranges = [r for position in positions for r in inclusion_ranges(position, head.size)]
     nodes = await tx.audit_tree.nodes(subtrees_of(ranges))
+    return await asyncio.to_thread(_proven, head.size, ordered, positions, nodes, messages)
+
+
+def _proven(
+    size: int,
+    ordered: Sequence[AuditEntry],
+    positions: Sequence[int],
+    nodes: Mapping[Subtree, bytes],
+    messages: dict[str, Message],
+) -> list[Fact]:
+    """The facts with their proofs (CPU only: hashing, run off the event loop)."""
     return [
         Fact(
             position,
             _leaf(entry),
-            tuple(inclusion_proof(position, head.size, nodes)),
+            tuple(inclusion_proof(position, size, nodes)),
             _context(entry, messages.get(entry.subject)),
         )
         for position, entry in zip(positions, ordered, strict=True)

@@ -5,7 +5,8 @@ and the table is the one place they are written: ``add_web`` wraps every
 row but the sign-in form in :func:`~smsgate.web.auth.guarded` with the row's
 roles (session, CSRF, then the role: a 403 page), so no page can forget its
 check and a handler never checks a role itself. Reading pages are open to
-every key that may sign in (``reviewer`` or ``admin``); deciding on a
+every key that may sign in (``reviewer`` or ``admin``), evidence downloads
+included (the API's ``GET /v1/evidence`` is reviewer/admin too); deciding on a
 template or a held message needs ``reviewer``, and lifting an opt-out
 ``admin``, as the API's ``approve``, ``release`` and ``DELETE /v1/opt-outs``
 do. Adding an opt-out is open to every signed-in viewer, wider than the API's
@@ -27,7 +28,7 @@ from aiohttp import web
 
 from smsgate.api.problems import not_found
 from smsgate.store import Role
-from smsgate.web import audit, dashboard, held, opt_outs, replies, review, wordlists
+from smsgate.web import audit, dashboard, evidence, held, opt_outs, replies, review, wordlists
 from smsgate.web.auth import (
     HOME,
     SIGN_IN_ROLES,
@@ -92,6 +93,7 @@ ROUTES: tuple[UiRoute, ...] = (
     UiRoute("GET", "/replies", replies.replies_page, SIGNED_IN),
     UiRoute("GET", "/audit", audit.audit_page, SIGNED_IN),
     UiRoute("GET", "/audit/export.{format:csv|json}", audit.export, SIGNED_IN),
+    UiRoute("GET", "/evidence", evidence.download, SIGNED_IN),
     UiRoute("GET", "/wordlists", wordlists.wordlists_page, SIGNED_IN),
     UiRoute("POST", "/wordlists/scan", wordlists.scan, SIGNED_IN),
     UiRoute("GET", "/dashboard", dashboard.dashboard, SIGNED_IN),

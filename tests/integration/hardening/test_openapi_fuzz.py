@@ -41,6 +41,7 @@ from schemathesis.specs.openapi.checks import (
 
 from smsgate.api.problems import PROBLEM_CONTENT_TYPE, ProblemCode
 
+from ..audit_support import SIGNER
 from .served import ROLES, ServedGateway, served_gateway
 
 #: Examples per operation, caller and mode; ``SMSGATE_FUZZ_EXAMPLES`` raises it for a long run.
@@ -73,7 +74,10 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedGateway]:
-    with served_gateway(tmp_path_factory.mktemp("fuzz"), auth_failure_limit=1_000_000) as running:
+    # With the audit key, as `serve` has it: GET /v1/evidence gets past its 503.
+    with served_gateway(
+        tmp_path_factory.mktemp("fuzz"), auth_failure_limit=1_000_000, audit_signer=SIGNER
+    ) as running:
         yield running
 
 

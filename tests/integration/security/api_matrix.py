@@ -92,6 +92,8 @@ EXPECTED: Mapping[str, frozenset[Role] | Access] = {
     "create_key": frozenset({Role.ADMIN}),
     "rotate_key": frozenset({Role.ADMIN}),
     "revoke_key": frozenset({Role.ADMIN}),
+    # Issue #17 item 4: "GET /v1/evidence?debtor_id=… for reviewer/admin of that creditor".
+    "getEvidence": frozenset({Role.REVIEWER, Role.ADMIN}),
 }
 
 
@@ -100,7 +102,7 @@ class Scope(Enum):
 
     NONE = "none"  # public or carrier routes
     PATH = "path"  # an id of acme in the path: another creditor gets 404
-    LIST = "list"  # a listing: another creditor sees none of acme's items
+    LIST = "list"  # a listing or pack: another creditor sees none of acme's items
     CREATE = "create"  # makes something: it lands in the caller's own creditor
     REFERENCE = "reference"  # names acme's template in the body: never accepted for another
 
@@ -113,6 +115,7 @@ class Prepared:
     body: Any = None
     marks: tuple[str, ...] = ()
     headers: Mapping[str, str] = field(default_factory=dict)
+    query: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +263,16 @@ async def listed_reply(gw: GatewayUnderTest) -> Prepared:
     return Prepared(marks=(ACME_PHONE, "好的收到"))
 
 
+async def evidence_scene(gw: GatewayUnderTest) -> Prepared:
+    """The pack of one of acme's messages: its leaves name acme's debtor and masked phone.
+
+    Another creditor asking for the same message id gets a valid pack without
+    facts: the id it sent comes back as the subject, acme's data never does.
+    """
+    accepted = await acme_send(gw)
+    return Prepared(query=f"message_id={accepted['id']}", marks=(ACME_DEBTOR, "+86137"))
+
+
 async def callback_scene(_: GatewayUnderTest) -> Prepared:
     """An unsigned push to the configured carrier: an API key must not stand in for its proof."""
     return Prepared({"carrier": "peer"}, {"reports": [], "messages": []})
@@ -322,6 +335,7 @@ SCENES: Mapping[str, Scene] = {
     "create_key": Scene(Scope.CREATE, 201, create_key_scene),
     "rotate_key": Scene(Scope.PATH, 201, rotate_key_scene),
     "revoke_key": Scene(Scope.PATH, 200, revoke_key_scene),
+    "getEvidence": Scene(Scope.LIST, 200, evidence_scene),
 }
 
 

@@ -21,6 +21,7 @@ from smsgate.service import administration
 from smsgate.store import Role
 
 from ..api.api_support import GatewayUnderTest, start_gateway
+from ..audit_support import SIGNER
 from .api_matrix import EXPECTED, PEER_CARRIERS, PEER_SECRET, ROLES, SCENES, Access, Scope
 
 OPERATIONS = {operation.operation_id: operation for operation in all_operations()}
@@ -45,6 +46,7 @@ async def gw(tmp_path: Path) -> AsyncIterator[GatewayUnderTest]:
         carriers_file=carriers,
         carrier_environment={"SMSGATE_CARRIER_PEER_SECRET": PEER_SECRET},
         auth_cache_seconds=0,
+        audit_signer=SIGNER,
     ):
         yield running
 
@@ -108,6 +110,7 @@ class TestRoleTenantMatrix:
         prepared = await scene.prepare(gw)
         headers = {**prepared.headers, **await authorization(gw, caller, creditor)}
         path = path_of(operation.path, dict(prepared.params))
+        path += f"?{prepared.query}" if prepared.query else ""
         status, body, _ = await gw.call(operation.method, path, json=prepared.body, headers=headers)
         if allowed is Access.PUBLIC:
             assert status == scene.own_status, body

@@ -37,7 +37,8 @@ class Expectation:
     """Who may use one UI route, and whether acme's data in it is addressed by the request."""
 
     allowed: frozenset[Role]
-    tenant: str  # "path": another creditor gets 404; "form": refused; "list": sees none
+    tenant: str  # "path": another creditor gets 404; "form": refused; "list": sees none;
+    # "subject": names acme's message in the query and gets an empty pack (200)
 
 
 #: (method, path pattern) -> expectation, written from issue #6, not read from the handlers.
@@ -55,6 +56,8 @@ EXPECTED = {
     ("GET", "/replies"): Expectation(SIGNED_IN, "list"),
     ("GET", "/audit"): Expectation(SIGNED_IN, "list"),
     ("GET", "/audit/export.{format:csv|json}"): Expectation(SIGNED_IN, "list"),
+    # Issue #17 item 4: evidence for reviewer/admin, as GET /v1/evidence.
+    ("GET", "/evidence"): Expectation(SIGNED_IN, "subject"),
     ("GET", "/wordlists"): Expectation(SIGNED_IN, "list"),
     ("POST", "/wordlists/scan"): Expectation(SIGNED_IN, "list"),
     ("GET", "/dashboard"): Expectation(SIGNED_IN, "list"),
@@ -86,6 +89,8 @@ async def world(tmp_path: Path) -> AsyncIterator[UiWorld]:
 def concrete(world: UiWorld, path: str) -> str:
     path = path.replace("{template_id}", world.templates["lawyer-letter"])
     path = path.replace("{decision:approve|reject}", "reject")
+    if path == "/evidence":
+        path += f"?message_id={world.held['acme'][0]}"
     return UI_PREFIX + path.replace("{format:csv|json}", "csv")
 
 
@@ -176,10 +181,13 @@ class TestUiMatrix:
     ) -> None:
         if expected.tenant == "path":
             assert status == 404, status
+        elif expected.tenant == "subject":
+            assert status == 200, status
         else:
             assert status in {200, 303, 404, 422}, status
         # The template id in a path is the caller's own input (echoed in links): not a leak.
-        addressed = {"path": (world.templates["lawyer-letter"],), "form": (world.held["acme"][0],)}
+        addressed = {"path": (world.templates["lawyer-letter"],), "form": (world.held["acme"][0],),
+                     "subject": (world.held["acme"][0],)}  # fmt: skip
         addressed_here = addressed.get(expected.tenant, ())
         marks = {world.templates["lawyer-letter"], "lawyer-letter", *world.held["acme"]}
         for mark in marks - set(addressed_here):

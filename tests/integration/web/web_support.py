@@ -215,11 +215,11 @@ async def start_ui(
     """
     clock = FrozenClock()
     url = database_url or f"sqlite:///{tmp_path / 'ui.db'}?synchronous=normal"
-    async for gateway, base_url in serve_ui(url, clock, settings):
+    signer = AuditSigner.generate()[0]  # this file is loaded by path: no shared test key
+    async for gateway, base_url in serve_ui(url, clock, settings, signer=signer):
         world = UiWorld(gateway, base_url, clock)
         await seed(world)
         # What `smsgate serve`'s background job would have done by now: the page shows it.
-        signer = AuditSigner.generate()[0]  # this file is loaded by path: no shared test key
         while await integrate(gateway.store, signer, clock) is not None:
             pass
         await verify_audit_tree(gateway.store, signer.verifier, clock)
@@ -227,14 +227,19 @@ async def start_ui(
 
 
 async def serve_ui(
-    database_url: str, clock: FrozenClock, settings: WebSettings | None = None
+    database_url: str,
+    clock: FrozenClock,
+    settings: WebSettings | None = None,
+    *,
+    signer: AuditSigner | None = None,
 ) -> AsyncIterator[tuple[Gateway, str]]:
     """One gateway instance with the UI on ``database_url``: its gateway and base URL.
 
     Called again on the same database (and clock) it is a second instance,
     as another ``smsgate serve`` process sharing the database would be.
+    ``signer`` is its audit key (evidence packs need one), as ``serve``'s would be.
     """
-    config = Settings(database_url=database_url, auth_cache_seconds=0)
+    config = Settings(database_url=database_url, auth_cache_seconds=0, audit_signer=signer)
     async with open_gateway(config, clock=clock) as gateway:
         app = create_app(gateway)
         add_web(app, settings or WebSettings(session_secret=SECRET, idle_timeout=IDLE))
