@@ -26,10 +26,20 @@ from smsgate import wordlists
 from smsgate.logs import configure_logging
 
 from .built_scanners import BuiltScanners
+from .integration.api.shared_gateway import shared_gateway_settings, shared_gateways, shared_gw
 from .integration.pg_server import DATABASE_URL_FILE, postgres_server
 from .integration.security import log_hygiene
 
-__all__ = ["backend", "built_scanners", "database_url", "gateway_database", "postgres_server"]
+__all__ = [
+    "backend",
+    "built_scanners",
+    "database_url",
+    "gateway_database",
+    "postgres_server",
+    "shared_gateway_settings",
+    "shared_gateways",
+    "shared_gw",
+]
 
 SQLITE = pytest.param("sqlite", id="sqlite")
 POSTGRES = pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)
@@ -75,9 +85,11 @@ def gateway_database(request: pytest.FixtureRequest, backend: str | None) -> Non
     """For API tests on PostgreSQL: a fresh database, whose URL ``start_gateway`` will open.
 
     ``start_gateway(tmp_path)`` is called by several fixtures, not all of
-    them ours, so the URL travels in a file in the test's ``tmp_path``.
+    them ours, so the URL travels in a file in the test's ``tmp_path``. A
+    case on its module's shared gateway (``shared_gw``) needs none.
     """
-    if backend == "postgres" and API_TESTS in request.path.parents:
+    shared = "shared_gw" in request.fixturenames
+    if backend == "postgres" and API_TESTS in request.path.parents and not shared:
         tmp_path: Path = request.getfixturevalue("tmp_path")
         (tmp_path / DATABASE_URL_FILE).write_text(request.getfixturevalue("database_url"))
 

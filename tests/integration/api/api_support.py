@@ -3,6 +3,9 @@
 Tests talk HTTP to it with aiohttp's client, as upstream systems do. The
 clock is a :class:`FrozenClock` the test can move, so quiet hours and caps are
 exact. ``GatewayUnderTest.key(creditor, *roles)`` mints keys on demand.
+``GatewayUnderTest.acme`` and ``.globex`` name the test's two creditors:
+``acme`` and ``globex`` on a gateway of its own, ``acme-7`` and ``globex-7`` on
+one that a module's cases share (``shared_gateway``).
 """
 
 from __future__ import annotations
@@ -50,6 +53,11 @@ class GatewayUnderTest:
     session: aiohttp.ClientSession
     clock: FrozenClock
     tokens: dict[tuple[str, frozenset[Role]], str] = field(default_factory=dict)
+    #: The ids of the test's two creditors, 安信消费金融 and 环球小贷.
+    acme: str = "acme"
+    globex: str = "globex"
+    #: The case's number on a shared gateway (0 on a gateway of its own), to make data unique.
+    case: int = 0
 
     async def key(self, creditor: str, *roles: Role | str) -> str:
         """A bearer token of ``creditor`` with ``roles`` (minted once per combination).
@@ -110,15 +118,7 @@ async def start_gateway(
     clock = FrozenClock()
     config = Settings(database_url=gateway_database_url(tmp_path), **settings)
     async with open_gateway(config, clock=clock) as gateway:
-        for creditor, name in (("acme", "安信消费金融"), ("globex", "环球小贷")):
-            await administration.create_creditor(
-                gateway.store,
-                creditor,
-                name=name,
-                signature=name,
-                profile="cn-shenzhen",
-                at=clock(),
-            )
+        await create_creditors(gateway, clock())
         runner = web.AppRunner(create_app(gateway), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", port)
@@ -127,3 +127,15 @@ async def start_gateway(
         async with aiohttp.ClientSession() as session:
             yield GatewayUnderTest(gateway, f"http://127.0.0.1:{port}", session, clock)
         await runner.cleanup()
+
+
+async def create_creditors(gateway: Gateway, at: datetime, suffix: str = "") -> tuple[str, str]:
+    """Creditors ``acme`` and ``globex`` (their ids end in ``suffix``); the two ids."""
+    ids = []
+    for creditor, name in (("acme", "安信消费金融"), ("globex", "环球小贷")):
+        await administration.create_creditor(
+            gateway.store, creditor + suffix, name=name, signature=name, profile="cn-shenzhen",
+            at=at,
+        )  # fmt: skip
+        ids.append(creditor + suffix)
+    return ids[0], ids[1]

@@ -21,9 +21,11 @@ def draft(name: str = "overdue-reminder", **changes: Any) -> dict[str, Any]:
     return {"name": name, "audience": "debtor", "body": BODY, "variables": VARIABLES, **changes}
 
 
-async def create(gw: GatewayUnderTest, creditor: str = "acme", **changes: Any) -> dict[str, Any]:
-    """Create a draft as an author of ``creditor``; returns the 201 body."""
-    author = await gw.key(creditor, "author")
+async def create(
+    gw: GatewayUnderTest, creditor: str | None = None, **changes: Any
+) -> dict[str, Any]:
+    """Create a draft as an author of ``creditor`` (``gw.acme`` by default); the 201 body."""
+    author = await gw.key(creditor or gw.acme, "author")
     status, body, _ = await gw.call("POST", "/v1/templates", token=author, json=draft(**changes))
     assert status == 201, body
     return body  # type: ignore[no-any-return]
@@ -32,7 +34,7 @@ async def create(gw: GatewayUnderTest, creditor: str = "acme", **changes: Any) -
 async def submitted(gw: GatewayUnderTest, **changes: Any) -> dict[str, Any]:
     """Create and submit a draft; returns the 201 body of the create."""
     created = await create(gw, **changes)
-    author = await gw.key("acme", "author")
+    author = await gw.key(gw.acme, "author")
     status, body, _ = await gw.call("POST", _path(created, "submit"), token=author)
     assert (status, body["status"]) == (200, "submitted"), body
     return created
@@ -54,7 +56,7 @@ async def decide(
     **extra: Any,
 ) -> tuple[int, Any]:
     """Approve or reject ``created`` as a reviewer (by default one who is not its author)."""
-    token = token or await gw.key("acme", "reviewer")
+    token = token or await gw.key(gw.acme, "reviewer")
     payload = {"reason": f"{action}: reviewed", **extra}
     status, body, _ = await gw.call("POST", _path(created, action), token=token, json=payload)
     return status, body
@@ -62,7 +64,7 @@ async def decide(
 
 async def detail(gw: GatewayUnderTest, created: dict[str, Any]) -> dict[str, Any]:
     """The GET detail of ``created`` as a sender sees it."""
-    sender = await gw.key("acme", "sender")
+    sender = await gw.key(gw.acme, "sender")
     status, body, _ = await gw.call("GET", _path(created), token=sender)
     assert status == 200, body
     return body  # type: ignore[no-any-return]
