@@ -27,6 +27,8 @@ from smsgate.store import Role
 
 from ..pg_server import DATABASE_URL_FILE
 
+#: The SQLite file of a gateway in a test's ``tmp_path``.
+SQLITE_FILE = "gateway.db"
 # 10:00 in Shanghai: inside the contact window.
 DEFAULT_NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
@@ -99,10 +101,11 @@ class GatewayUnderTest:
 
 
 def gateway_database_url(tmp_path: Path) -> str:
-    """The database of the test owning ``tmp_path``: a SQLite file there, unless the test runs
-    on PostgreSQL, whose fresh database's URL ``tests/conftest.py`` left in ``tmp_path``."""
+    """The database of the test owning ``tmp_path``: a SQLite file there (for an API test, a
+    copy of a migrated empty one, ``tests/conftest.py``), unless the test runs on PostgreSQL,
+    whose fresh database's URL ``tests/conftest.py`` left in ``tmp_path``."""
     chosen = tmp_path / DATABASE_URL_FILE
-    return chosen.read_text() if chosen.exists() else f"sqlite:///{tmp_path / 'gateway.db'}"
+    return chosen.read_text() if chosen.exists() else f"sqlite:///{tmp_path / SQLITE_FILE}"
 
 
 async def start_gateway(
