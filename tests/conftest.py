@@ -93,9 +93,10 @@ def gateway_database(request: pytest.FixtureRequest, backend: str | None) -> Non
     On PostgreSQL a fresh database, whose URL travels in a file in the test's
     ``tmp_path`` (``start_gateway`` is called by several fixtures, not all of
     them ours); on SQLite a copy of ``migrated_sqlite`` there. A case on its
-    module's shared gateway (``shared_gw``) needs neither.
+    module's shared gateway (marked ``shared_gateway``) needs neither.
     """
-    if API_TESTS not in request.path.parents or "shared_gw" in request.fixturenames:
+    shared = request.node.get_closest_marker("shared_gateway") is not None
+    if API_TESTS not in request.path.parents or shared:
         return
     tmp_path: Path = request.getfixturevalue("tmp_path")
     if backend == "postgres":

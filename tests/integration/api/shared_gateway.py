@@ -27,9 +27,10 @@ A test whose subject is process-wide state (metric totals, the audit chain,
 the throttle, a wordlist reload) keeps a gateway of its own (``gw`` in
 ``api/conftest.py``).
 
-The cases of a sharing module run in the module's event loop (the gateway's
-connections and server live there): its async test classes carry
-``@ON_THE_MODULE_GATEWAY`` and its async fixtures
+A test (or a class of them) opts in with ``@on_the_module_gateway``: in
+``tests/integration/api`` its ``gw`` is then its case of the shared gateway.
+Such tests run in the module's event loop (the gateway's connections and
+server live there), so an async fixture they use is declared
 ``@pytest_asyncio.fixture(loop_scope="module")``.
 """
 
@@ -39,7 +40,7 @@ import itertools
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import pytest_asyncio
@@ -47,8 +48,20 @@ import pytest_asyncio
 from ..pg_server import DATABASE_URL_FILE, PostgresServer
 from .api_support import DEFAULT_NOW, GatewayUnderTest, create_creditors, start_gateway
 
-#: The mark of a test class whose cases run on the module's shared gateway (its event loop).
-ON_THE_MODULE_GATEWAY = pytest.mark.asyncio(loop_scope="module")
+_Test = TypeVar("_Test")
+
+
+def on_the_module_gateway(test: _Test) -> _Test:
+    """Mark a test (or class) to run on the module's shared gateway, in the module's loop.
+
+    In ``tests/integration/api`` its ``gw`` is then a case of ``shared_gw``
+    (``api/conftest.py``) and no database of its own is made for it
+    (``tests/conftest.py``).
+    """
+    marked: _Test = pytest.mark.shared_gateway(pytest.mark.asyncio(loop_scope="module")(test))
+    return marked
+
+
 #: Above the failed authentications of any module's cases together (see the module docstring).
 SHARED_AUTH_FAILURE_LIMIT = 100_000
 

@@ -21,7 +21,7 @@ import pytest_asyncio
 from smsgate.store import Role
 
 from .api_support import GatewayUnderTest
-from .shared_gateway import ON_THE_MODULE_GATEWAY
+from .shared_gateway import on_the_module_gateway
 
 PHONE = "+8613800138000"
 
@@ -76,11 +76,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def gw(shared_gw: GatewayUnderTest) -> GatewayUnderTest:
-    return shared_gw
-
-
 @pytest_asyncio.fixture(loop_scope="module")
 async def seeded(gw: GatewayUnderTest) -> GatewayUnderTest:
     token = await gw.key(gw.acme, Role.ADMIN)
@@ -94,7 +89,7 @@ async def acme_phones(gw: GatewayUnderTest) -> list[str]:
         return [opt_out.phone for opt_out in await tx.opt_outs.of_creditor(gw.acme)]
 
 
-@ON_THE_MODULE_GATEWAY
+@on_the_module_gateway
 class TestRoleTenantMatrix:
     """Each route answers per the table: role first (403), then tenant (404 or own data)."""
 

@@ -24,6 +24,7 @@ from .message_support import (
     seed_call_back,
     seed_template,
 )
+from .shared_gateway import on_the_module_gateway
 
 SEND = "/v1/messages"
 # 21:30 in Shanghai: quiet hours; the next slot is 08:00 the next local day.
@@ -32,7 +33,7 @@ NEXT_MORNING = "2026-11-24T00:00:00Z"
 
 
 async def send(gw: GatewayUnderTest, body: Any, **headers: str) -> tuple[int, Any, Any]:
-    token = await gw.key("acme", "sender")
+    token = await gw.key(gw.acme, "sender")
     return await gw.call("POST", SEND, token=token, json=body, headers=headers or None)
 
 
@@ -121,6 +122,7 @@ class TestContentRefusals:
             pytest.param((VersionStatus.APPROVED,), True, id="retired"),
         ],
     )
+    @on_the_module_gateway
     async def test_template_not_approved(
         self, gw: GatewayUnderTest, statuses: tuple[VersionStatus, ...], retired: bool
     ) -> None:
@@ -180,6 +182,7 @@ class TestInvalidRequest:
             pytest.param({"on_quiet_hours": "ignore"}, "$.on_quiet_hours", id="quiet-choice"),
         ],
     )
+    @on_the_module_gateway
     async def test_bad_fields(
         self, gw: GatewayUnderTest, changes: dict[str, Any], needle: str
     ) -> None:

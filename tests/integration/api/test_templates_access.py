@@ -12,17 +12,12 @@ from smsgate.api import ops_routes, template_routes
 from smsgate.api.openapi import openapi_document
 
 from .api_support import GatewayUnderTest
-from .shared_gateway import ON_THE_MODULE_GATEWAY
+from .shared_gateway import on_the_module_gateway
 from .test_templates import create, draft, submitted
 
 REVIEW = {"reason": "ok"}
 RETIRE = {"reason": "下线"}
 UNKNOWN_ID = "tpl_doesnotexist0000000000"
-
-
-@pytest.fixture
-def gw(shared_gw: GatewayUnderTest) -> GatewayUnderTest:
-    return shared_gw
 
 
 def route(action: str, template_id: str) -> tuple[str, str, dict[str, Any] | None]:
@@ -39,7 +34,7 @@ def route(action: str, template_id: str) -> tuple[str, str, dict[str, Any] | Non
     }[action]
 
 
-@ON_THE_MODULE_GATEWAY
+@on_the_module_gateway
 class TestAuthentication:
     """Every template route needs a valid key."""
 
@@ -55,7 +50,7 @@ class TestAuthentication:
         assert (status, body["code"]) == (401, "unauthorized")
 
 
-@ON_THE_MODULE_GATEWAY
+@on_the_module_gateway
 class TestRoles:
     """Authors write and submit, reviewers decide, both retire, everyone reads."""
 
@@ -101,7 +96,7 @@ class TestRoles:
         return body  # type: ignore[no-any-return]
 
 
-@ON_THE_MODULE_GATEWAY
+@on_the_module_gateway
 class TestTenantIsolation:
     """Another creditor's template does not exist for the caller: 404, never 403."""
 
@@ -156,7 +151,7 @@ class TestTenantIsolation:
             assert [t["id"] for t in body["templates"]] == [own["id"]]
 
 
-@ON_THE_MODULE_GATEWAY
+@on_the_module_gateway
 class TestRequestBodies:
     """Unknown fields, wrong types and empty reasons are 400 invalid_request."""
 

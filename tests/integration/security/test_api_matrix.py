@@ -22,7 +22,7 @@ from smsgate.service import administration
 from smsgate.store import Role
 
 from ..api.api_support import GatewayUnderTest
-from ..api.shared_gateway import ON_THE_MODULE_GATEWAY
+from ..api.shared_gateway import on_the_module_gateway
 from ..audit_support import SIGNER
 from .api_matrix import EXPECTED, PEER_CARRIERS, PEER_SECRET, ROLES, SCENES, Access, Scope
 
@@ -105,7 +105,7 @@ class TestTableCoversEveryRoute:
         assert set(SCENES) == set(EXPECTED)
 
 
-@ON_THE_MODULE_GATEWAY
+@on_the_module_gateway
 class TestRoleTenantMatrix:
     """Roles first (401 without a usable key, 403 without the role), then tenants (404/own data)."""
 

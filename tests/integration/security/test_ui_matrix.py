@@ -32,7 +32,7 @@ from smsgate.store import Role
 from smsgate.web.context import UI_PREFIX
 from smsgate.web.routes import ROUTES
 
-from ..api.shared_gateway import ON_THE_MODULE_GATEWAY, SHARED_AUTH_FAILURE_LIMIT
+from ..api.shared_gateway import SHARED_AUTH_FAILURE_LIMIT, on_the_module_gateway
 from ..web.ui_client import UiClient
 from ..web.web_support import (
     NOW,
@@ -187,7 +187,7 @@ class TestTableCoversEveryUiRoute:
         assert granted == {route: expected.allowed for route, expected in EXPECTED.items()}
 
 
-@ON_THE_MODULE_GATEWAY
+@on_the_module_gateway
 class TestUiMatrix:
     """Sign-in first (back to the form), then the role (403), then the tenant (404 or none)."""
 
