@@ -87,22 +87,28 @@ def database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -
 
 
 @pytest.fixture(autouse=True)
-def gateway_database(request: pytest.FixtureRequest, backend: str | None) -> None:
-    """For API tests: the empty database ``start_gateway(tmp_path)`` will open.
+def gateway_database(request: pytest.FixtureRequest, backend: str | None) -> Iterator[None]:
+    """For API tests: the empty, migrated database ``start_gateway(tmp_path)`` will open.
 
-    On PostgreSQL a fresh database, whose URL travels in a file in the test's
-    ``tmp_path`` (``start_gateway`` is called by several fixtures, not all of
-    them ours); on SQLite a copy of ``migrated_sqlite`` there. A case on its
-    module's shared gateway (marked ``shared_gateway``) needs neither.
+    On SQLite a copy of ``migrated_sqlite`` in the test's ``tmp_path``; on
+    PostgreSQL a migrated schema lent for the test and emptied after it
+    (``tests/integration/migrated_schemas.py``), whose URL travels in a file
+    in ``tmp_path`` (``start_gateway`` is called by several fixtures, not all
+    of them ours). A case on its module's shared gateway (marked
+    ``shared_gateway``) needs neither.
     """
     shared = request.node.get_closest_marker("shared_gateway") is not None
     if API_TESTS not in request.path.parents or shared:
+        yield
         return
     tmp_path: Path = request.getfixturevalue("tmp_path")
-    if backend == "postgres":
-        (tmp_path / DATABASE_URL_FILE).write_text(request.getfixturevalue("database_url"))
-    else:
+    if backend != "postgres":
         shutil.copyfile(request.getfixturevalue("migrated_sqlite"), tmp_path / SQLITE_FILE)
+        yield
+        return
+    with request.getfixturevalue("postgres_server").migrated.lend() as url:
+        (tmp_path / DATABASE_URL_FILE).write_text(url)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -110,11 +116,11 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty SQLite database migrated by the store, which API tests copy instead of migrating.
 
     Copying the file takes half what creating and migrating one does (9 ms
-    against 18 ms here); the copy is the same empty, migrated database. On
-    PostgreSQL the equivalent, ``CREATE DATABASE … TEMPLATE``, costs more than
-    a fresh schema migrated (``pg_server``'s docstring), so there each test
-    migrates its own schema. Migrated on a thread of its own, away from the
-    event loop of the test that first asks for it.
+    against 18 ms here); the copy is the same empty, migrated database. (On
+    PostgreSQL copying, ``CREATE DATABASE … TEMPLATE``, costs more than
+    migrating: there a migrated schema is emptied and lent again.) Migrated
+    on a thread of its own, away from the event loop of the test that first
+    asks for it.
     """
     path = tmp_path_factory.mktemp("migrated") / SQLITE_FILE
     with ThreadPoolExecutor(1) as thread:
