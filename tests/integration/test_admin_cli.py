@@ -1,4 +1,11 @@
-"""The administrative commands as an operator runs them: real processes, a real SQLite file."""
+"""The administrative commands as an operator runs them, on a real SQLite file.
+
+The cases of what a command does and prints run it in-process
+(``run_command``, with the environment set for the call); the contract
+example and the audit check, whose exit status a cron job reads, run real
+processes (``run_process``): the database found through the environment, the
+exit statuses 0 and 1, the key alone on the last line.
+"""
 
 import os
 import sqlite3
@@ -11,6 +18,7 @@ import pytest
 from smsgate.service.principals import hash_secret
 
 from .audit_support import AUDIT_ENVIRONMENT
+from .in_process import run_command
 
 SMSGATE = [sys.executable, "-m", "smsgate.cli"]
 
@@ -18,6 +26,17 @@ SMSGATE = [sys.executable, "-m", "smsgate.cli"]
 def run(
     database: Path, *args: str, environment: dict[str, str] = AUDIT_ENVIRONMENT
 ) -> subprocess.CompletedProcess[str]:
+    """``smsgate ARGS`` on ``database`` in this process, with ``environment`` as the only
+    ``SMSGATE_AUDIT…`` variables."""
+    inherited = {name: None for name in os.environ if name.startswith("SMSGATE_AUDIT")}
+    variables = {**inherited, **environment, "SMSGATE_DATABASE_URL": f"sqlite:///{database}"}
+    return run_command(*args, env=variables)
+
+
+def run_process(
+    database: Path, *args: str, environment: dict[str, str] = AUDIT_ENVIRONMENT
+) -> subprocess.CompletedProcess[str]:
+    """``smsgate ARGS`` on ``database`` as a real process, environment as for ``run``."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("SMSGATE_AUDIT")}
     env = {**inherited, **environment, "SMSGATE_DATABASE_URL": f"sqlite:///{database}"}
     return subprocess.run(
@@ -30,8 +49,8 @@ class TestSetup:
 
     def test_contract_example(self, tmp_path: Path) -> None:
         database = tmp_path / "smsgate.db"
-        assert run(database, "migrate").returncode == 0
-        created = run(
+        assert run_process(database, "migrate").returncode == 0
+        created = run_process(
             database,
             "creditors",
             "create",
@@ -44,7 +63,7 @@ class TestSetup:
             "cn-shenzhen",
         )
         assert created.returncode == 0, created.stderr
-        key = run(
+        key = run_process(
             database, "keys", "create", "--creditor", "acme", "--roles", "author",
             "--person", "Li Wei",
         )  # fmt: skip
@@ -122,9 +141,11 @@ class TestAuditVerify:
 
     def test_intact_then_tampered(self, tmp_path: Path) -> None:
         database = tmp_path / "smsgate.db"
-        run(database, "creditors", "create", "acme", "--name", "A", "--signature", "安信金融")
-        run(database, "keys", "create", "--creditor", "acme", "--roles", "sender")
-        intact = run(database, "audit", "verify")
+        run_process(
+            database, "creditors", "create", "acme", "--name", "A", "--signature", "安信金融"
+        )
+        run_process(database, "keys", "create", "--creditor", "acme", "--roles", "sender")
+        intact = run_process(database, "audit", "verify")
         assert intact.returncode == 0, intact.stderr
         assert "integrated 2 pending leaves" in intact.stdout
         assert "audit tree intact: tree size 2, root " in intact.stdout
@@ -137,11 +158,11 @@ class TestAuditVerify:
                 db.execute(f"DROP TRIGGER {name}")
             db.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1")
         # Leaf 0 lies before the checkpoint the first run left: only a full run reads it again.
-        broken = run(database, "audit", "verify", "--full")
+        broken = run_process(database, "audit", "verify", "--full")
         assert broken.returncode == 1
         assert "audit tree BROKEN at leaf 0: leaf_altered" in broken.stderr
         # Once found, the fault stays: an incremental run reports it too.
-        still = run(database, "audit", "verify")
+        still = run_process(database, "audit", "verify")
         assert still.returncode == 1
         assert "BROKEN at leaf 0" in still.stderr
 

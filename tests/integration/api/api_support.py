@@ -3,6 +3,9 @@
 Tests talk HTTP to it with aiohttp's client, as upstream systems do. The
 clock is a :class:`FrozenClock` the test can move, so quiet hours and caps are
 exact. ``GatewayUnderTest.key(creditor, *roles)`` mints keys on demand.
+``GatewayUnderTest.acme`` and ``.globex`` name the test's two creditors:
+``acme`` and ``globex`` on a gateway of its own, ``acme-7`` and ``globex-7`` on
+one that a module's cases share (``shared_gateway``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from smsgate.store import Role
 
 from ..pg_server import DATABASE_URL_FILE
 
+#: The SQLite file of a gateway in a test's ``tmp_path``.
+SQLITE_FILE = "gateway.db"
 # 10:00 in Shanghai: inside the contact window.
 DEFAULT_NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
@@ -50,6 +55,11 @@ class GatewayUnderTest:
     session: aiohttp.ClientSession
     clock: FrozenClock
     tokens: dict[tuple[str, frozenset[Role]], str] = field(default_factory=dict)
+    #: The ids of the test's two creditors, 安信消费金融 and 环球小贷.
+    acme: str = "acme"
+    globex: str = "globex"
+    #: The case's number on a shared gateway (0 on a gateway of its own), to make data unique.
+    case: int = 0
 
     async def key(self, creditor: str, *roles: Role | str) -> str:
         """A bearer token of ``creditor`` with ``roles`` (minted once per combination).
@@ -91,10 +101,11 @@ class GatewayUnderTest:
 
 
 def gateway_database_url(tmp_path: Path) -> str:
-    """The database of the test owning ``tmp_path``: a SQLite file there, unless the test runs
-    on PostgreSQL, whose fresh database's URL ``tests/conftest.py`` left in ``tmp_path``."""
+    """The database of the test owning ``tmp_path``: a SQLite file there (for an API test, a
+    copy of a migrated empty one, ``tests/conftest.py``), unless the test runs on PostgreSQL,
+    whose fresh database's URL ``tests/conftest.py`` left in ``tmp_path``."""
     chosen = tmp_path / DATABASE_URL_FILE
-    return chosen.read_text() if chosen.exists() else f"sqlite:///{tmp_path / 'gateway.db'}"
+    return chosen.read_text() if chosen.exists() else f"sqlite:///{tmp_path / SQLITE_FILE}"
 
 
 async def start_gateway(
@@ -110,15 +121,7 @@ async def start_gateway(
     clock = FrozenClock()
     config = Settings(database_url=gateway_database_url(tmp_path), **settings)
     async with open_gateway(config, clock=clock) as gateway:
-        for creditor, name in (("acme", "安信消费金融"), ("globex", "环球小贷")):
-            await administration.create_creditor(
-                gateway.store,
-                creditor,
-                name=name,
-                signature=name,
-                profile="cn-shenzhen",
-                at=clock(),
-            )
+        await create_creditors(gateway, clock())
         runner = web.AppRunner(create_app(gateway), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", port)
@@ -127,3 +130,15 @@ async def start_gateway(
         async with aiohttp.ClientSession() as session:
             yield GatewayUnderTest(gateway, f"http://127.0.0.1:{port}", session, clock)
         await runner.cleanup()
+
+
+async def create_creditors(gateway: Gateway, at: datetime, suffix: str = "") -> tuple[str, str]:
+    """Creditors ``acme`` and ``globex`` (their ids end in ``suffix``); the two ids."""
+    ids = []
+    for creditor, name in (("acme", "安信消费金融"), ("globex", "环球小贷")):
+        await administration.create_creditor(
+            gateway.store, creditor + suffix, name=name, signature=name, profile="cn-shenzhen",
+            at=at,
+        )  # fmt: skip
+        ids.append(creditor + suffix)
+    return ids[0], ids[1]

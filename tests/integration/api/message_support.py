@@ -45,7 +45,7 @@ SIGNATURE = "【安信消费金融】"
 
 async def seed_template(
     gw: GatewayUnderTest,
-    creditor: str = "acme",
+    creditor: str | None = None,
     *,
     body: str = OVERDUE,
     variables: dict[str, Any] | None = None,
@@ -53,8 +53,10 @@ async def seed_template(
     statuses: tuple[VersionStatus, ...] = (VersionStatus.APPROVED,),
     retired: bool = False,
 ) -> str:
-    """A template of ``creditor`` with one version per status (1, 2, …); its id."""
+    """A template of ``creditor`` (``gw.acme`` by default) with one version per status (1, 2,
+    …); its id."""
     at = gw.clock()
+    creditor = creditor or gw.acme
     author, _ = await administration.create_key(
         gw.gateway.store, creditor, {Role.AUTHOR}, at=at, person=f"author {new_id('p')}"
     )
@@ -84,8 +86,8 @@ async def seed_template(
     return template.id
 
 
-async def seed_call_back(gw: GatewayUnderTest, creditor: str = "acme") -> str:
-    """An approved ``third_party`` call-back template of ``creditor``."""
+async def seed_call_back(gw: GatewayUnderTest, creditor: str | None = None) -> str:
+    """An approved ``third_party`` call-back template of ``creditor`` (``gw.acme`` by default)."""
     return await seed_template(
         gw, creditor, body=CALL_BACK, variables=CALL_BACK_VARIABLES, audience=Audience.THIRD_PARTY
     )
@@ -119,20 +121,25 @@ def call_back(template_id: str, phone: str = OTHER_PHONE, debtor: str = DEBTOR) 
 async def opt_out(
     gw: GatewayUnderTest,
     phone: str = PHONE,
-    creditor: str = "acme",
+    creditor: str | None = None,
     kind: OptOutKind = OptOutKind.OPT_OUT,
 ) -> None:
-    """Put ``phone`` on the creditor's do-not-contact list through the store."""
-    record = OptOut(creditor, phone, kind, OptOutSource.API, gw.clock(), "STOP")
+    """Put ``phone`` on the creditor's (``gw.acme``'s) do-not-contact list through the store."""
+    record = OptOut(creditor or gw.acme, phone, kind, OptOutSource.API, gw.clock(), "STOP")
     async with gw.gateway.store.transaction() as tx:
         await tx.opt_outs.add(record)
 
 
 async def record_call(
-    gw: GatewayUnderTest, phone: str = OTHER_PHONE, debtor: str = DEBTOR, creditor: str = "acme"
+    gw: GatewayUnderTest,
+    phone: str = OTHER_PHONE,
+    debtor: str = DEBTOR,
+    creditor: str | None = None,
 ) -> None:
-    """A recorded call to the debtor now, written to the ledger through the store."""
-    call = ContactRecord(creditor, debtor, phone, Audience.DEBTOR, Channel.CALL, gw.clock())
+    """A recorded call to the debtor (of ``gw.acme`` by default) now, through the store."""
+    call = ContactRecord(
+        creditor or gw.acme, debtor, phone, Audience.DEBTOR, Channel.CALL, gw.clock()
+    )
     async with gw.gateway.store.transaction() as tx:
         await tx.contacts.record(call)
 

@@ -23,6 +23,7 @@ from smsgate.store import ContactRecord, MessageStatus
 
 from .api_support import GatewayUnderTest
 from .message_support import DEBTOR, PHONE, message, seed_template
+from .shared_gateway import on_the_module_gateway
 
 SEND = "/v1/messages"
 SHANGHAI = timedelta(hours=8)
@@ -35,9 +36,9 @@ def local(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 
 
 async def send(
-    gw: GatewayUnderTest, body: Any, creditor: str = "acme"
+    gw: GatewayUnderTest, body: Any, creditor: str | None = None
 ) -> tuple[int, dict[str, Any]]:
-    token = await gw.key(creditor, "sender")
+    token = await gw.key(creditor or gw.acme, "sender")
     status, answer, _ = await gw.call("POST", SEND, token=token, json=body)
     return status, answer
 
@@ -252,6 +253,7 @@ class TestOnePhoneManyDebtorIds:
             pytest.param("D-1001\ufe0f", id="variation-selector"),
         ],
     )
+    @on_the_module_gateway
     async def test_invisible_and_mixed_script_ids_are_refused(
         self, gw: GatewayUnderTest, spelling: str
     ) -> None:
@@ -289,7 +291,7 @@ class TestOnePhoneManyDebtorIds:
         self, gw: GatewayUnderTest
     ) -> None:
         template_id = await seed_template(gw)
-        await gw.key("acme", "sender")
+        await gw.key(gw.acme, "sender")
         bodies = [message(template_id, recipient={"debtor_id": f"D-{n}"}) for n in range(50)]
         results = await asyncio.gather(*(send(gw, body) for body in bodies))
         assert Counter(status for status, _ in results) == {202: 3, 429: 47}
@@ -311,7 +313,7 @@ class TestOnePhoneManyDebtorIds:
         self, gw: GatewayUnderTest
     ) -> None:
         template_id = await seed_template(gw)
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         for _ in range(3):
             status, body, _ = await gw.call(
                 "POST", "/v1/contacts", token=token,
@@ -324,7 +326,7 @@ class TestOnePhoneManyDebtorIds:
     async def test_a_recorded_call_with_an_invisible_character_is_refused(
         self, gw: GatewayUnderTest
     ) -> None:
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         status, body, _ = await gw.call(
             "POST", "/v1/contacts", token=token,
             json={"phone": PHONE, "debtor_id": "D-1001\u200b", "role": "debtor"},

@@ -13,21 +13,25 @@ from smsgate.store import AuditQuery, ContactRecord, Role
 
 from ..audit_support import sequenced_and_verified
 from .api_support import DEFAULT_NOW, GatewayUnderTest
+from .shared_gateway import on_the_module_gateway
 
 PHONE = "+8613800138000"
 CALL = {"debtor_id": "D-1001", "phone": PHONE, "role": "debtor"}
 
 
-async def record(gw: GatewayUnderTest, creditor: str = "acme", **body: Any) -> tuple[int, Any]:
-    token = await gw.key(creditor, Role.SENDER)
+async def record(gw: GatewayUnderTest, creditor: str | None = None, **body: Any) -> tuple[int, Any]:
+    token = await gw.key(creditor or gw.acme, Role.SENDER)
     status, got, _ = await gw.call("POST", "/v1/contacts", token=token, json={**CALL, **body})
     return status, got
 
 
-async def ledger(gw: GatewayUnderTest, creditor: str = "acme") -> list[ContactRecord]:
+async def ledger(gw: GatewayUnderTest, creditor: str | None = None) -> list[ContactRecord]:
     async with gw.gateway.store.read() as tx:
         return await tx.contacts.of_debtor(
-            creditor, "D-1001", DEFAULT_NOW - timedelta(days=30), DEFAULT_NOW + timedelta(days=1)
+            creditor or gw.acme,
+            "D-1001",
+            DEFAULT_NOW - timedelta(days=30),
+            DEFAULT_NOW + timedelta(days=1),
         )
 
 
@@ -95,6 +99,7 @@ class TestRecordContact:
         assert len(await ledger(gw, "globex")) == 1
 
 
+@on_the_module_gateway
 class TestRecordingWindow:
     """A call may be up to 5 minutes ahead of our clock and at most 7 days old."""
 
@@ -125,6 +130,7 @@ class TestRecordingWindow:
         assert await ledger(gw) == []
 
 
+@on_the_module_gateway
 class TestValidation:
     """Malformed calls are 400 ``invalid_request`` problems and record nothing."""
 
@@ -154,7 +160,7 @@ class TestValidation:
 
     @pytest.mark.parametrize("field", [pytest.param(name, id=f"missing-{name}") for name in CALL])
     async def test_required_fields(self, gw: GatewayUnderTest, field: str) -> None:
-        token = await gw.key("acme", Role.SENDER)
+        token = await gw.key(gw.acme, Role.SENDER)
         body = {name: value for name, value in CALL.items() if name != field}
         status, problem, response = await gw.call("POST", "/v1/contacts", token=token, json=body)
         assert (status, problem["code"]) == (400, "invalid_request")
@@ -162,7 +168,7 @@ class TestValidation:
         assert response.content_type == "application/problem+json"
 
     async def test_malformed_json(self, gw: GatewayUnderTest) -> None:
-        token = await gw.key("acme", Role.SENDER)
+        token = await gw.key(gw.acme, Role.SENDER)
         status, problem, _ = await gw.call(
             "POST",
             "/v1/contacts",

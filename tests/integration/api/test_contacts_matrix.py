@@ -5,6 +5,9 @@ acme (own) or of globex (other) with exactly one role. A missing role is 403
 whatever the creditor; with the role, acme's opt-out is visible and
 removable only by acme: globex sees an empty list and gets 404 on removal.
 Creating (a call, an opt-out) always lands in the caller's own creditor.
+
+The cases share one gateway per backend, each with an acme and a globex of
+its own (``shared_gateway``).
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from smsgate.store import Role
 
 from .api_support import GatewayUnderTest
+from .shared_gateway import on_the_module_gateway
 
 PHONE = "+8613800138000"
 
@@ -71,9 +76,9 @@ CASES = [
 ]
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")
 async def seeded(gw: GatewayUnderTest) -> GatewayUnderTest:
-    token = await gw.key("acme", Role.ADMIN)
+    token = await gw.key(gw.acme, Role.ADMIN)
     status, _, _ = await gw.call("POST", "/v1/opt-outs", token=token, json={"phone": PHONE})
     assert status == 201
     return gw
@@ -81,9 +86,10 @@ async def seeded(gw: GatewayUnderTest) -> GatewayUnderTest:
 
 async def acme_phones(gw: GatewayUnderTest) -> list[str]:
     async with gw.gateway.store.read() as tx:
-        return [opt_out.phone for opt_out in await tx.opt_outs.of_creditor("acme")]
+        return [opt_out.phone for opt_out in await tx.opt_outs.of_creditor(gw.acme)]
 
 
+@on_the_module_gateway
 class TestRoleTenantMatrix:
     """Each route answers per the table: role first (403), then tenant (404 or own data)."""
 
@@ -92,7 +98,7 @@ class TestRoleTenantMatrix:
         self, seeded: GatewayUnderTest, name: str, role: Role, creditor: str
     ) -> None:
         route = ROUTES[name]
-        token = await seeded.key(creditor, role)
+        token = await seeded.key(seeded.acme if creditor == "acme" else seeded.globex, role)
         status, body, _ = await seeded.call(route.method, route.path, token=token, json=route.body)
         if role not in route.allowed:
             assert (status, body["code"]) == (403, "forbidden")

@@ -7,6 +7,7 @@ import pytest
 from smsgate.api.app import create_app
 
 from .api_support import GatewayUnderTest
+from .shared_gateway import on_the_module_gateway
 
 
 class TestOps:
@@ -42,6 +43,7 @@ class TestProblems:
             pytest.param("DELETE", "/healthz", 405, "method_not_allowed", id="wrong-method"),
         ],
     )
+    @on_the_module_gateway
     async def test_http_errors(
         self, gw: GatewayUnderTest, method: str, path: str, status: int, code: str
     ) -> None:
@@ -98,7 +100,7 @@ class TestBodyLimits:
     """Oversized or non-JSON bodies are refused with a clear problem, never a 500."""
 
     async def test_oversized_body_is_413(self, gw: GatewayUnderTest) -> None:
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         huge = b'{"template_id": "' + b"x" * (gw.gateway.settings.max_body_bytes + 1) + b'"}'
         status, body, response = await gw.call(
             "POST", "/v1/messages", token=token, data=huge,
@@ -109,7 +111,7 @@ class TestBodyLimits:
         assert body["code"] == "payload_too_large"
 
     async def test_wrong_content_type_is_415(self, gw: GatewayUnderTest) -> None:
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         status, body, _ = await gw.call(
             "POST", "/v1/messages", token=token, data=b"a=b",
             headers={"Content-Type": "application/x-www-form-urlencoded"},

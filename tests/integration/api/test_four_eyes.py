@@ -10,13 +10,14 @@ from smsgate.service import administration
 from smsgate.store import AuditQuery, Role
 
 from .api_support import GatewayUnderTest
+from .shared_gateway import on_the_module_gateway
 from .test_templates import _path, decide, detail, draft, key_id
 
 
 async def mint(gw: GatewayUnderTest, person: str, *roles: Role) -> str:
     """A token of an acme key for ``person``, minted by the operator (no minter)."""
     _, token = await administration.create_key(
-        gw.gateway.store, "acme", roles, at=gw.clock(), label="four-eyes", person=person
+        gw.gateway.store, gw.acme, roles, at=gw.clock(), label="four-eyes", person=person
     )
     return token
 
@@ -54,25 +55,26 @@ class TestRotationChain:
     """A successor key is its predecessor: it cannot decide on what the predecessor wrote."""
 
     @pytest.mark.parametrize("action", [pytest.param(a, id=a) for a in ("approve", "reject")])
+    @on_the_module_gateway
     async def test_successor_cannot_review_predecessors_version(
         self, gw: GatewayUnderTest, action: str
     ) -> None:
         both = await mint(gw, "Li Wei", Role.AUTHOR, Role.REVIEWER)
         created = await written_by(gw, both)
-        successor = await rotate(gw, await gw.key("acme", "admin"), await key_id(gw, both))
+        successor = await rotate(gw, await gw.key(gw.acme, "admin"), await key_id(gw, both))
         status, problem = await decide(gw, created, action, token=successor["token"])
         assert refused(status, problem, "same_chain"), problem
         assert (await detail(gw, created))["reviews"] == []
 
     async def test_predecessor_cannot_review_successors_version(self, gw: GatewayUnderTest) -> None:
         both = await mint(gw, "Li Wei", Role.AUTHOR, Role.REVIEWER)
-        successor = await rotate(gw, await gw.key("acme", "admin"), await key_id(gw, both))
+        successor = await rotate(gw, await gw.key(gw.acme, "admin"), await key_id(gw, both))
         created = await written_by(gw, successor["token"])
         status, problem = await decide(gw, created, "approve", token=both)  # in its grace
         assert refused(status, problem, "same_chain"), problem
 
     async def test_rotation_keeps_the_person_and_the_chain(self, gw: GatewayUnderTest) -> None:
-        admin_token = await gw.key("acme", "admin")
+        admin_token = await gw.key(gw.acme, "admin")
         old = await key_id(gw, await mint(gw, "Li Wei", Role.AUTHOR))
         new = await rotate(gw, admin_token, old)
         assert new["person"] == "Li Wei"
@@ -96,6 +98,7 @@ class TestSamePerson:
             pytest.param("Ｌｉ\u3000Ｗｅｉ", id="full-width"),
         ],
     )
+    @on_the_module_gateway
     async def test_second_key_of_the_author_cannot_approve(
         self, gw: GatewayUnderTest, spelling: str
     ) -> None:
@@ -165,7 +168,7 @@ class TestTwoPeople:
     async def test_approval_names_both_people(self, gw: GatewayUnderTest) -> None:
         author = await mint(gw, "Alice", Role.AUTHOR)
         created = await written_by(gw, author)
-        reviewer = await mint_by(gw, await gw.key("acme", "admin"), "Bob", "reviewer")
+        reviewer = await mint_by(gw, await gw.key(gw.acme, "admin"), "Bob", "reviewer")
         status, body = await decide(gw, created, "approve", token=reviewer)
         assert (status, body["status"]) == (200, "approved"), body
         async with gw.gateway.store.read() as tx:
@@ -183,7 +186,7 @@ class TestTwoPeople:
     ) -> None:
         created = await written_by(gw, await mint(gw, "Alice", Role.AUTHOR))
         reviewer = await mint(gw, "Bob", Role.REVIEWER)
-        successor = await rotate(gw, await gw.key("acme", "admin"), await key_id(gw, reviewer))
+        successor = await rotate(gw, await gw.key(gw.acme, "admin"), await key_id(gw, reviewer))
         status, body = await decide(gw, created, "approve", token=successor["token"])
         assert (status, body["status"]) == (200, "approved"), body
 
@@ -201,17 +204,18 @@ class TestPersonRequired:
             pytest.param({"roles": ["author"], "person": "x" * 201}, id="too-long"),
         ],
     )
+    @on_the_module_gateway
     async def test_missing_or_bad_person_is_400(
         self, gw: GatewayUnderTest, body: dict[str, Any]
     ) -> None:
-        admin_token = await gw.key("acme", "admin")
+        admin_token = await gw.key(gw.acme, "admin")
         status, problem, _ = await gw.call("POST", "/v1/keys", token=admin_token, json=body)
         assert (status, problem["code"]) == (400, "invalid_request"), problem
         status, listing, _ = await gw.call("GET", "/v1/keys", token=admin_token)
         assert len(listing["items"]) == 1  # the admin key alone: nothing was created
 
     async def test_sender_and_admin_keys_need_no_person(self, gw: GatewayUnderTest) -> None:
-        admin_token = await gw.key("acme", "admin")
+        admin_token = await gw.key(gw.acme, "admin")
         body = {"roles": ["sender", "admin"]}
         status, created, _ = await gw.call("POST", "/v1/keys", token=admin_token, json=body)
         assert (status, created["person"]) == (201, None)

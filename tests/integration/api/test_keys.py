@@ -16,6 +16,7 @@ from smsgate.store import AuditQuery
 
 from ..audit_support import sequenced_and_verified
 from .api_support import GatewayUnderTest, start_gateway
+from .shared_gateway import on_the_module_gateway
 
 KEY_FIELDS = {
     "id", "label", "roles", "created_at", "revoked_at", "last_used_at", "person", "chain_id",
@@ -59,7 +60,7 @@ class TestListAndCreate:
     async def test_created_key_works_and_is_listed_without_its_token(
         self, gw: GatewayUnderTest
     ) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         created = await create(gw, admin, "sender", "author", label="crm")
         assert created["token"].startswith("sgk_")
         assert created["roles"] == ["author", "sender"]
@@ -74,13 +75,13 @@ class TestListAndCreate:
         assert created["token"] not in str(listing)
 
     async def test_other_creditors_keys_are_not_listed(self, gw: GatewayUnderTest) -> None:
-        globex = await key_id(gw, await gw.key("globex", "sender"))
-        status, listing, _ = await gw.call("GET", "/v1/keys", token=await gw.key("acme", "admin"))
+        globex = await key_id(gw, await gw.key(gw.globex, "sender"))
+        status, listing, _ = await gw.call("GET", "/v1/keys", token=await gw.key(gw.acme, "admin"))
         assert status == 200
         assert globex not in {item["id"] for item in listing["items"]}
 
     async def test_creation_is_audited_with_the_acting_key(self, gw: GatewayUnderTest) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         created = await create(gw, admin, "reviewer")
         assert await audit_of(gw, created["id"]) == [("key.created", await key_id(gw, admin))]
 
@@ -92,8 +93,9 @@ class TestListAndCreate:
             pytest.param({"roles": ["sender"], "creditor": "globex"}, id="unknown-field"),
         ],
     )
+    @on_the_module_gateway
     async def test_bad_body_is_400(self, gw: GatewayUnderTest, body: dict[str, Any]) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         status, problem, _ = await gw.call("POST", "/v1/keys", token=admin, json=body)
         assert (status, problem["code"]) == (400, "invalid_request")
 
@@ -102,7 +104,7 @@ class TestRotation:
     """A rotated key keeps working for its grace period; its successor has the same roles."""
 
     async def test_old_key_works_until_the_grace_period_ends(self, gw: GatewayUnderTest) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         old = await create(gw, admin, "sender", label="crm")
         assert await works(gw, admin) == 200
         status, new, _ = await gw.call(
@@ -122,7 +124,7 @@ class TestRotation:
     async def test_rotating_an_admin_key_with_no_grace_ends_it_at_once(
         self, gw: GatewayUnderTest
     ) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         assert await works(gw, admin) == 200  # cached now
         status, new, _ = await gw.call(
             "POST", f"/v1/keys/{await key_id(gw, admin)}/rotate", token=admin
@@ -132,7 +134,7 @@ class TestRotation:
         assert await works(gw, new["token"]) == 200
 
     async def test_a_key_is_rotated_once(self, gw: GatewayUnderTest) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         old = await create(gw, admin, "author")
         path = f"/v1/keys/{old['id']}/rotate"
         assert (await gw.call("POST", path, token=admin, json={"grace_seconds": 60}))[0] == 201
@@ -140,7 +142,7 @@ class TestRotation:
         assert (status, problem["code"]) == (409, "invalid_state")
 
     async def test_rotation_is_audited(self, gw: GatewayUnderTest) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         actor = await key_id(gw, admin)
         old = await create(gw, admin, "author")
         _, new, _ = await gw.call("POST", f"/v1/keys/{old['id']}/rotate", token=admin, json={})
@@ -150,8 +152,9 @@ class TestRotation:
     @pytest.mark.parametrize(
         "grace", [pytest.param(-1, id="negative"), pytest.param(604801, id="over-a-week")]
     )
+    @on_the_module_gateway
     async def test_grace_is_bounded(self, gw: GatewayUnderTest, grace: int) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         old = await create(gw, admin, "author")
         status, _, _ = await gw.call(
             "POST", f"/v1/keys/{old['id']}/rotate", token=admin, json={"grace_seconds": grace}
@@ -163,7 +166,7 @@ class TestRevocation:
     """Revocation works at once, is idempotent, and never strands a creditor without an admin."""
 
     async def test_revoked_key_fails_at_once_even_when_cached(self, gw: GatewayUnderTest) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         victim = await create(gw, admin, "sender")
         assert (await gw.call("GET", "/v1/templates", token=victim["token"]))[0] == 200
         status, body, _ = await gw.call("DELETE", f"/v1/keys/{victim['id']}", token=admin)
@@ -173,7 +176,7 @@ class TestRevocation:
         assert (status, problem["code"]) == (401, "unauthorized")
 
     async def test_revoking_twice_answers_the_first_revocation(self, gw: GatewayUnderTest) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         victim = await create(gw, admin, "sender")
         _, first, _ = await gw.call("DELETE", f"/v1/keys/{victim['id']}", token=admin)
         gw.clock.advance(minutes=5)
@@ -183,7 +186,7 @@ class TestRevocation:
         assert actions == ["key.created", "key.revoked"]
 
     async def test_revocation_cuts_a_grace_period_short(self, gw: GatewayUnderTest) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         old = await create(gw, admin, "sender")
         path = f"/v1/keys/{old['id']}"
         await gw.call("POST", f"{path}/rotate", token=admin, json={"grace_seconds": 3600})
@@ -191,7 +194,7 @@ class TestRevocation:
         assert (await gw.call("GET", "/v1/templates", token=old["token"]))[0] == 401
 
     async def test_last_admin_key_cannot_be_revoked(self, gw: GatewayUnderTest) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         status, problem, _ = await gw.call(
             "DELETE", f"/v1/keys/{await key_id(gw, admin)}", token=admin
         )
@@ -199,7 +202,7 @@ class TestRevocation:
         assert await works(gw, admin) == 200
 
     async def test_an_admin_key_may_go_while_another_stays(self, gw: GatewayUnderTest) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         second = await create(gw, admin, "admin")
         status, _, _ = await gw.call("DELETE", f"/v1/keys/{await key_id(gw, admin)}", token=admin)
         assert status == 200  # it revoked itself: the second admin key remains
@@ -212,7 +215,7 @@ class TestRevocation:
     async def test_a_rotated_admin_key_does_not_count_as_staying(
         self, gw: GatewayUnderTest
     ) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         _, successor, _ = await gw.call(
             "POST", f"/v1/keys/{await key_id(gw, admin)}/rotate", token=admin,
             json={"grace_seconds": 600},
@@ -235,10 +238,11 @@ class TestAccess:
             pytest.param("DELETE", "/v1/keys/{id}", id="revoke"),
         ],
     )
+    @on_the_module_gateway
     async def test_non_admin_is_forbidden(
         self, gw: GatewayUnderTest, method: str, path: str
     ) -> None:
-        token = await gw.key("acme", "sender", "author", "reviewer")
+        token = await gw.key(gw.acme, "sender", "author", "reviewer")
         target = await key_id(gw, token)
         status, problem, _ = await gw.call(
             method, path.format(id=target), token=token, json={"roles": ["sender"]}
@@ -249,13 +253,14 @@ class TestAccess:
         ("method", "suffix"),
         [pytest.param("POST", "/rotate", id="rotate"), pytest.param("DELETE", "", id="revoke")],
     )
+    @on_the_module_gateway
     async def test_another_creditors_key_is_not_found(
         self, gw: GatewayUnderTest, method: str, suffix: str
     ) -> None:
-        globex = await gw.key("globex", "sender")
+        globex = await gw.key(gw.globex, "sender")
         for target in (await key_id(gw, globex), "key_unknown"):
             status, problem, _ = await gw.call(
-                method, f"/v1/keys/{target}{suffix}", token=await gw.key("acme", "admin"), json={}
+                method, f"/v1/keys/{target}{suffix}", token=await gw.key(gw.acme, "admin"), json={}
             )
             assert (status, problem["code"]) == (404, "not_found")
         assert (await gw.call("GET", "/v1/templates", token=globex))[0] == 200
@@ -265,7 +270,7 @@ class TestKeyUse:
     """When a key was last used is recorded, at most once a minute, and the chain holds."""
 
     async def test_last_used_at_follows_use(self, gw: GatewayUnderTest) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         first_use = gw.clock()
         assert await works(gw, admin) == 200
         await gw.gateway.keys.usage.settle()
@@ -280,7 +285,7 @@ class TestKeyUse:
         assert await self._last_used(gw, admin) == first_use + timedelta(seconds=60)
 
     async def test_key_changes_keep_the_audit_chain_intact(self, gw: GatewayUnderTest) -> None:
-        admin = await gw.key("acme", "admin")
+        admin = await gw.key(gw.acme, "admin")
         victim = await create(gw, admin, "sender")
         await gw.call("POST", f"/v1/keys/{victim['id']}/rotate", token=admin, json={})
         result = await sequenced_and_verified(gw.gateway.store)

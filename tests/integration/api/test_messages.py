@@ -24,6 +24,7 @@ from .message_support import (
     seed_call_back,
     seed_template,
 )
+from .shared_gateway import on_the_module_gateway
 
 SEND = "/v1/messages"
 # 21:30 in Shanghai: quiet hours; the next slot is 08:00 the next local day.
@@ -32,7 +33,7 @@ NEXT_MORNING = "2026-11-24T00:00:00Z"
 
 
 async def send(gw: GatewayUnderTest, body: Any, **headers: str) -> tuple[int, Any, Any]:
-    token = await gw.key("acme", "sender")
+    token = await gw.key(gw.acme, "sender")
     return await gw.call("POST", SEND, token=token, json=body, headers=headers or None)
 
 
@@ -54,7 +55,7 @@ class TestAccepted:
         assert (body["segments"], body["encoding"], body["verdict"]) == (1, "ucs2", "pass")
         assert body["send_at"] == "2026-11-23T02:00:00Z"
         assert body["wordlist_version"] == gw.gateway.wordlists.current().version
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         status, detail, _ = await gw.call("GET", f"{SEND}/{body['id']}", token=token)
         assert status == 200
         assert detail["text"] == f"{SIGNATURE}张三您好，您的账单1234.50元已逾期5天，请尽快还款。"
@@ -121,6 +122,7 @@ class TestContentRefusals:
             pytest.param((VersionStatus.APPROVED,), True, id="retired"),
         ],
     )
+    @on_the_module_gateway
     async def test_template_not_approved(
         self, gw: GatewayUnderTest, statuses: tuple[VersionStatus, ...], retired: bool
     ) -> None:
@@ -180,6 +182,7 @@ class TestInvalidRequest:
             pytest.param({"on_quiet_hours": "ignore"}, "$.on_quiet_hours", id="quiet-choice"),
         ],
     )
+    @on_the_module_gateway
     async def test_bad_fields(
         self, gw: GatewayUnderTest, changes: dict[str, Any], needle: str
     ) -> None:
@@ -190,7 +193,7 @@ class TestInvalidRequest:
         assert needle in body["detail"]
 
     async def test_malformed_json(self, gw: GatewayUnderTest) -> None:
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         status, body, _ = await gw.call(
             "POST",
             SEND,
@@ -226,7 +229,7 @@ class TestOptOut:
         assert (status, body["status"]) == (202, "held")
         assert "complained" in body["detail"]
         assert await outbox_depth(gw) == 0
-        reviewer = await gw.key("acme", Role.REVIEWER)
+        reviewer = await gw.key(gw.acme, Role.REVIEWER)
         path = f"/v1/held/{body['id']}/release"
         status, refused, _ = await gw.call("POST", path, token=reviewer, json={"reason": "ok"})
         assert (status, refused["code"]) == (422, "opted_out")
@@ -266,7 +269,7 @@ class TestContactCap:
         self, gw: GatewayUnderTest
     ) -> None:
         template_id = await seed_template(gw)
-        await gw.key("acme", "sender")
+        await gw.key(gw.acme, "sender")
         results = await asyncio.gather(*(send(gw, message(template_id)) for _ in range(50)))
         statuses = Counter(status for status, _, _ in results)
         assert statuses == {202: 3, 429: 47}
@@ -375,7 +378,7 @@ class TestIdempotency:
 
     async def test_concurrent_retries_create_one_message(self, gw: GatewayUnderTest) -> None:
         template_id = await seed_template(gw)
-        await gw.key("acme", "sender")
+        await gw.key(gw.acme, "sender")
         headers = {"Idempotency-Key": "k-4"}
         results = await asyncio.gather(
             *(send(gw, message(template_id), **headers) for _ in range(10))
@@ -394,7 +397,7 @@ class TestIdempotency:
         acme_template = await seed_template(gw)
         globex_template = await seed_template(gw, "globex")
         await send(gw, message(acme_template), **{"Idempotency-Key": "shared"})
-        token = await gw.key("globex", "sender")
+        token = await gw.key(gw.globex, "sender")
         status, _, _ = await gw.call(
             "POST",
             SEND,
@@ -419,7 +422,7 @@ class TestBatch:
             message(template_id),
             message(template_id),
         ]
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         status, body, _ = await gw.call(
             "POST", f"{SEND}:batch", token=token, json={"messages": items}
         )
@@ -438,7 +441,7 @@ class TestBatch:
 
     async def test_item_keys_replay(self, gw: GatewayUnderTest) -> None:
         template_id = await seed_template(gw)
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         items = [{**message(template_id), "idempotency_key": "b-1"}] * 2
         _, body, _ = await gw.call("POST", f"{SEND}:batch", token=token, json={"messages": items})
         first, second = body["results"]
@@ -450,8 +453,9 @@ class TestBatch:
     @pytest.mark.parametrize(
         "count", [pytest.param(0, id="empty"), pytest.param(101, id="over-the-limit")]
     )
+    @on_the_module_gateway
     async def test_item_limit(self, gw: GatewayUnderTest, count: int) -> None:
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         items = [message("tpl_x")] * count
         status, body, _ = await gw.call(
             "POST", f"{SEND}:batch", token=token, json={"messages": items}

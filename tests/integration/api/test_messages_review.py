@@ -11,14 +11,15 @@ from smsgate.store import AuditQuery, MessageStatus
 
 from .api_support import GatewayUnderTest
 from .message_support import PHONE, SIGNATURE, message, opt_out, seed_template
+from .shared_gateway import on_the_module_gateway
 
 # 律师 (lawyer) is a review term: a creditor may really have instructed one.
 REVIEW_VARIABLES = {"name": "律师", "amount": "1234.50", "days": 5}
 
 
-async def send_held(gw: GatewayUnderTest, creditor: str = "acme") -> dict[str, Any]:
+async def send_held(gw: GatewayUnderTest, creditor: str | None = None) -> dict[str, Any]:
     template_id = await seed_template(gw, creditor)
-    token = await gw.key(creditor, "sender")
+    token = await gw.key(creditor or gw.acme, "sender")
     body = message(template_id, variables=REVIEW_VARIABLES)
     status, accepted, _ = await gw.call("POST", "/v1/messages", token=token, json=body)
     assert (status, accepted["status"]) == (202, "held")
@@ -26,9 +27,13 @@ async def send_held(gw: GatewayUnderTest, creditor: str = "acme") -> dict[str, A
 
 
 async def review(
-    gw: GatewayUnderTest, message_id: str, action: str, creditor: str = "acme", **body: Any
+    gw: GatewayUnderTest,
+    message_id: str,
+    action: str,
+    creditor: str | None = None,
+    **body: Any,
 ) -> tuple[int, Any]:
-    token = await gw.key(creditor, "reviewer")
+    token = await gw.key(creditor or gw.acme, "reviewer")
     payload = body or {"reason": "checked: a real lawyer's letter was sent"}
     status, answer, _ = await gw.call(
         "POST", f"/v1/held/{message_id}/{action}", token=token, json=payload
@@ -55,7 +60,7 @@ class TestHeld:
         first = await send_held(gw)
         gw.clock.advance(minutes=1)
         second = await send_held(gw)
-        token = await gw.key("acme", "reviewer")
+        token = await gw.key(gw.acme, "reviewer")
         status, body, _ = await gw.call("GET", "/v1/held", token=token)
         assert status == 200
         assert [m["id"] for m in body["held"]] == [first["id"], second["id"]]
@@ -70,7 +75,7 @@ class TestHeld:
         for _ in range(3):
             await send_held(gw)
         template_id = await seed_template(gw)
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         status, _, _ = await gw.call("POST", "/v1/messages", token=token, json=message(template_id))
         assert status == 202
 
@@ -85,11 +90,12 @@ class TestAllowListPrecision:
             pytest.param("派人上门回收欠款", id="派人上门回收欠款"),
         ],
     )
+    @on_the_module_gateway
     async def test_threat_beside_an_allowed_phrase_is_held(
         self, gw: GatewayUnderTest, name: str
     ) -> None:
         template_id = await seed_template(gw)
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         body = message(template_id, variables={**REVIEW_VARIABLES, "name": name})
         status, accepted, _ = await gw.call("POST", "/v1/messages", token=token, json=body)
         assert (status, accepted["status"]) == (202, "held")
@@ -98,7 +104,7 @@ class TestAllowListPrecision:
 
     async def test_the_harmless_reading_is_queued(self, gw: GatewayUnderTest) -> None:
         template_id = await seed_template(gw)
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         body = message(template_id, variables={**REVIEW_VARIABLES, "name": "预约上门服务的"})
         status, accepted, _ = await gw.call("POST", "/v1/messages", token=token, json=body)
         assert (status, accepted["status"]) == (202, "queued")
@@ -113,7 +119,7 @@ class TestRelease:
         assert (status, body["status"]) == (200, "queued")
         assert body["send_at"] == "2026-11-23T02:00:00Z"
         assert await outbox_depth(gw) == 1
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         _, detail, _ = await gw.call("GET", f"/v1/messages/{held['id']}", token=token)
         assert [step["status"] for step in detail["history"]] == ["held", "queued"]
         async with gw.gateway.store.read() as tx:
@@ -137,7 +143,7 @@ class TestRelease:
         await opt_out(gw)
         status, body = await review(gw, held["id"], "release")
         assert (status, body["code"]) == (422, "opted_out")
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         _, detail, _ = await gw.call("GET", f"/v1/messages/{held['id']}", token=token)
         assert detail["status"] == "held"
         assert await outbox_depth(gw) == 0
@@ -145,7 +151,7 @@ class TestRelease:
     async def test_release_when_the_cap_is_full_is_429(self, gw: GatewayUnderTest) -> None:
         held = await send_held(gw)
         template_id = await seed_template(gw)
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         for _ in range(3):
             await gw.call("POST", "/v1/messages", token=token, json=message(template_id))
         status, body = await review(gw, held["id"], "release")
@@ -166,7 +172,7 @@ class TestReject:
         held = await send_held(gw)
         status, body = await review(gw, held["id"], "reject", reason="misleading")
         assert (status, body["status"]) == (200, "rejected")
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         _, detail, _ = await gw.call("GET", f"/v1/messages/{held['id']}", token=token)
         assert detail["history"][-1] == {
             "status": "rejected",
@@ -209,9 +215,10 @@ class TestReject:
             pytest.param({"reason": "ok", "force": True}, id="unknown-field"),
         ],
     )
+    @on_the_module_gateway
     async def test_reason_is_required(self, gw: GatewayUnderTest, payload: dict[str, Any]) -> None:
         held = await send_held(gw)
-        token = await gw.key("acme", "reviewer")
+        token = await gw.key(gw.acme, "reviewer")
         for action in ("release", "reject"):
             status, body, _ = await gw.call(
                 "POST", f"/v1/held/{held['id']}/{action}", token=token, json=payload
@@ -220,7 +227,7 @@ class TestReject:
 
     async def test_queued_message_cannot_be_rejected(self, gw: GatewayUnderTest) -> None:
         template_id = await seed_template(gw)
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         _, sent, _ = await gw.call("POST", "/v1/messages", token=token, json=message(template_id))
         status, body = await review(gw, sent["id"], "reject", reason="no")
         assert (status, body["code"]) == (409, "invalid_state")
@@ -231,7 +238,7 @@ class TestTenancy:
 
     async def test_other_creditor_cannot_read_or_review(self, gw: GatewayUnderTest) -> None:
         held = await send_held(gw)
-        token = await gw.key("globex", "sender", "reviewer")
+        token = await gw.key(gw.globex, "sender", "reviewer")
         status, body, _ = await gw.call("GET", f"/v1/messages/{held['id']}", token=token)
         assert (status, body["code"]) == (404, "not_found")
         status, body, _ = await gw.call("GET", "/v1/held", token=token)
@@ -257,8 +264,9 @@ class TestRoles:
             pytest.param("author", "GET", "/v1/messages/msg_x", id="author-cannot-read"),
         ],
     )
+    @on_the_module_gateway
     async def test_forbidden(self, gw: GatewayUnderTest, role: str, method: str, path: str) -> None:
-        token = await gw.key("acme", role)
+        token = await gw.key(gw.acme, role)
         status, body, _ = await gw.call(method, path, token=token, json={})
         assert (status, body["code"]) == (403, "forbidden")
 
@@ -267,8 +275,9 @@ class TestRoles:
         assert (status, body["code"]) == (401, "unauthorized")
 
     @pytest.mark.parametrize("role", ["sender", "reviewer", "admin"])
+    @on_the_module_gateway
     async def test_readers(self, gw: GatewayUnderTest, role: str) -> None:
         held = await send_held(gw)
-        token = await gw.key("acme", role)
+        token = await gw.key(gw.acme, role)
         status, _, _ = await gw.call("GET", f"/v1/messages/{held['id']}", token=token)
         assert status == 200

@@ -17,6 +17,7 @@ from smsgate.store import AuditQuery
 
 from .api_support import GatewayUnderTest
 from .message_support import PHONE, message, seed_template
+from .shared_gateway import on_the_module_gateway
 
 SEND = "/v1/messages"
 # 05:50 in Beijing (21:50 UTC the day before) is 10:50 in Auckland (NZDT).
@@ -30,7 +31,7 @@ HONOLULU_0800 = "2026-06-15T18:00:00Z"  # the first instant open in every US zon
 
 
 async def send(gw: GatewayUnderTest, body: Any) -> tuple[int, Any]:
-    token = await gw.key("acme", "sender")
+    token = await gw.key(gw.acme, "sender")
     status, answer, _ = await gw.call("POST", SEND, token=token, json=body)
     return status, answer
 
@@ -73,7 +74,7 @@ class TestTimezoneMismatch:
     async def test_in_a_batch_the_item_is_422(self, gw: GatewayUnderTest) -> None:
         template_id = await seed_template(gw)
         recipient = {"phone": PHONE, "timezone": "Europe/London"}
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         batch = {"messages": [message(template_id, recipient=recipient)]}
         status, body, _ = await gw.call("POST", SEND + ":batch", token=token, json=batch)
         assert status == 200
@@ -97,6 +98,7 @@ class TestGeographicNamesOnly:
             "PRC",
         ],
     )
+    @on_the_module_gateway
     async def test_refused(self, gw: GatewayUnderTest, name: str) -> None:
         template_id = await seed_template(gw)
         recipient = {"phone": PHONE, "timezone": name}
@@ -113,6 +115,7 @@ class TestEveryCandidateZone:
     """08:30 in New York is 05:30 in Los Angeles: a number that may be in either waits."""
 
     @pytest.mark.parametrize("timezone", [None, "America/New_York"], ids=["no-zone", "new-york"])
+    @on_the_module_gateway
     async def test_deferred_until_open_everywhere(
         self, gw: GatewayUnderTest, timezone: str | None
     ) -> None:
@@ -147,7 +150,7 @@ class TestHeldRelease:
     ) -> None:
         template_id = await seed_template(gw)
         gw.clock.now = datetime(2026, 6, 14, 20, 0, tzinfo=UTC)  # 10:00 in Honolulu
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         recipient = {"phone": US_ANYWHERE, "timezone": "America/New_York"}
         # 律师 (lawyer) is a review term: the message is held for a reviewer.
         variables = {"name": "律师", "amount": "1234.50", "days": 5}
@@ -155,7 +158,7 @@ class TestHeldRelease:
         status, held, _ = await gw.call("POST", SEND, token=token, json=body)
         assert (status, held["status"]) == (202, "held")
         gw.clock.now = NEW_YORK_0830
-        reviewer = await gw.key("acme", "reviewer")
+        reviewer = await gw.key(gw.acme, "reviewer")
         status, released, _ = await gw.call(
             "POST", f"/v1/held/{held['id']}/release", token=reviewer, json={"reason": "checked"}
         )

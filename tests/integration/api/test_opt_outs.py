@@ -10,14 +10,15 @@ from smsgate.store import AuditEntry, AuditQuery, OptOut, OptOutKind, Role
 
 from ..audit_support import sequenced_and_verified
 from .api_support import GatewayUnderTest
+from .shared_gateway import on_the_module_gateway
 
 PHONE = "+8613800138000"
 ENCODED = "%2B8613800138000"
 OTHER_PHONE = "+8613900139000"
 
 
-async def add(gw: GatewayUnderTest, creditor: str = "acme", **body: Any) -> tuple[int, Any]:
-    token = await gw.key(creditor, Role.SENDER)
+async def add(gw: GatewayUnderTest, creditor: str | None = None, **body: Any) -> tuple[int, Any]:
+    token = await gw.key(creditor or gw.acme, Role.SENDER)
     status, got, _ = await gw.call(
         "POST", "/v1/opt-outs", token=token, json={"phone": PHONE, **body}
     )
@@ -25,23 +26,27 @@ async def add(gw: GatewayUnderTest, creditor: str = "acme", **body: Any) -> tupl
 
 
 async def remove(
-    gw: GatewayUnderTest, path: str = ENCODED, creditor: str = "acme", json: Any = None
+    gw: GatewayUnderTest, path: str = ENCODED, creditor: str | None = None, json: Any = None
 ) -> tuple[int, Any]:
-    token = await gw.key(creditor, Role.ADMIN)
+    token = await gw.key(creditor or gw.acme, Role.ADMIN)
     body = {"reason": "debtor asked to be contacted again"} if json is None else json
     status, got, _ = await gw.call("DELETE", f"/v1/opt-outs/{path}", token=token, json=body)
     return status, got
 
 
-async def listed(gw: GatewayUnderTest, query: str = "", creditor: str = "acme") -> tuple[int, Any]:
-    token = await gw.key(creditor, Role.SENDER)
+async def listed(
+    gw: GatewayUnderTest, query: str = "", creditor: str | None = None
+) -> tuple[int, Any]:
+    token = await gw.key(creditor or gw.acme, Role.SENDER)
     status, got, _ = await gw.call("GET", f"/v1/opt-outs{query}", token=token)
     return status, got
 
 
-async def active(gw: GatewayUnderTest, creditor: str = "acme", phone: str = PHONE) -> list[OptOut]:
+async def active(
+    gw: GatewayUnderTest, creditor: str | None = None, phone: str = PHONE
+) -> list[OptOut]:
     async with gw.gateway.store.read() as tx:
-        return await tx.opt_outs.active(creditor, phone)
+        return await tx.opt_outs.active(creditor or gw.acme, phone)
 
 
 async def key_id(gw: GatewayUnderTest, creditor: str, role: Role) -> str:
@@ -52,7 +57,7 @@ async def key_id(gw: GatewayUnderTest, creditor: str, role: Role) -> str:
 
 async def audit(gw: GatewayUnderTest, action: str) -> list[AuditEntry]:
     async with gw.gateway.store.read() as tx:
-        return await tx.audit.entries(AuditQuery(creditor_id="acme", action=action))
+        return await tx.audit.entries(AuditQuery(creditor_id=gw.acme, action=action))
 
 
 class TestAddOptOut:
@@ -127,15 +132,16 @@ class TestAddOptOut:
             pytest.param({"phone": PHONE, "source": "mo"}, id="unknown-field"),
         ],
     )
+    @on_the_module_gateway
     async def test_invalid_bodies_are_refused(
         self, gw: GatewayUnderTest, body: dict[str, Any]
     ) -> None:
-        token = await gw.key("acme", Role.SENDER)
+        token = await gw.key(gw.acme, Role.SENDER)
         status, problem, response = await gw.call("POST", "/v1/opt-outs", token=token, json=body)
         assert (status, problem["code"]) == (400, "invalid_request")
         assert response.content_type == "application/problem+json"
         async with gw.gateway.store.read() as tx:
-            assert await tx.opt_outs.of_creditor("acme") == []
+            assert await tx.opt_outs.of_creditor(gw.acme) == []
 
 
 class TestListOptOuts:
@@ -178,6 +184,7 @@ class TestListOptOuts:
             pytest.param("?phone=%2B8612", "phone", id="too-short"),
         ],
     )
+    @on_the_module_gateway
     async def test_bad_phone_filter_is_refused(
         self, gw: GatewayUnderTest, query: str, hint: str
     ) -> None:
@@ -225,6 +232,7 @@ class TestRemoveOptOut:
             pytest.param(PHONE, id="literal-plus"),
         ],
     )
+    @on_the_module_gateway
     async def test_phone_in_path(self, gw: GatewayUnderTest, path: str) -> None:
         await add(gw)
         status, body = await remove(gw, path)
@@ -244,6 +252,7 @@ class TestRemoveOptOut:
             pytest.param(f"{ENCODED}?kind=do_not_contact", id="other-kind-active"),
         ],
     )
+    @on_the_module_gateway
     async def test_nothing_active_is_404(self, gw: GatewayUnderTest, path: str) -> None:
         if "kind" in path:
             await add(gw)
@@ -267,6 +276,7 @@ class TestRemoveOptOut:
             pytest.param("%2B86123", {"reason": "ok"}, "phone", id="invalid-phone-in-path"),
         ],
     )
+    @on_the_module_gateway
     async def test_invalid_requests_are_refused(
         self, gw: GatewayUnderTest, path: str, json: Any, hint: str
     ) -> None:

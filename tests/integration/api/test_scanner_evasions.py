@@ -14,6 +14,7 @@ import pytest
 
 from .api_support import GatewayUnderTest
 from .message_support import PHONE, seed_template
+from .shared_gateway import on_the_module_gateway
 
 NOTE_BODY = "{{ name }}您好，{{ note }}，请尽快还款。"
 NOTE_VARIABLES = {
@@ -23,7 +24,7 @@ NOTE_VARIABLES = {
 
 
 async def send(gw: GatewayUnderTest, template_id: str, **values: str) -> tuple[int, Any]:
-    sender = await gw.key("acme", "sender")
+    sender = await gw.key(gw.acme, "sender")
     request = {
         "template_id": template_id,
         "variables": values,
@@ -55,6 +56,7 @@ class TestValues:
             pytest.param("明天jing察上门", "警察", "pinyin", id="mixed-syllables"),
         ],
     )
+    @on_the_module_gateway
     async def test_refused_with_the_evasion(
         self, gw: GatewayUnderTest, note: str, term: str, evasion: str
     ) -> None:
@@ -72,6 +74,7 @@ class TestValues:
             pytest.param("法\u1160院", id="U+1160"),
         ],
     )
+    @on_the_module_gateway
     async def test_invisible_letters_are_refused(self, gw: GatewayUnderTest, note: str) -> None:
         template_id = await seed_template(gw, body=NOTE_BODY, variables=NOTE_VARIABLES)
         status, body = await send(gw, template_id, name="张三", note=note)
@@ -87,7 +90,7 @@ class TestValues:
             ("will sue", "confusable"),
             ("sue you", "confusable"),
         }
-        sender = await gw.key("acme", "sender")
+        sender = await gw.key(gw.acme, "sender")
         status, detail, _ = await gw.call("GET", f"/v1/messages/{body['id']}", token=sender)
         assert status == 200
         assert [f["evasion"] for f in detail["findings"]] == ["confusable", "confusable"]
@@ -111,10 +114,11 @@ class TestTemplateLint:
             pytest.param("{{ name }}您好，派chu所来电。", "派出所", "pinyin", id="mixed"),
         ],
     )
+    @on_the_module_gateway
     async def test_lint_names_the_evasion(
         self, gw: GatewayUnderTest, body: str, term: str, evasion: str
     ) -> None:
-        author = await gw.key("acme", "author")
+        author = await gw.key(gw.acme, "author")
         request = {"name": "t", "audience": "debtor", "body": body, "variables": NOTE_VARIABLES}
         status, created, _ = await gw.call("POST", "/v1/templates", token=author, json=request)
         assert status == 201, created

@@ -14,6 +14,7 @@ from smsgate.service import administration
 
 from .api_support import GatewayUnderTest
 from .message_support import PHONE, seed_template
+from .shared_gateway import on_the_module_gateway
 
 NOTE_BODY = "{{ name }}您好，{{ note }}，请尽快还款。"
 NOTE_VARIABLES = {
@@ -24,9 +25,9 @@ CREDIT_UNION = "Police and Fire FCU"
 
 
 async def send(
-    gw: GatewayUnderTest, template_id: str, creditor: str = "acme", **values: str
+    gw: GatewayUnderTest, template_id: str, creditor: str | None = None, **values: str
 ) -> tuple[int, Any]:
-    sender = await gw.key(creditor, "sender")
+    sender = await gw.key(creditor or gw.acme, "sender")
     request = {
         "template_id": template_id,
         "variables": values,
@@ -47,6 +48,7 @@ class TestHomophoneValues:
             pytest.param("否则准备坐劳", "坐牢", id="zuo-lao"),
         ],
     )
+    @on_the_module_gateway
     async def test_held(self, gw: GatewayUnderTest, note: str, term: str) -> None:
         template_id = await seed_template(gw, body=NOTE_BODY, variables=NOTE_VARIABLES)
         status, body = await send(gw, template_id, name="张三", note=note)
@@ -68,6 +70,7 @@ class TestOrdinaryValues:
             pytest.param("这是一桩公案", id="gongan-homophone-word"),
         ],
     )
+    @on_the_module_gateway
     async def test_queued(self, gw: GatewayUnderTest, note: str) -> None:
         template_id = await seed_template(gw, body=NOTE_BODY, variables=NOTE_VARIABLES)
         status, body = await send(gw, template_id, name="张三", note=note)
@@ -126,7 +129,7 @@ class TestTemplateLint:
     """POST /v1/templates: lint reads the body as the scanner does, homophones named."""
 
     async def draft(self, gw: GatewayUnderTest, body: str) -> Any:
-        author = await gw.key("acme", "author")
+        author = await gw.key(gw.acme, "author")
         request = {"name": "t", "audience": "debtor", "body": body, "variables": NOTE_VARIABLES}
         status, created, _ = await gw.call("POST", "/v1/templates", token=author, json=request)
         assert status == 201, created
@@ -140,6 +143,7 @@ class TestTemplateLint:
             pytest.param("{{ name }}您好，网上流传票证信息请勿轻信。", id="liuchuan-piaozheng"),
         ],
     )
+    @on_the_module_gateway
     async def test_ordinary_bodies_have_no_findings(self, gw: GatewayUnderTest, body: str) -> None:
         created = await self.draft(gw, body)
         assert created["findings"] == []

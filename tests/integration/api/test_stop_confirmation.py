@@ -21,6 +21,7 @@ from smsgate.store.audit import AuditAction
 
 from .api_support import GatewayUnderTest
 from .message_support import DEBTOR, PHONE, SIGNATURE
+from .shared_gateway import on_the_module_gateway
 from .test_callbacks import sent_message, status_of
 from .test_reply_actions import gw, reply, send
 
@@ -31,7 +32,7 @@ CONFIRMATION = "【安信消费金融】退订成功，您将不再收到本机�
 
 async def turn_on(gw: GatewayUnderTest, text: str = CONFIRMATION) -> None:
     scanner = gw.gateway.wordlists.current()
-    await administration.set_stop_confirmation(gw.gateway.store, "acme", text, at=gw.clock(),
+    await administration.set_stop_confirmation(gw.gateway.store, gw.acme, text, at=gw.clock(),
                                       scanner=scanner)  # fmt: skip
 
 
@@ -92,7 +93,7 @@ class TestConfirmationOn:
         assert await status_of(gw, confirmation.message_id) == "sent"
         assert await ledger(gw) == sorted(contacts)  # no contact booked, no slot used
 
-        sender = await gw.key("acme", Role.SENDER)
+        sender = await gw.key(gw.acme, Role.SENDER)
         _, detail, _ = await gw.call("GET", f"/v1/messages/{confirmation.message_id}",
                                      token=sender)  # fmt: skip
         assert detail["tags"] == ["stop_confirmation"]
@@ -152,7 +153,7 @@ class TestConfirmationOff:
         await reply(gw, "退订")
         await dispatcher(gw, peer).run_once()
         assert sorted(sms.message_id for sms in peer.calls) == sorted(contacts)
-        sender = await gw.key("acme", Role.SENDER)
+        sender = await gw.key(gw.acme, Role.SENDER)
         _, listed, _ = await gw.call("GET", "/v1/replies", token=sender)
         assert [r["actions"] for r in listed["replies"]] == [["opted_out"]]
 
@@ -178,11 +179,12 @@ class TestConfirmationText:
             ("   ", "empty"),
         ],
     )
+    @on_the_module_gateway
     async def test_refused(self, gw: GatewayUnderTest, text: str, why: str) -> None:
         with pytest.raises(ValueError, match=why):
             await turn_on(gw, text)
         async with gw.gateway.store.read() as tx:
-            assert await tx.confirmations.text_of("acme") is None
+            assert await tx.confirmations.text_of(gw.acme) is None
 
     async def test_signed_by_the_gateway(self, gw: GatewayUnderTest) -> None:
         await turn_on(gw, "退订成功，您将不再收到本机构的短信。")

@@ -7,6 +7,7 @@ import pytest
 from smsgate.service.principals import hash_secret
 
 from .api_support import GatewayUnderTest
+from .shared_gateway import on_the_module_gateway
 
 BODY = "{{ name }}您好，您的账单{{ amount }}元已逾期{{ days }}天，请尽快还款。"
 VARIABLES = {
@@ -21,9 +22,11 @@ def draft(name: str = "overdue-reminder", **changes: Any) -> dict[str, Any]:
     return {"name": name, "audience": "debtor", "body": BODY, "variables": VARIABLES, **changes}
 
 
-async def create(gw: GatewayUnderTest, creditor: str = "acme", **changes: Any) -> dict[str, Any]:
-    """Create a draft as an author of ``creditor``; returns the 201 body."""
-    author = await gw.key(creditor, "author")
+async def create(
+    gw: GatewayUnderTest, creditor: str | None = None, **changes: Any
+) -> dict[str, Any]:
+    """Create a draft as an author of ``creditor`` (``gw.acme`` by default); the 201 body."""
+    author = await gw.key(creditor or gw.acme, "author")
     status, body, _ = await gw.call("POST", "/v1/templates", token=author, json=draft(**changes))
     assert status == 201, body
     return body  # type: ignore[no-any-return]
@@ -32,7 +35,7 @@ async def create(gw: GatewayUnderTest, creditor: str = "acme", **changes: Any) -
 async def submitted(gw: GatewayUnderTest, **changes: Any) -> dict[str, Any]:
     """Create and submit a draft; returns the 201 body of the create."""
     created = await create(gw, **changes)
-    author = await gw.key("acme", "author")
+    author = await gw.key(gw.acme, "author")
     status, body, _ = await gw.call("POST", _path(created, "submit"), token=author)
     assert (status, body["status"]) == (200, "submitted"), body
     return created
@@ -54,7 +57,7 @@ async def decide(
     **extra: Any,
 ) -> tuple[int, Any]:
     """Approve or reject ``created`` as a reviewer (by default one who is not its author)."""
-    token = token or await gw.key("acme", "reviewer")
+    token = token or await gw.key(gw.acme, "reviewer")
     payload = {"reason": f"{action}: reviewed", **extra}
     status, body, _ = await gw.call("POST", _path(created, action), token=token, json=payload)
     return status, body
@@ -62,7 +65,7 @@ async def decide(
 
 async def detail(gw: GatewayUnderTest, created: dict[str, Any]) -> dict[str, Any]:
     """The GET detail of ``created`` as a sender sees it."""
-    sender = await gw.key("acme", "sender")
+    sender = await gw.key(gw.acme, "sender")
     status, body, _ = await gw.call("GET", _path(created), token=sender)
     assert status == 200, body
     return body  # type: ignore[no-any-return]
@@ -99,13 +102,13 @@ class TestLifecycle:
         assert status == 200
         assert (body["status"], body["version"], body["serving_version"]) == ("approved", 1, 1)
         shown = await detail(gw, created)
-        reviewer = await key_id(gw, await gw.key("acme", "reviewer"))
+        reviewer = await key_id(gw, await gw.key(gw.acme, "reviewer"))
         assert shown["reviews"] == [
             {"version": 1, "reviewer_key_id": reviewer, "decision": "approve",
              "reason": "approve: reviewed", "at": "2026-11-23T02:00:00Z",
              "wordlist_version": created["wordlist_version"]},
         ]  # fmt: skip
-        author = await key_id(gw, await gw.key("acme", "author"))
+        author = await key_id(gw, await gw.key(gw.acme, "author"))
         assert shown["versions"][0]["author_key_id"] == author
         assert shown["versions"][0]["body"] == BODY
 
@@ -116,7 +119,7 @@ class TestLifecycle:
         second = await create(gw, body=BODY + "如已还款请忽略。")
         assert (second["id"], second["version"], second["status"]) == (first["id"], 2, "draft")
         assert await self._serving(gw, first["id"]) == 1
-        author = await gw.key("acme", "author")
+        author = await gw.key(gw.acme, "author")
         assert (await gw.call("POST", _path(first, "submit"), token=author))[0] == 200
         assert await self._serving(gw, first["id"]) == 1
         status, body = await decide(gw, first, "approve")
@@ -129,7 +132,7 @@ class TestLifecycle:
         first = await approved(gw)
         await create(gw, body=BODY + "谢谢。")
         await create(gw, name="a-first-by-name")
-        sender = await gw.key("acme", "sender")
+        sender = await gw.key(gw.acme, "sender")
         status, body, _ = await gw.call("GET", "/v1/templates", token=sender)
         assert status == 200
         summary = {t["name"]: t for t in body["templates"]}
@@ -168,9 +171,10 @@ class TestRetire:
     """A retired template serves nothing and accepts no further changes."""
 
     @pytest.mark.parametrize("role", [pytest.param(r, id=r) for r in ("author", "reviewer")])
+    @on_the_module_gateway
     async def test_retire(self, gw: GatewayUnderTest, role: str) -> None:
         created = await approved(gw)
-        token = await gw.key("acme", role)
+        token = await gw.key(gw.acme, role)
         status, body, _ = await gw.call(
             "POST", _path(created, "retire"), token=token, json={"reason": "产品下线"}
         )
@@ -178,12 +182,12 @@ class TestRetire:
             200, "retired", "2026-11-23T02:00:00Z",
         )  # fmt: skip
         async with gw.gateway.store.read() as tx:
-            assert await tx.templates.latest_approved("acme", created["id"]) is None
+            assert await tx.templates.latest_approved(gw.acme, created["id"]) is None
         assert (await detail(gw, created))["serving_version"] is None
 
     async def test_retired_template_refuses_changes(self, gw: GatewayUnderTest) -> None:
         created = await approved(gw)
-        author = await gw.key("acme", "author")
+        author = await gw.key(gw.acme, "author")
         retire = {"reason": "产品下线"}
         assert (await gw.call("POST", _path(created, "retire"), token=author, json=retire))[
             0
@@ -214,6 +218,7 @@ class TestLint:
             pytest.param({"body": BODY + "到派出所"}, "sensitive_term", "error", id="block"),
         ],
     )  # fmt: skip
+    @on_the_module_gateway
     async def test_issue_is_stored_on_the_draft(
         self, gw: GatewayUnderTest, changes: dict[str, Any], code: str, severity: str
     ) -> None:
@@ -246,10 +251,11 @@ class TestLint:
             pytest.param({"variables": {"name": {"type": "nope"}}}, "schema_invalid", id="schema"),
         ],
     )
+    @on_the_module_gateway
     async def test_unusable_text_is_refused_and_not_stored(
         self, gw: GatewayUnderTest, changes: dict[str, Any], code: str
     ) -> None:
-        author = await gw.key("acme", "author")
+        author = await gw.key(gw.acme, "author")
         status, body, response = await gw.call(
             "POST", "/v1/templates", token=author, json=draft(**changes)
         )
@@ -257,10 +263,10 @@ class TestLint:
         assert response.content_type == "application/problem+json"
         assert code in {issue["code"] for issue in body["lint"]}
         async with gw.gateway.store.read() as tx:
-            assert await tx.templates.of_creditor("acme", include_retired=True) == []
+            assert await tx.templates.of_creditor(gw.acme, include_retired=True) == []
 
     async def test_syntax_error_has_line_and_column(self, gw: GatewayUnderTest) -> None:
-        author = await gw.key("acme", "author")
+        author = await gw.key(gw.acme, "author")
         payload = draft(body="{{ name }}您好，\n账单{{ amount }元")
         _, body, _ = await gw.call("POST", "/v1/templates", token=author, json=payload)
         [issue] = [i for i in body["lint"] if i["code"] == "syntax_error"]
@@ -269,7 +275,7 @@ class TestLint:
 
     async def test_audience_of_a_template_cannot_change(self, gw: GatewayUnderTest) -> None:
         await create(gw)
-        author = await gw.key("acme", "author")
+        author = await gw.key(gw.acme, "author")
         payload = draft(audience="third_party")
         status, body, _ = await gw.call("POST", "/v1/templates", token=author, json=payload)
         assert (status, body["code"]) == (409, "conflict")
@@ -280,7 +286,7 @@ class TestSubmit:
 
     async def test_block_finding_must_be_fixed_first(self, gw: GatewayUnderTest) -> None:
         created = await create(gw, body=BODY + "请到派出所。")
-        author = await gw.key("acme", "author")
+        author = await gw.key(gw.acme, "author")
         status, body, _ = await gw.call("POST", _path(created, "submit"), token=author)
         assert (status, body["code"]) == (422, "template_invalid")
         assert {issue["code"] for issue in body["lint"]} == {"sensitive_term"}
@@ -291,7 +297,7 @@ class TestSubmit:
 
     async def test_nothing_to_submit(self, gw: GatewayUnderTest) -> None:
         created = await submitted(gw)
-        author = await gw.key("acme", "author")
+        author = await gw.key(gw.acme, "author")
         status, body, _ = await gw.call("POST", _path(created, "submit"), token=author)
         assert (status, body["code"]) == (409, "invalid_state")
 

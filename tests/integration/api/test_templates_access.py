@@ -1,4 +1,8 @@
-"""Who may do what to templates: authentication, the role matrix, tenants, strict bodies."""
+"""Who may do what to templates: authentication, the role matrix, tenants, strict bodies.
+
+The cases share one gateway per backend, each with an acme and a globex of
+its own (``shared_gateway``).
+"""
 
 from typing import Any
 
@@ -8,6 +12,7 @@ from smsgate.api import ops_routes, template_routes
 from smsgate.api.openapi import openapi_document
 
 from .api_support import GatewayUnderTest
+from .shared_gateway import on_the_module_gateway
 from .test_templates import create, draft, submitted
 
 REVIEW = {"reason": "ok"}
@@ -29,6 +34,7 @@ def route(action: str, template_id: str) -> tuple[str, str, dict[str, Any] | Non
     }[action]
 
 
+@on_the_module_gateway
 class TestAuthentication:
     """Every template route needs a valid key."""
 
@@ -44,6 +50,7 @@ class TestAuthentication:
         assert (status, body["code"]) == (401, "unauthorized")
 
 
+@on_the_module_gateway
 class TestRoles:
     """Authors write and submit, reviewers decide, both retire, everyone reads."""
 
@@ -66,7 +73,7 @@ class TestRoles:
     async def test_forbidden(self, gw: GatewayUnderTest, role: str, action: str) -> None:
         created = await submitted(gw)
         method, path, payload = route(action, created["id"])
-        token = await gw.key("acme", role)
+        token = await gw.key(gw.acme, role)
         status, body, _ = await gw.call(method, path, token=token, json=payload)
         assert (status, body["code"]) == (403, "forbidden")
         shown = await self._get(gw, created["id"])
@@ -77,18 +84,19 @@ class TestRoles:
     )
     async def test_every_role_reads(self, gw: GatewayUnderTest, role: str) -> None:
         created = await create(gw)
-        token = await gw.key("acme", role)
+        token = await gw.key(gw.acme, role)
         for action in ("list", "get"):
             method, path, _ = route(action, created["id"])
             status, _, _ = await gw.call(method, path, token=token)
             assert status == 200, action
 
     async def _get(self, gw: GatewayUnderTest, template_id: str) -> dict[str, Any]:
-        token = await gw.key("acme", "sender")
+        token = await gw.key(gw.acme, "sender")
         _, body, _ = await gw.call("GET", f"/v1/templates/{template_id}", token=token)
         return body  # type: ignore[no-any-return]
 
 
+@on_the_module_gateway
 class TestTenantIsolation:
     """Another creditor's template does not exist for the caller: 404, never 403."""
 
@@ -107,11 +115,11 @@ class TestTenantIsolation:
     ) -> None:
         created = await submitted(gw)
         method, path, payload = route(action, created["id"])
-        token = await gw.key("globex", role)
+        token = await gw.key(gw.globex, role)
         status, body, _ = await gw.call(method, path, token=token, json=payload)
         assert (status, body["code"]) == (404, "not_found")
         async with gw.gateway.store.read() as tx:
-            detail = await tx.templates.detail("acme", created["id"])
+            detail = await tx.templates.detail(gw.acme, created["id"])
         assert detail is not None
         assert (detail.versions[0].status, detail.reviews, detail.template.retired_at) == (
             "submitted", (), None,
@@ -126,7 +134,7 @@ class TestTenantIsolation:
         ],
     )
     async def test_unknown_ids_are_not_found(self, gw: GatewayUnderTest, template_id: str) -> None:
-        token = await gw.key("acme", "reviewer")
+        token = await gw.key(gw.acme, "reviewer")
         for action in ("get", "approve"):
             method, path, payload = route(action, template_id)
             status, body, _ = await gw.call(method, path, token=token, json=payload)
@@ -134,15 +142,16 @@ class TestTenantIsolation:
 
     async def test_list_shows_only_own_templates(self, gw: GatewayUnderTest) -> None:
         acme = await create(gw)
-        globex = await create(gw, creditor="globex")
+        globex = await create(gw, creditor=gw.globex)
         assert acme["name"] == globex["name"]
         assert (acme["version"], globex["version"]) == (1, 1)
-        for creditor, own in (("acme", acme), ("globex", globex)):
+        for creditor, own in ((gw.acme, acme), (gw.globex, globex)):
             token = await gw.key(creditor, "sender")
             _, body, _ = await gw.call("GET", "/v1/templates", token=token)
             assert [t["id"] for t in body["templates"]] == [own["id"]]
 
 
+@on_the_module_gateway
 class TestRequestBodies:
     """Unknown fields, wrong types and empty reasons are 400 invalid_request."""
 
@@ -159,7 +168,7 @@ class TestRequestBodies:
         ],
     )
     async def test_create(self, gw: GatewayUnderTest, payload: dict[str, Any]) -> None:
-        token = await gw.key("acme", "author")
+        token = await gw.key(gw.acme, "author")
         status, body, _ = await gw.call("POST", "/v1/templates", token=token, json=payload)
         assert (status, body["code"]) == (400, "invalid_request")
 
@@ -180,13 +189,13 @@ class TestRequestBodies:
     ) -> None:
         created = await submitted(gw)
         role = "author" if action == "retire" else "reviewer"
-        token = await gw.key("acme", role)
+        token = await gw.key(gw.acme, role)
         path = f"/v1/templates/{created['id']}/{action}"
         status, body, _ = await gw.call("POST", path, token=token, json=payload)
         assert (status, body["code"]) == (400, "invalid_request")
 
     async def test_malformed_json(self, gw: GatewayUnderTest) -> None:
-        token = await gw.key("acme", "author")
+        token = await gw.key(gw.acme, "author")
         status, body, _ = await gw.call(
             "POST",
             "/v1/templates",

@@ -13,6 +13,7 @@ import pytest
 
 from .api_support import GatewayUnderTest
 from .message_support import PHONE, seed_template
+from .shared_gateway import on_the_module_gateway
 
 NOTE_BODY = "{{ name }}您好，{{ note }}，请尽快还款。"
 NOTE_VARIABLES = {
@@ -22,7 +23,7 @@ NOTE_VARIABLES = {
 
 
 async def create(gw: GatewayUnderTest, body: str, variables: dict[str, Any]) -> dict[str, Any]:
-    author = await gw.key("acme", "author")
+    author = await gw.key(gw.acme, "author")
     request = {"name": "t", "audience": "debtor", "body": body, "variables": variables}
     status, created, _ = await gw.call("POST", "/v1/templates", token=author, json=request)
     assert status == 201, created
@@ -30,7 +31,7 @@ async def create(gw: GatewayUnderTest, body: str, variables: dict[str, Any]) -> 
 
 
 async def send(gw: GatewayUnderTest, template_id: str, **values: str) -> tuple[int, Any]:
-    sender = await gw.key("acme", "sender")
+    sender = await gw.key(gw.acme, "sender")
     request = {
         "template_id": template_id,
         "variables": values,
@@ -47,11 +48,12 @@ class TestAllVariableTemplates:
         "body",
         [pytest.param("{{ t }}", id="only-a-variable"), pytest.param("{{ t }}您好", id="greeting")],
     )
+    @on_the_module_gateway
     async def test_lint_error_blocks_submit(self, gw: GatewayUnderTest, body: str) -> None:
         created = await create(gw, body, {"t": {"type": "str", "max_length": 60}})
         codes = {(issue["code"], issue["severity"]) for issue in created["lint"]}
         assert ("fixed_wording_missing", "error") in codes
-        author = await gw.key("acme", "author")
+        author = await gw.key(gw.acme, "author")
         status, answer, _ = await gw.call(
             "POST", f"/v1/templates/{created['id']}/submit", token=author
         )
@@ -69,6 +71,7 @@ class TestLookAlikeSignatureInBody:
             pytest.param("{{ name }}您好，请尽快还款。︻工商银行︼", id="vertical"),
         ],
     )
+    @on_the_module_gateway
     async def test_lint_error(self, gw: GatewayUnderTest, body: str) -> None:
         created = await create(gw, body, {"name": {"type": "str", "max_length": 10}})
         assert ("signature_in_body", "error") in {
@@ -92,6 +95,7 @@ class TestFreeTextValues:
             pytest.param("︻工商银行︼", "signature", id="vertical"),
         ],
     )
+    @on_the_module_gateway
     async def test_refused(self, gw: GatewayUnderTest, note: str, reason: str) -> None:
         template_id = await seed_template(gw, body=NOTE_BODY, variables=NOTE_VARIABLES)
         status, body = await send(gw, template_id, name="张三", note=note)

@@ -6,8 +6,9 @@ data typed in by hand from the documents, never read from
 disagree with it. Where the product deliberately widened the documented
 table, the entry says so and cites the test that pins the decision.
 
-A :class:`Scene` prepares what one operation needs in creditor ``acme``
-(a draft to submit, a held message to release, a key to revoke …) and
+A :class:`Scene` prepares what one operation needs in the case's creditor
+``acme`` (``gw.acme``: a draft to submit, a held message to release, a key
+to revoke …) and
 says how to call the operation with it: the path parameters, a minimal
 valid body, and the marks of acme's data that another creditor must never
 see in an answer.
@@ -41,8 +42,6 @@ url = "http://127.0.0.1:9/never-called"
 [routes]
 default = ["peer"]
 """
-#: A phone only acme ever uses, so it marks acme's data in any answer.
-ACME_PHONE = "+8613700137001"
 ACME_DEBTOR = "D-ACME-7731"
 OPT_OUT_REASON = "acme-private-reason"
 #: 律师 is a review-severity term: a message with it is held for a reviewer.
@@ -127,6 +126,15 @@ class Scene:
     prepare: Callable[[GatewayUnderTest], Awaitable[Prepared]]
 
 
+def acme_phone(gw: GatewayUnderTest) -> str:
+    """A phone only this case's acme uses, so it marks acme's data in any answer.
+
+    The cases share a gateway (``shared_gateway``): a reply from a phone
+    another case's acme texted too would be attributed to either.
+    """
+    return f"+86137{gw.case:08d}"
+
+
 async def nothing(_: GatewayUnderTest) -> Prepared:
     return Prepared()
 
@@ -142,7 +150,7 @@ def template_draft(name: str) -> dict[str, Any]:
 
 async def acme_template(gw: GatewayUnderTest, *, submit: bool = False) -> Prepared:
     """A draft of acme made by acme's author through the API (submitted when asked)."""
-    author = await gw.key("acme", Role.AUTHOR)
+    author = await gw.key(gw.acme, Role.AUTHOR)
     name = "acme-confidential-reminder"
     status, created, _ = await gw.call(
         "POST", "/v1/templates", token=author, json=template_draft(name)
@@ -179,9 +187,9 @@ async def acme_send(gw: GatewayUnderTest, body: str | None = None) -> dict[str, 
     Marks of it in an answer: the debtor id, and ``+86137`` (the start of acme's
     phone, masked or not).
     """
-    template_id = await seed_template(gw, "acme", **({"body": body} if body else {}))
-    sender = await gw.key("acme", Role.SENDER)
-    request = message(template_id, recipient={"phone": ACME_PHONE, "debtor_id": ACME_DEBTOR})
+    template_id = await seed_template(gw, gw.acme, **({"body": body} if body else {}))
+    sender = await gw.key(gw.acme, Role.SENDER)
+    request = message(template_id, recipient={"phone": acme_phone(gw), "debtor_id": ACME_DEBTOR})
     status, accepted, _ = await gw.call("POST", "/v1/messages", token=sender, json=request)
     assert status == 202, accepted
     return dict(accepted)
@@ -204,12 +212,12 @@ async def listed_held(gw: GatewayUnderTest) -> Prepared:
 
 
 async def send_scene(gw: GatewayUnderTest) -> Prepared:
-    template_id = await seed_template(gw, "acme")
+    template_id = await seed_template(gw, gw.acme)
     return Prepared(body=message(template_id), marks=("acme", "安信"))
 
 
 async def batch_scene(gw: GatewayUnderTest) -> Prepared:
-    template_id = await seed_template(gw, "acme")
+    template_id = await seed_template(gw, gw.acme)
     return Prepared(body={"messages": [message(template_id)]}, marks=("acme", "安信"))
 
 
@@ -218,19 +226,19 @@ async def contact_scene(_: GatewayUnderTest) -> Prepared:
 
 
 async def acme_opt_out(gw: GatewayUnderTest) -> None:
-    admin_key = await gw.key("acme", Role.ADMIN)
+    admin_key = await gw.key(gw.acme, Role.ADMIN)
     status, body, _ = await gw.call(
         "POST",
         "/v1/opt-outs",
         token=admin_key,
-        json={"phone": ACME_PHONE, "reason": OPT_OUT_REASON},
+        json={"phone": acme_phone(gw), "reason": OPT_OUT_REASON},
     )
     assert status == 201, body
 
 
 async def listed_opt_out(gw: GatewayUnderTest) -> Prepared:
     await acme_opt_out(gw)
-    return Prepared(marks=(ACME_PHONE, OPT_OUT_REASON))
+    return Prepared(marks=(acme_phone(gw), OPT_OUT_REASON))
 
 
 async def add_opt_out_scene(_: GatewayUnderTest) -> Prepared:
@@ -239,7 +247,7 @@ async def add_opt_out_scene(_: GatewayUnderTest) -> Prepared:
 
 async def remove_opt_out_scene(gw: GatewayUnderTest) -> Prepared:
     await acme_opt_out(gw)
-    return Prepared({"phone": ACME_PHONE}, {"reason": "matrix"}, (OPT_OUT_REASON,))
+    return Prepared({"phone": acme_phone(gw)}, {"reason": "matrix"}, (OPT_OUT_REASON,))
 
 
 async def listed_reply(gw: GatewayUnderTest) -> Prepared:
@@ -254,13 +262,13 @@ async def listed_reply(gw: GatewayUnderTest) -> Prepared:
             accepted["id"], 1, AttemptOutcome.SENT, now, carrier_message_id="p"
         )
         await tx.messages.set_status(accepted["id"], MessageStatus.SENT, now)
-    document = {"messages": [{"from": ACME_PHONE, "text": "好的收到", "id": "mo-acme"}]}
+    document = {"messages": [{"from": acme_phone(gw), "text": "好的收到", "id": f"mo-{gw.acme}"}]}
     body = json.dumps(document).encode()
     headers = {"Content-Type": "application/json",
                **signature_headers(PEER_SECRET.encode(), body, int(time.time()))}  # fmt: skip
     status, answer, _ = await gw.call("POST", "/v1/mo/peer", data=body, headers=headers)
     assert status == 200, answer
-    return Prepared(marks=(ACME_PHONE, "好的收到"))
+    return Prepared(marks=(acme_phone(gw), "好的收到"))
 
 
 async def evidence_scene(gw: GatewayUnderTest) -> Prepared:
@@ -280,7 +288,7 @@ async def callback_scene(_: GatewayUnderTest) -> Prepared:
 
 async def acme_key(gw: GatewayUnderTest) -> str:
     key, _ = await administration.create_key(
-        gw.gateway.store, "acme", {Role.SENDER}, at=gw.clock(), label="acme-matrix-key"
+        gw.gateway.store, gw.acme, {Role.SENDER}, at=gw.clock(), label="acme-matrix-key"
     )
     return key.id
 

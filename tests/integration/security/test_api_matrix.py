@@ -6,12 +6,13 @@ crossed with the callers: a key of each role of acme (own) and of globex
 forged token. Expectations come from ``api_matrix.EXPECTED``, written from
 the documents; a route the table does not list fails the run, so nobody can
 add a route without deciding who may call it.
+
+The cases share one gateway, each with an acme and a globex of its own
+(``shared_gateway``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,8 @@ from smsgate.api.routes import all_operations
 from smsgate.service import administration
 from smsgate.store import Role
 
-from ..api.api_support import GatewayUnderTest, start_gateway
+from ..api.api_support import GatewayUnderTest
+from ..api.shared_gateway import on_the_module_gateway
 from ..audit_support import SIGNER
 from .api_matrix import EXPECTED, PEER_CARRIERS, PEER_SECRET, ROLES, SCENES, Access, Scope
 
@@ -37,26 +39,33 @@ CASES = [
 ]
 
 
-@pytest.fixture
-async def gw(tmp_path: Path) -> AsyncIterator[GatewayUnderTest]:
-    carriers = tmp_path / "carriers.toml"
+@pytest.fixture(scope="module")
+def shared_gateway_settings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    carriers = tmp_path_factory.mktemp("carriers") / "carriers.toml"
     carriers.write_text(PEER_CARRIERS)
-    async for running in start_gateway(
-        tmp_path,
-        carriers_file=carriers,
-        carrier_environment={"SMSGATE_CARRIER_PEER_SECRET": PEER_SECRET},
-        auth_cache_seconds=0,
-        audit_signer=SIGNER,
-    ):
-        yield running
+    return {
+        "carriers_file": carriers,
+        "carrier_environment": {"SMSGATE_CARRIER_PEER_SECRET": PEER_SECRET},
+        "auth_cache_seconds": 0,
+        "audit_signer": SIGNER,
+    }
+
+
+@pytest.fixture
+def gw(shared_gw: GatewayUnderTest) -> GatewayUnderTest:
+    return shared_gw
 
 
 async def authorization(gw: GatewayUnderTest, caller: str, creditor: str) -> dict[str, str]:
-    """The Authorization header of ``caller`` (a role of ``creditor``, or an anonymous kind)."""
+    """The Authorization header of ``caller`` (a role of ``creditor``, or an anonymous kind).
+
+    ``creditor`` is ``acme`` or ``globex``: the case's own of that name.
+    """
     if caller == "no-key":
         return {}
     if caller == "forged-key":
         return {"Authorization": "Bearer sgk_" + "A" * 43}
+    creditor = gw.acme if creditor == "acme" else gw.globex
     key, token = await administration.create_key(
         gw.gateway.store, creditor, set(ROLES), at=gw.clock(), person=f"{creditor} {caller}"
     )
@@ -96,6 +105,7 @@ class TestTableCoversEveryRoute:
         assert set(SCENES) == set(EXPECTED)
 
 
+@on_the_module_gateway
 class TestRoleTenantMatrix:
     """Roles first (401 without a usable key, 403 without the role), then tenants (404/own data)."""
 

@@ -10,24 +10,39 @@ need ``reviewer``; lifting an opt-out needs ``admin`` (as ``DELETE
 wider than the API's sender/admin, deliberately, because it only ever
 stops contact. Another creditor's template is a 404; its held message
 and opt-out are refused per item; its lists never show acme's rows.
+
+The cases share one gateway with the UI, each with an acme and a globex of
+its own, seeded as ``start_ui`` seeds them (``UiGateway``).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 
 import pytest
+import pytest_asyncio
 
+from smsgate.audit_keys import AuditSigner
+from smsgate.bootstrap import Gateway
 from smsgate.service import administration
 from smsgate.store import Role
 from smsgate.web.context import UI_PREFIX
 from smsgate.web.routes import ROUTES
 
+from ..api.shared_gateway import SHARED_AUTH_FAILURE_LIMIT, on_the_module_gateway
 from ..web.ui_client import UiClient
-from ..web.web_support import OPTED_OUT_PHONE, UiWorld, csrf_of, start_ui
+from ..web.web_support import (
+    NOW,
+    OPTED_OUT_PHONE,
+    FrozenClock,
+    UiWorld,
+    csrf_of,
+    seeded_world,
+    serve_ui,
+)
 
 SIGNED_IN = frozenset({Role.REVIEWER, Role.ADMIN})
 
@@ -80,24 +95,54 @@ CASES = [
 ]
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[UiWorld]:
-    async for running in start_ui(tmp_path):
-        yield running
+@dataclass
+class UiGateway:
+    """The module's one gateway with the UI; each case seeds a world of its own in it."""
+
+    gateway: Gateway
+    base_url: str
+    clock: FrozenClock
+    #: The gateway's audit key: every head of its tree is checked with it.
+    signer: AuditSigner
+    cases: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def world(self) -> UiWorld:
+        """Creditors ``acme-N`` and ``globex-N`` seeded as ``start_ui`` seeds, at ``NOW``."""
+        self.clock.now = NOW
+        number = next(self.cases)
+        world = UiWorld(self.gateway, self.base_url, self.clock)
+        world.acme, world.globex = f"acme-{number}", f"globex-{number}"
+        return await seeded_world(world, self.signer)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def ui_gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[UiGateway]:
+    """One gateway for the module; the failure limit lifted as ``shared_gateway`` says why."""
+    clock, signer = FrozenClock(), AuditSigner.generate()[0]
+    url = f"sqlite:///{tmp_path_factory.mktemp('ui') / 'ui.db'}?synchronous=normal"
+    async for gateway, base_url in serve_ui(
+        url, clock, signer=signer, auth_failure_limit=SHARED_AUTH_FAILURE_LIMIT
+    ):
+        yield UiGateway(gateway, base_url, clock, signer)
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def world(ui_gateway: UiGateway) -> UiWorld:
+    return await ui_gateway.world()
 
 
 def concrete(world: UiWorld, path: str) -> str:
     path = path.replace("{template_id}", world.templates["lawyer-letter"])
     path = path.replace("{decision:approve|reject}", "reject")
     if path == "/evidence":
-        path += f"?message_id={world.held['acme'][0]}"
+        path += f"?message_id={world.held[world.acme][0]}"
     return UI_PREFIX + path.replace("{format:csv|json}", "csv")
 
 
 def form_of(world: UiWorld, path: str) -> dict[str, str]:
     return {
         "/held/decide": {"action": "reject", "reason": "matrix",
-                         "message_id": world.held["acme"][0]},
+                         "message_id": world.held[world.acme][0]},
         "/opt-outs/add": {"phone": "+8613600136000", "reason": "matrix"},
         "/opt-outs/remove": {"phone": OPTED_OUT_PHONE, "kind": "opt_out", "reason": "matrix"},
         "/wordlists/scan": {"text": "请到派出所说明情况"},
@@ -105,13 +150,15 @@ def form_of(world: UiWorld, path: str) -> dict[str, str]:
 
 
 async def signed_in_client(world: UiWorld, ui: UiClient, caller: str, creditor: str) -> bool:
-    """Sign ``ui`` in as ``caller``; whether a session was opened."""
+    """Sign ``ui`` in as ``caller`` of ``creditor`` (the world's ``acme`` or ``globex``); whether
+    a session was opened."""
     if caller == "no-session":
         return False
     if caller == "forged-cookie":
         ui.session.cookie_jar.update_cookies({"smsgate_session": "forged.value.x"})
         return False
     roles = {Role.REVIEWER} if caller == "revoked" else {Role(caller)}
+    creditor = world.acme if creditor == "acme" else world.globex
     key, token = await administration.create_key(
         world.gateway.store, creditor, roles, at=world.clock(), person=f"{creditor} {caller}"
     )
@@ -140,6 +187,7 @@ class TestTableCoversEveryUiRoute:
         assert granted == {route: expected.allowed for route, expected in EXPECTED.items()}
 
 
+@on_the_module_gateway
 class TestUiMatrix:
     """Sign-in first (back to the form), then the role (403), then the tenant (404 or none)."""
 
@@ -186,10 +234,11 @@ class TestUiMatrix:
         else:
             assert status in {200, 303, 404, 422}, status
         # The template id in a path is the caller's own input (echoed in links): not a leak.
-        addressed = {"path": (world.templates["lawyer-letter"],), "form": (world.held["acme"][0],),
-                     "subject": (world.held["acme"][0],)}  # fmt: skip
+        acme_held = world.held[world.acme]
+        addressed = {"path": (world.templates["lawyer-letter"],), "form": (acme_held[0],),
+                     "subject": (acme_held[0],)}  # fmt: skip
         addressed_here = addressed.get(expected.tenant, ())
-        marks = {world.templates["lawyer-letter"], "lawyer-letter", *world.held["acme"]}
+        marks = {world.templates["lawyer-letter"], "lawyer-letter", *acme_held}
         for mark in marks - set(addressed_here):
             assert mark not in text, mark
         assert not re.search(r"139\*{0,4}\d*9000", text) or "opt-outs/add" in path
@@ -198,10 +247,10 @@ class TestUiMatrix:
     @staticmethod
     async def _acme_untouched(world: UiWorld, path: str) -> None:
         async with world.gateway.store.read() as tx:
-            held = await tx.messages.held("acme")
-            phones = [o.phone for o in await tx.opt_outs.of_creditor("acme")]
-            detail = await tx.templates.detail("acme", world.templates["lawyer-letter"])
-        assert world.held["acme"][0] in [m.id for m in held]
+            held = await tx.messages.held(world.acme)
+            phones = [o.phone for o in await tx.opt_outs.of_creditor(world.acme)]
+            detail = await tx.templates.detail(world.acme, world.templates["lawyer-letter"])
+        assert world.held[world.acme][0] in [m.id for m in held]
         assert OPTED_OUT_PHONE in phones
         assert detail is not None
         assert detail.versions[-1].status.value == "submitted"

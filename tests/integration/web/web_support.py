@@ -100,6 +100,9 @@ class UiWorld:
     templates: dict[str, str] = field(default_factory=dict)
     held: dict[str, list[str]] = field(default_factory=dict)
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The ids of the world's two creditors (``held`` is keyed by them).
+    acme: str = "acme"
+    globex: str = "globex"
 
     async def mint(
         self, name: str, creditor: str, *roles: Role, label: str = "", person: str = ""
@@ -170,20 +173,21 @@ class UiWorld:
 
 async def seed(world: UiWorld) -> None:
     """Two creditors, their keys, templates in every review state and held messages."""
-    for creditor, title in (("acme", "安信消费金融"), ("globex", "环球小贷")):
+    acme, globex = world.acme, world.globex
+    for creditor, title in ((acme, "安信消费金融"), (globex, "环球小贷")):
         await administration.create_creditor(
             world.gateway.store, creditor, name=title, signature=title,
             profile="cn-shenzhen", at=world.clock(),
         )  # fmt: skip
-    await world.mint("author", "acme", Role.AUTHOR)
-    await world.mint("reviewer", "acme", Role.REVIEWER)
-    await world.mint("second_reviewer", "acme", Role.REVIEWER)
-    await world.mint("admin", "acme", Role.ADMIN)
-    await world.mint("sender", "acme", Role.SENDER)
-    await world.mint("author_reviewer", "acme", Role.AUTHOR, Role.REVIEWER)
-    await world.mint("globex_author", "globex", Role.AUTHOR)
-    await world.mint("globex_reviewer", "globex", Role.REVIEWER)
-    await world.mint("globex_sender", "globex", Role.SENDER)
+    await world.mint("author", acme, Role.AUTHOR)
+    await world.mint("reviewer", acme, Role.REVIEWER)
+    await world.mint("second_reviewer", acme, Role.REVIEWER)
+    await world.mint("admin", acme, Role.ADMIN)
+    await world.mint("sender", acme, Role.SENDER)
+    await world.mint("author_reviewer", acme, Role.AUTHOR, Role.REVIEWER)
+    await world.mint("globex_author", globex, Role.AUTHOR)
+    await world.mint("globex_reviewer", globex, Role.REVIEWER)
+    await world.mint("globex_sender", globex, Role.SENDER)
     await world.template("author", "overdue-reminder", REMINDER_V1, approve_by="second_reviewer")
     world.clock.advance(minutes=5)
     await world.template("author", "overdue-reminder", REMINDER_V2)
@@ -193,15 +197,15 @@ async def seed(world: UiWorld) -> None:
     await world.template(
         "globex_author", "globex-private", REMINDER_V1, approve_by="globex_reviewer"
     )
-    world.held["acme"] = [
+    world.held[acme] = [
         (await world.send("sender", "overdue-reminder", "律师", f"D-{n}"))["id"] for n in (1, 2, 3)
     ]
-    world.held["globex"] = [
+    world.held[globex] = [
         (await world.send("globex_sender", "globex-private", "律师", "G-1"))["id"]
     ]
     delivered = await world.send("sender", "overdue-reminder", "张三", "D-9")
     await world.deliver(delivered["id"])
-    await world.opt_out("acme", OPTED_OUT_PHONE)
+    await world.opt_out(acme, OPTED_OUT_PHONE)
     await world.send("sender", "overdue-reminder", "李四", "D-8", phone=OPTED_OUT_PHONE, expect=422)
     world.clock.advance(minutes=5)
 
@@ -217,13 +221,18 @@ async def start_ui(
     url = database_url or f"sqlite:///{tmp_path / 'ui.db'}?synchronous=normal"
     signer = AuditSigner.generate()[0]  # this file is loaded by path: no shared test key
     async for gateway, base_url in serve_ui(url, clock, settings, signer=signer):
-        world = UiWorld(gateway, base_url, clock)
-        await seed(world)
-        # What `smsgate serve`'s background job would have done by now: the page shows it.
-        while await integrate(gateway.store, signer, clock) is not None:
-            pass
-        await verify_audit_tree(gateway.store, signer.verifier, clock)
-        yield world
+        yield await seeded_world(UiWorld(gateway, base_url, clock), signer)
+
+
+async def seeded_world(world: UiWorld, signer: AuditSigner) -> UiWorld:
+    """``world`` once :func:`seed` filled it and ``signer`` (the gateway's audit key) sequenced
+    and verified the audit tree."""
+    await seed(world)
+    # What `smsgate serve`'s background job would have done by now: the page shows it.
+    while await integrate(world.gateway.store, signer, world.clock) is not None:
+        pass
+    await verify_audit_tree(world.gateway.store, signer.verifier, world.clock)
+    return world
 
 
 async def serve_ui(
@@ -232,14 +241,16 @@ async def serve_ui(
     settings: WebSettings | None = None,
     *,
     signer: AuditSigner | None = None,
+    **more: Any,
 ) -> AsyncIterator[tuple[Gateway, str]]:
     """One gateway instance with the UI on ``database_url``: its gateway and base URL.
 
     Called again on the same database (and clock) it is a second instance,
     as another ``smsgate serve`` process sharing the database would be.
-    ``signer`` is its audit key (evidence packs need one), as ``serve``'s would be.
+    ``signer`` is its audit key (evidence packs need one), as ``serve``'s would be;
+    ``more`` adds to the gateway's ``Settings``.
     """
-    config = Settings(database_url=database_url, auth_cache_seconds=0, audit_signer=signer)
+    config = Settings(database_url=database_url, auth_cache_seconds=0, audit_signer=signer, **more)
     async with open_gateway(config, clock=clock) as gateway:
         app = create_app(gateway)
         add_web(app, settings or WebSettings(session_secret=SECRET, idle_timeout=IDLE))
