@@ -25,6 +25,8 @@ import asyncpg
 
 from smsgate.store import Store, UnitOfWork
 
+from ..wrapped_store import WrappedStore
+
 #: The longest a paused unit waits to be let go, and a test for a lock waiter.
 PAUSE_LIMIT_S = 10.0
 POLL_S = 0.02
@@ -32,7 +34,7 @@ POLL_S = 0.02
 _LOCK_WAITERS = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
 
 
-class PausedStore:
+class PausedStore(WrappedStore):
     """``store`` whose write units stop once after ``repository.call`` returns.
 
     ``reached`` is set when the first unit made the call; that unit then waits
@@ -40,7 +42,7 @@ class PausedStore:
     """
 
     def __init__(self, store: Store, repository: str, call: str, *, hold: bool = True) -> None:
-        self._store = store
+        super().__init__(store)
         self._where = (repository, call)
         self.reached = asyncio.Event()
         self.resume = asyncio.Event()
@@ -49,18 +51,6 @@ class PausedStore:
 
     def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return self._unit()
-
-    def read(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        return self._store.read()
-
-    async def migrate(self) -> int:
-        return await self._store.migrate()
-
-    async def ping(self) -> None:
-        await self._store.ping()
-
-    async def close(self) -> None:
-        await self._store.close()
 
     @asynccontextmanager
     async def _unit(self) -> AsyncIterator[UnitOfWork]:

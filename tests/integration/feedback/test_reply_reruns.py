@@ -25,33 +25,22 @@ from smsgate.store.postgres.translate import translate
 from smsgate.wordlists import reply_classifier
 
 from ..dispatch.dispatch_support import PHONE, T0, Tenant, status_of
+from ..wrapped_store import WrappedStore
 from .feedback_support import sent
 
 KEYWORDS = reply_classifier()
 
 
-class AbortedStore:
+class AbortedStore(WrappedStore):
     """``store`` whose first ``aborts`` write units are aborted at their first audit entry."""
 
     def __init__(self, store: Store, aborts: int) -> None:
-        self._store = store
+        super().__init__(store)
         self.aborts = aborts
         self.units = 0
 
     def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return self._unit()
-
-    def read(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        return self._store.read()
-
-    async def migrate(self) -> int:
-        return await self._store.migrate()
-
-    async def ping(self) -> None:
-        await self._store.ping()
-
-    async def close(self) -> None:
-        await self._store.close()
 
     @asynccontextmanager
     async def _unit(self) -> AsyncIterator[UnitOfWork]:
