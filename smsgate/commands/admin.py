@@ -313,12 +313,20 @@ def _public_key() -> int:
     return EXIT_OK
 
 
-def audit_verifier(public_key: str | None) -> AuditVerifier:
-    """The verifier ``audit verify`` uses; raises ``AuditKeyError`` when there is no key."""
+def trusted_public_key(public_key: str | None) -> AuditVerifier | None:
+    """The verifier of a public key the operator gave: ``--public-key``, else
+    ``SMSGATE_AUDIT_PUBLIC_KEY``; ``None`` when neither is given."""
     if public_key:
         return AuditVerifier.from_public_key(public_key, "--public-key")
     if configured := os.environ.get(PUBLIC_KEY_VARIABLE):
         return AuditVerifier.from_public_key(configured)
+    return None
+
+
+def audit_verifier(public_key: str | None) -> AuditVerifier:
+    """The verifier ``audit verify`` uses; raises ``AuditKeyError`` when there is no key."""
+    if (given := trusted_public_key(public_key)) is not None:
+        return given
     if signing := os.environ.get(SIGNING_KEY_VARIABLE):
         return AuditSigner.from_private_key(signing).verifier
     raise AuditKeyError(

@@ -27,20 +27,23 @@ from pathlib import Path
 from typing import Any
 
 from smsgate.audit_keys import (
-    PUBLIC_KEY_VARIABLE,
     SIGNING_KEY_VARIABLE,
     AuditKeyError,
     AuditSigner,
     AuditVerifier,
 )
 from smsgate.bootstrap import open_operator_store
-from smsgate.commands.admin import audit_verifier
+from smsgate.commands.admin import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    audit_verifier,
+    trusted_public_key,
+)
 from smsgate.core.evidence import PackMalformed, Subject, SubjectKind, from_json, to_json
 from smsgate.core.evidence import verify_pack as verify_evidence
 from smsgate.service.evidence import EvidenceUnavailable, export_pack
 from smsgate.store import StoreError, utc_now
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def register(subparsers: Any) -> None:
@@ -123,8 +126,6 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _verifier(given: str | None, packed: str) -> tuple[AuditVerifier, bool]:
-    if given:
-        return AuditVerifier.from_public_key(given, "--public-key"), True
-    if configured := os.environ.get(PUBLIC_KEY_VARIABLE):
-        return AuditVerifier.from_public_key(configured), True
+    if (trusted := trusted_public_key(given)) is not None:
+        return trusted, True
     return AuditVerifier.from_public_key(packed, "the pack's public_key"), False
